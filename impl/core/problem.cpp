@@ -1,0 +1,133 @@
+#include "impl/core/problem.hpp"
+
+#include <limits>
+
+namespace convconf {
+
+ProblemError::ProblemError(std::string field, const std::string& message)
+    : std::invalid_argument("invalid problem: " + field + ": " + message),
+      field_(std::move(field)) {}
+
+int64_t checked_count(const std::string& field, std::initializer_list<int64_t> extents,
+                      int64_t element_bytes) {
+    int64_t count = 1;
+    for (int64_t e : extents) {
+        if (e < 0) throw ProblemError(field, "negative extent " + std::to_string(e));
+        if (__builtin_mul_overflow(count, e, &count))
+            throw ProblemError(field, "element count overflows 64 bits");
+    }
+    int64_t bytes = 0;
+    if (__builtin_mul_overflow(count, element_bytes, &bytes))
+        throw ProblemError(field, "byte count overflows 64 bits (" + std::to_string(count) +
+                                      " elements of " + std::to_string(element_bytes) +
+                                      " bytes)");
+    return count;
+}
+
+namespace {
+
+void require_at_least(const char* field, int64_t value, int64_t minimum, const char* meaning) {
+    if (value < minimum)
+        throw ProblemError(field, std::string(meaning) + " must be >= " + std::to_string(minimum) +
+                                      ", got " + std::to_string(value));
+}
+
+// Output extent along one axis; may be < 1 for an invalid problem (validate rejects it).
+int64_t out_extent(int64_t in, int64_t k, int64_t stride, int64_t pad_lo, int64_t pad_hi,
+                   int64_t dilation) {
+    const int64_t span = in + pad_lo + pad_hi - (dilation * (k - 1) + 1);
+    if (span < 0 || stride < 1) return 0;  // window larger than the padded input
+    return span / stride + 1;
+}
+
+void require_window_fits(const char* k_field, int64_t in, int64_t k, int64_t pad_lo,
+                         int64_t pad_hi, int64_t dilation) {
+    const int64_t extent = dilation * (k - 1) + 1;
+    if (extent > in + pad_lo + pad_hi)
+        throw ProblemError(k_field, "window extent " + std::to_string(extent) +
+                                        " (dilation*(kernel-1)+1) is larger than the padded input " +
+                                        std::to_string(in + pad_lo + pad_hi));
+}
+
+// Names the field to blame when some output position's window along this axis has no tap
+// inside [0, in): the low pad when the window lies before the input, the high pad when
+// after it, the dilation when its taps skip over the input. Empty when every window hits.
+std::string window_missing_input(int64_t in, int64_t k, int64_t stride, int64_t pad_lo,
+                                 int64_t dilation, int64_t out, const char* lo_field,
+                                 const char* hi_field, const char* dilation_field) {
+    auto check = [&](int64_t o) -> std::string {
+        const int64_t first = o * stride - pad_lo;
+        const int64_t last = first + (k - 1) * dilation;
+        if (last < 0) return lo_field;
+        if (first >= in) return hi_field;
+        // First tap at or after row 0: hit iff it is still inside the input.
+        const int64_t skip = first >= 0 ? 0 : (-first + dilation - 1) / dilation;
+        return first + skip * dilation < in ? std::string() : std::string(dilation_field);
+    };
+    // Taps no further apart than the input is long cannot skip over it, so only the two
+    // end windows can miss; wider gaps can leave any window empty, so check them all.
+    if (dilation <= in) {
+        std::string blame = check(0);
+        return blame.empty() ? check(out - 1) : blame;
+    }
+    for (int64_t o = 0; o < out; ++o)
+        if (std::string blame = check(o); !blame.empty()) return blame;
+    return {};
+}
+
+}  // namespace
+
+int64_t WindowProblem::oh() const { return out_extent(ih, kh, sh, pt, pb, dh); }
+int64_t WindowProblem::ow() const { return out_extent(iw, kw, sw, pl, pr, dw); }
+
+void WindowProblem::validate() const {
+    require_at_least("mb", mb, 1, "minibatch");
+    require_at_least("ic", ic, 1, "input channels");
+    require_at_least("ih", ih, 1, "input height");
+    require_at_least("iw", iw, 1, "input width");
+    require_at_least("kh", kh, 1, "kernel height");
+    require_at_least("kw", kw, 1, "kernel width");
+    require_at_least("sh", sh, 1, "stride height");
+    require_at_least("sw", sw, 1, "stride width");
+    require_at_least("dh", dh, 1, "dilation height (1 = dense)");
+    require_at_least("dw", dw, 1, "dilation width (1 = dense)");
+    require_at_least("pt", pt, 0, "pad top");
+    require_at_least("pl", pl, 0, "pad left");
+    require_at_least("pb", pb, 0, "pad bottom");
+    require_at_least("pr", pr, 0, "pad right");
+    // Extents and padded sizes are formed below; keep every intermediate in range first.
+    constexpr int64_t kLimit = int64_t{1} << 40;
+    for (auto [field, v] : {std::pair{"ih", ih}, {"iw", iw}, {"kh", kh}, {"kw", kw}, {"sh", sh},
+                            {"sw", sw}, {"pt", pt}, {"pl", pl}, {"pb", pb}, {"pr", pr},
+                            {"dh", dh}, {"dw", dw}})
+        if (v > kLimit) throw ProblemError(field, "value " + std::to_string(v) + " exceeds 2^40");
+    checked_count("kh", {dh, kh}, 1);
+    checked_count("kw", {dw, kw}, 1);
+    require_window_fits("kh", ih, kh, pt, pb, dh);
+    require_window_fits("kw", iw, kw, pl, pr, dw);
+    checked_count("x", {mb, ic, ih, iw});
+    checked_count("col", {mb, oh(), ow(), ic, kh, kw});
+}
+
+void ConvProblem::validate() const {
+    WindowProblem::validate();
+    require_at_least("oc", oc, 1, "output channels");
+    checked_count("w", {oc, ic, kh, kw});
+    checked_count("y", {mb, oc, oh(), ow()});
+}
+
+void PoolProblem::validate() const {
+    WindowProblem::validate();
+    const std::string rows = window_missing_input(ih, kh, sh, pt, dh, oh(), "pt", "pb", "dh");
+    if (!rows.empty())
+        throw ProblemError(rows, "a pooling window covers no element of x (no row of it is "
+                                 "inside the input; pooling pads with -infinity, so it has "
+                                 "nothing to choose)");
+    const std::string cols = window_missing_input(iw, kw, sw, pl, dw, ow(), "pl", "pr", "dw");
+    if (!cols.empty())
+        throw ProblemError(cols, "a pooling window covers no element of x (no column of it is "
+                                 "inside the input; pooling pads with -infinity, so it has "
+                                 "nothing to choose)");
+}
+
+}  // namespace convconf

@@ -1,0 +1,96 @@
+// The problem model: what one convolution, pooling or im2col call computes.
+//
+// Abbreviations (benchdnn's, used everywhere in convconf):
+//   mb minibatch N, ic input channels C, oc output channels K,
+//   ih iw input height/width, oh ow output height/width, kh kw kernel height/width,
+//   sh sw stride, pt pl pb pr padding top/left/bottom/right,
+//   dh dw dilation.
+// Dilation here is the contract's (golden-format.md): the distance between taps, 1 = dense,
+// as in PyTorch and ONNX. benchdnn's descriptors and oneDNN count it from 0 (dh0 = dense);
+// only descriptor.cpp and the oneDNN adapter convert.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "impl/core/types.hpp"
+
+namespace convconf {
+
+// Thrown by validate() and by the overflow-checked counts. field() names the offending
+// problem field (e.g. "sh", "pt", "kh") so callers can map it back to their own input.
+class ProblemError : public std::invalid_argument {
+public:
+    ProblemError(std::string field, const std::string& message);
+    const std::string& field() const { return field_; }
+
+private:
+    std::string field_;
+};
+
+// Logical 4-D extents: (n, c, h, w) for activations, (o, i, h, w) for weights,
+// whatever the physical layout.
+using Dims4 = std::array<int64_t, 4>;
+
+// Multiplies extents, throwing ProblemError(field) if the product overflows int64 or the
+// byte count (product * element_bytes) would.
+int64_t checked_count(const std::string& field, std::initializer_list<int64_t> extents,
+                      int64_t element_bytes = 8);
+
+// The sliding-window geometry common to every op: an image of mb x ic x ih x iw and a
+// kh x kw window moved by stride over it, padded and dilated. im2col and col2im take it
+// alone; convolution and pooling add their own fields and rules.
+struct WindowProblem {
+    int64_t mb = 2, ic = 1, ih = 1, iw = 1;
+    int64_t kh = 1, kw = 1;
+    int64_t sh = 1, sw = 1;
+    int64_t pt = 0, pl = 0, pb = 0, pr = 0;
+    int64_t dh = 1, dw = 1;
+    Layout layout = Layout::nchw;
+
+    // The one place output size is computed:
+    // OH = floor((ih + pt + pb - dh*(kh-1) - 1) / sh) + 1, OW likewise.
+    int64_t oh() const;
+    int64_t ow() const;
+    // Extent of the dilated window: dh*(kh-1) + 1.
+    int64_t kh_extent() const { return dh * (kh - 1) + 1; }
+    int64_t kw_extent() const { return dw * (kw - 1) + 1; }
+
+    Dims4 x_dims() const { return {mb, ic, ih, iw}; }
+    // im2col's column matrix: one row per (n, oh, ow), one column per (c, i, j).
+    std::array<int64_t, 2> col_dims() const { return {mb * oh() * ow(), ic * kh * kw}; }
+
+    // Throws ProblemError naming the field for: a dimension below 1, a stride or
+    // dilation below 1, a negative pad, a window larger than the padded input, and
+    // element or byte counts of x and col that overflow int64.
+    void validate() const;
+
+    bool operator==(const WindowProblem&) const = default;
+};
+
+struct ConvProblem : WindowProblem {
+    int64_t oc = 1;
+    WeightsLayout weights_layout = WeightsLayout::oihw;
+
+    Dims4 w_dims() const { return {oc, ic, kh, kw}; }
+    Dims4 y_dims() const { return {mb, oc, oh(), ow()}; }
+
+    // WindowProblem's rules plus oc >= 1 and overflow checks on w and y.
+    void validate() const;
+
+    bool operator==(const ConvProblem&) const = default;
+};
+
+struct PoolProblem : WindowProblem {
+    Dims4 y_dims() const { return {mb, ic, oh(), ow()}; }
+
+    // WindowProblem's rules plus: every window covers at least one element of x
+    // (a window entirely in the padding has no element to choose).
+    void validate() const;
+
+    bool operator==(const PoolProblem&) const = default;
+};
+
+}  // namespace convconf

@@ -1,0 +1,272 @@
+#include "impl/naive/naive.hpp"
+
+#include <cmath>
+
+namespace convconf::naive {
+
+template <class T>
+void conv_forward(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w,
+                  const Tensor<T>* b, Tensor<T>& y) {
+    const int64_t MB = p.mb, IC = p.ic, OC = p.oc, IH = p.ih, IW = p.iw;
+    const int64_t OH = p.oh(), OW = p.ow(), KH = p.kh, KW = p.kw;
+    for (int64_t n = 0; n < MB; ++n)
+        for (int64_t k = 0; k < OC; ++k)
+            for (int64_t oh = 0; oh < OH; ++oh)
+                for (int64_t ow = 0; ow < OW; ++ow) {
+                    double acc = b ? double((*b)[k]) : 0.0;
+                    for (int64_t c = 0; c < IC; ++c)
+                        for (int64_t i = 0; i < KH; ++i) {
+                            const int64_t ih = oh * p.sh - p.pt + i * p.dh;
+                            if (ih < 0 || ih >= IH) continue;
+                            for (int64_t j = 0; j < KW; ++j) {
+                                const int64_t iw = ow * p.sw - p.pl + j * p.dw;
+                                if (iw < 0 || iw >= IW) continue;
+                                acc += double(x.at(n, c, ih, iw)) * double(w.at(k, c, i, j));
+                            }
+                        }
+                    y.at(n, k, oh, ow) = T(acc);
+                }
+}
+
+template <class T>
+void conv_backward_data(const ConvProblem& p, const Tensor<T>& w, const Tensor<T>& dy,
+                        Tensor<T>& dx) {
+    const int64_t MB = p.mb, IC = p.ic, OC = p.oc, IH = p.ih, IW = p.iw;
+    const int64_t OH = p.oh(), OW = p.ow(), KH = p.kh, KW = p.kw;
+    for (int64_t n = 0; n < MB; ++n)
+        for (int64_t c = 0; c < IC; ++c)
+            for (int64_t ih = 0; ih < IH; ++ih)
+                for (int64_t iw = 0; iw < IW; ++iw) {
+                    double acc = 0.0;
+                    for (int64_t k = 0; k < OC; ++k)
+                        for (int64_t i = 0; i < KH; ++i) {
+                            // Tap i of output row oh reads row ih when oh*sh = ih + pt - i*dh.
+                            const int64_t oh_strided = ih + p.pt - i * p.dh;
+                            if (oh_strided < 0 || oh_strided % p.sh != 0) continue;
+                            const int64_t oh = oh_strided / p.sh;
+                            if (oh >= OH) continue;
+                            for (int64_t j = 0; j < KW; ++j) {
+                                const int64_t ow_strided = iw + p.pl - j * p.dw;
+                                if (ow_strided < 0 || ow_strided % p.sw != 0) continue;
+                                const int64_t ow = ow_strided / p.sw;
+                                if (ow >= OW) continue;
+                                acc += double(dy.at(n, k, oh, ow)) * double(w.at(k, c, i, j));
+                            }
+                        }
+                    dx.at(n, c, ih, iw) = T(acc);
+                }
+}
+
+template <class T>
+void conv_backward_weights(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& dy,
+                           Tensor<T>& dw, Tensor<T>* db) {
+    const int64_t MB = p.mb, IC = p.ic, OC = p.oc, IH = p.ih, IW = p.iw;
+    const int64_t OH = p.oh(), OW = p.ow(), KH = p.kh, KW = p.kw;
+    for (int64_t k = 0; k < OC; ++k)
+        for (int64_t c = 0; c < IC; ++c)
+            for (int64_t i = 0; i < KH; ++i)
+                for (int64_t j = 0; j < KW; ++j) {
+                    double acc = 0.0;
+                    for (int64_t n = 0; n < MB; ++n)
+                        for (int64_t oh = 0; oh < OH; ++oh) {
+                            const int64_t ih = oh * p.sh - p.pt + i * p.dh;
+                            if (ih < 0 || ih >= IH) continue;
+                            for (int64_t ow = 0; ow < OW; ++ow) {
+                                const int64_t iw = ow * p.sw - p.pl + j * p.dw;
+                                if (iw < 0 || iw >= IW) continue;
+                                acc += double(dy.at(n, k, oh, ow)) * double(x.at(n, c, ih, iw));
+                            }
+                        }
+                    dw.at(k, c, i, j) = T(acc);
+                }
+    if (!db) return;
+    for (int64_t k = 0; k < OC; ++k) {
+        double acc = 0.0;
+        for (int64_t n = 0; n < MB; ++n)
+            for (int64_t oh = 0; oh < OH; ++oh)
+                for (int64_t ow = 0; ow < OW; ++ow) acc += double(dy.at(n, k, oh, ow));
+        (*db)[k] = T(acc);
+    }
+}
+
+namespace {
+
+struct Choice {
+    int64_t i = -1, j = -1;  // window-local tap; -1 when the window covers no element of x
+};
+
+// The element max-pooling chooses in one window, per the contract: the first maximum in
+// window order (row-major over i, j); a NaN beats everything and the first NaN is kept;
+// padding (-infinity) is never chosen, so an all -inf window picks its first element of x.
+template <class T>
+Choice choose(const PoolProblem& p, const Tensor<T>& x, int64_t n, int64_t c, int64_t oh,
+              int64_t ow) {
+    Choice best;
+    T best_value{};
+    for (int64_t i = 0; i < p.kh; ++i) {
+        const int64_t ih = oh * p.sh - p.pt + i * p.dh;
+        if (ih < 0 || ih >= p.ih) continue;
+        for (int64_t j = 0; j < p.kw; ++j) {
+            const int64_t iw = ow * p.sw - p.pl + j * p.dw;
+            if (iw < 0 || iw >= p.iw) continue;
+            const T v = x.at(n, c, ih, iw);
+            bool take;
+            if (best.i < 0) take = true;                    // first element of x in the window
+            else if (std::isnan(best_value)) take = false;  // the first NaN stays chosen
+            else if (std::isnan(v)) take = true;
+            else take = v > best_value;                     // strict: ties keep the first
+            if (take) {
+                best = {i, j};
+                best_value = v;
+            }
+        }
+    }
+    return best;
+}
+
+}  // namespace
+
+template <class T>
+void pool_forward(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y, Tensor<int64_t>& argmax) {
+    const int64_t OH = p.oh(), OW = p.ow();
+    for (int64_t n = 0; n < p.mb; ++n)
+        for (int64_t c = 0; c < p.ic; ++c)
+            for (int64_t oh = 0; oh < OH; ++oh)
+                for (int64_t ow = 0; ow < OW; ++ow) {
+                    const Choice ch = choose(p, x, n, c, oh, ow);
+                    // validate() guarantees every window covers an element of x.
+                    const int64_t ih = oh * p.sh - p.pt + ch.i * p.dh;
+                    const int64_t iw = ow * p.sw - p.pl + ch.j * p.dw;
+                    y.at(n, c, oh, ow) = x.at(n, c, ih, iw);
+                    argmax.at(n, c, oh, ow) = ch.i * p.kw + ch.j;
+                }
+}
+
+template <class T>
+void pool_backward(const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dx) {
+    const int64_t OH = p.oh(), OW = p.ow();
+    // Overlapping windows (stride < kernel) accumulate; sum in double, round once.
+    Tensor<double> acc(dx.order(), dx.dims(), 0.0);
+    for (int64_t n = 0; n < p.mb; ++n)
+        for (int64_t c = 0; c < p.ic; ++c)
+            for (int64_t oh = 0; oh < OH; ++oh)
+                for (int64_t ow = 0; ow < OW; ++ow) {
+                    const Choice ch = choose(p, x, n, c, oh, ow);
+                    const int64_t ih = oh * p.sh - p.pt + ch.i * p.dh;
+                    const int64_t iw = ow * p.sw - p.pl + ch.j * p.dw;
+                    acc.at(n, c, ih, iw) += double(dy.at(n, c, oh, ow));
+                }
+    for (int64_t e = 0; e < dx.size(); ++e) dx[e] = T(acc[e]);
+}
+
+template <class T>
+void im2col(const WindowProblem& p, const Tensor<T>& x, Tensor<T>& col) {
+    const int64_t OH = p.oh(), OW = p.ow(), KH = p.kh, KW = p.kw;
+    const int64_t cols = p.ic * KH * KW;
+    for (int64_t n = 0; n < p.mb; ++n)
+        for (int64_t oh = 0; oh < OH; ++oh)
+            for (int64_t ow = 0; ow < OW; ++ow) {
+                const int64_t row = (n * OH + oh) * OW + ow;
+                for (int64_t c = 0; c < p.ic; ++c)
+                    for (int64_t i = 0; i < KH; ++i)
+                        for (int64_t j = 0; j < KW; ++j) {
+                            const int64_t ih = oh * p.sh - p.pt + i * p.dh;
+                            const int64_t iw = ow * p.sw - p.pl + j * p.dw;
+                            const bool inside = ih >= 0 && ih < p.ih && iw >= 0 && iw < p.iw;
+                            col[row * cols + (c * KH + i) * KW + j] = inside ? x.at(n, c, ih, iw) : T(0);
+                        }
+            }
+}
+
+template <class T>
+void col2im(const WindowProblem& p, const Tensor<T>& col, Tensor<T>& x) {
+    const int64_t OH = p.oh(), OW = p.ow(), KH = p.kh, KW = p.kw;
+    const int64_t cols = p.ic * KH * KW;
+    for (int64_t n = 0; n < p.mb; ++n)
+        for (int64_t c = 0; c < p.ic; ++c)
+            for (int64_t ih = 0; ih < p.ih; ++ih)
+                for (int64_t iw = 0; iw < p.iw; ++iw) {
+                    double acc = 0.0;
+                    for (int64_t i = 0; i < KH; ++i) {
+                        const int64_t oh_strided = ih + p.pt - i * p.dh;
+                        if (oh_strided < 0 || oh_strided % p.sh != 0) continue;
+                        const int64_t oh = oh_strided / p.sh;
+                        if (oh >= OH) continue;
+                        for (int64_t j = 0; j < KW; ++j) {
+                            const int64_t ow_strided = iw + p.pl - j * p.dw;
+                            if (ow_strided < 0 || ow_strided % p.sw != 0) continue;
+                            const int64_t ow = ow_strided / p.sw;
+                            if (ow >= OW) continue;
+                            const int64_t row = (n * OH + oh) * OW + ow;
+                            acc += double(col[row * cols + (c * KH + i) * KW + j]);
+                        }
+                    }
+                    x.at(n, c, ih, iw) = T(acc);
+                }
+}
+
+#define CONVCONF_NAIVE_INSTANTIATE(T)                                                          \
+    template void conv_forward<T>(const ConvProblem&, const Tensor<T>&, const Tensor<T>&,     \
+                                  const Tensor<T>*, Tensor<T>&);                              \
+    template void conv_backward_data<T>(const ConvProblem&, const Tensor<T>&, const Tensor<T>&, \
+                                        Tensor<T>&);                                          \
+    template void conv_backward_weights<T>(const ConvProblem&, const Tensor<T>&,              \
+                                           const Tensor<T>&, Tensor<T>&, Tensor<T>*);         \
+    template void pool_forward<T>(const PoolProblem&, const Tensor<T>&, Tensor<T>&,           \
+                                  Tensor<int64_t>&);                                          \
+    template void pool_backward<T>(const PoolProblem&, const Tensor<T>&, const Tensor<T>&,    \
+                                   Tensor<T>&);                                               \
+    template void im2col<T>(const WindowProblem&, const Tensor<T>&, Tensor<T>&);              \
+    template void col2im<T>(const WindowProblem&, const Tensor<T>&, Tensor<T>&);
+CONVCONF_NAIVE_INSTANTIATE(float)
+CONVCONF_NAIVE_INSTANTIATE(double)
+#undef CONVCONF_NAIVE_INSTANTIATE
+
+namespace {
+
+class NaiveVariant final : public VariantOf<NaiveVariant> {
+public:
+    std::string name() const override { return "naive"; }
+    std::string description() const override {
+        return "direct loops over the problem's dimensions, double accumulation (the reference)";
+    }
+    template <class T>
+    void conv_forward_t(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w,
+                        const Tensor<T>* b, Tensor<T>& y) const {
+        naive::conv_forward(p, x, w, b, y);
+    }
+    template <class T>
+    void conv_backward_data_t(const ConvProblem& p, const Tensor<T>& w, const Tensor<T>& dy,
+                              Tensor<T>& dx) const {
+        naive::conv_backward_data(p, w, dy, dx);
+    }
+    template <class T>
+    void conv_backward_weights_t(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& dy,
+                                 Tensor<T>& dw, Tensor<T>* db) const {
+        naive::conv_backward_weights(p, x, dy, dw, db);
+    }
+    template <class T>
+    void pool_forward_t(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y,
+                        Tensor<int64_t>& argmax) const {
+        naive::pool_forward(p, x, y, argmax);
+    }
+    template <class T>
+    void pool_backward_t(const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy,
+                         Tensor<T>& dx) const {
+        naive::pool_backward(p, x, dy, dx);
+    }
+    template <class T>
+    void im2col_t(const WindowProblem& p, const Tensor<T>& x, Tensor<T>& col) const {
+        naive::im2col(p, x, col);
+    }
+    template <class T>
+    void col2im_t(const WindowProblem& p, const Tensor<T>& col, Tensor<T>& x) const {
+        naive::col2im(p, col, x);
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<Variant> make_variant() { return std::make_unique<NaiveVariant>(); }
+
+}  // namespace convconf::naive

@@ -1,0 +1,86 @@
+#include "reference/compare.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace convconf {
+namespace {
+
+std::string number(double v) {
+    if (std::isnan(v)) return "nan";
+    if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.9g", v);
+    return buf;
+}
+
+bool element_ok(double got, double want, double bound) {
+    if (std::isnan(want)) return std::isnan(got);
+    if (std::isinf(want)) return got == want;
+    return std::fabs(got - want) <= bound;  // false for a NaN got
+}
+
+std::string shape_string(const std::vector<int64_t>& shape) {
+    std::string s = "[";
+    for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+    return s + "]";
+}
+
+}  // namespace
+
+template <class T>
+Comparison compare(const Tensor<T>& got, const Tensor<double>& want, const Tensor<double>* bound,
+                   const ReportContext& ctx, int max_shown) {
+    Comparison r;
+    std::ostringstream bad_lines;
+    if (got.shape() != want.shape() || got.order() != want.order()) {
+        r.ok = false;
+        r.bad = want.size();
+        bad_lines << "    output shape " << shape_string(got.shape()) << " " << to_string(got.order())
+                  << ", expected " << shape_string(want.shape()) << " " << to_string(want.order())
+                  << "\n";
+    } else {
+        for (int64_t e = 0; e < want.size(); ++e) {
+            const double g = double(got[e]), w = want[e], b = bound ? (*bound)[e] : 0.0;
+            ++r.checked;
+            if (std::isfinite(g) && std::isfinite(w)) {
+                const double err = std::fabs(g - w);
+                r.max_abs_error = std::max(r.max_abs_error, err);
+                if (w != 0) r.max_rel_error = std::max(r.max_rel_error, err / std::fabs(w));
+            }
+            if (element_ok(g, w, b)) continue;
+            if (r.bad++ < max_shown) {
+                bad_lines << "    " << want.index_string(e) << " got " << number(g) << " want "
+                          << number(w);
+                if (bound) bad_lines << " bound " << number(b);
+                if (std::isfinite(g) && std::isfinite(w)) bad_lines << " |diff| " << number(std::fabs(g - w));
+                if (std::isnan(g) && !std::isnan(w)) bad_lines << " (NaN: unwritten or invalid)";
+                bad_lines << "\n";
+            }
+        }
+        r.ok = r.bad == 0;
+    }
+    if (r.ok) return r;
+    std::ostringstream out;
+    out << "MISMATCH " << to_string(ctx.op) << " " << to_string(ctx.pass) << " output " << ctx.output
+        << ": variant " << ctx.variant << ", " << to_string(ctx.dtype) << ", " << ctx.layout << "\n"
+        << "  problem: " << ctx.problem << "\n";
+    if (!ctx.note.empty()) out << "  " << ctx.note << "\n";
+    out << "  " << r.bad << " of " << want.size() << " elements wrong ("
+        << (bound ? "bound mode: |got-want| <= (gamma_n(u)+gamma_n(u_f64))*sum|terms|"
+                  : "exact mode")
+        << "); first " << std::min<int64_t>(r.bad, max_shown) << ":\n"
+        << bad_lines.str() << "  repro: " << ctx.repro << "\n";
+    r.report = out.str();
+    return r;
+}
+
+template Comparison compare(const Tensor<float>&, const Tensor<double>&, const Tensor<double>*,
+                            const ReportContext&, int);
+template Comparison compare(const Tensor<double>&, const Tensor<double>&, const Tensor<double>*,
+                            const ReportContext&, int);
+template Comparison compare(const Tensor<int64_t>&, const Tensor<double>&, const Tensor<double>*,
+                            const ReportContext&, int);
+
+}  // namespace convconf

@@ -1,0 +1,52 @@
+// The expected result of each op, and the data its error bound is derived from.
+//
+// The naive reference runs in double on the inputs converted to double (exactly: every
+// f32 is a double), so `value` is the exact-arithmetic result up to double rounding. The
+// same naive functions run on |inputs| give, per output element, sum|terms| of the
+// accumulation that produced it: the quantity the forward error bound scales with.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "impl/core/problem.hpp"
+#include "impl/core/tensor.hpp"
+
+namespace convconf {
+
+struct Expected {
+    Tensor<double> value;
+    // Sum of |terms| per element; empty when the output is compared exactly (it is a
+    // copy or a selection: im2col, max-pool y and argmax).
+    Tensor<double> abs_sum;
+    // n of gamma_n: the most terms any element accumulates.
+    int64_t accumulation_length = 0;
+};
+
+Expected expect_conv_forward(const ConvProblem&, const Tensor<double>& x, const Tensor<double>& w,
+                             const Tensor<double>* b);
+Expected expect_conv_backward_data(const ConvProblem&, const Tensor<double>& w,
+                                   const Tensor<double>& dy);
+struct WeightsGradients {
+    Expected dw;
+    std::optional<Expected> db;
+};
+WeightsGradients expect_conv_backward_weights(const ConvProblem&, const Tensor<double>& x,
+                                              const Tensor<double>& dy, bool with_bias);
+struct PoolForwardExpected {
+    Expected y;
+    Tensor<int64_t> argmax;
+};
+PoolForwardExpected expect_pool_forward(const PoolProblem&, const Tensor<double>& x);
+Expected expect_pool_backward(const PoolProblem&, const Tensor<double>& x, const Tensor<double>& dy);
+Expected expect_im2col(const WindowProblem&, const Tensor<double>& x);
+Expected expect_col2im(const WindowProblem&, const Tensor<double>& col);
+
+// The allowed error of each element: (gamma_n(u) + gamma_n(u_f64)) * sum|terms|, the
+// forward error bound of an n-term accumulation in the dtype under test (u its unit
+// roundoff) plus that of the double reference itself. gamma_n = n*u / (1 - n*u); where
+// n*u >= 1 no bound exists and the element's bound is infinite.
+Tensor<double> derived_bound(const Expected&, DType);
+double gamma(int64_t n, double u);
+
+}  // namespace convconf

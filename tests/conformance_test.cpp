@@ -1,0 +1,132 @@
+// Every registered variant, through the conformance plan, against the naive reference in
+// double. Tests are named after the variant: adding a variant to the registry adds its test.
+#include <gtest/gtest.h>
+
+#include "impl/core/registry.hpp"
+#include "reference/conformance.hpp"
+
+namespace convconf {
+namespace {
+
+class Conformance : public ::testing::TestWithParam<const Variant*> {};
+
+TEST_P(Conformance, DefaultPlanPasses) {
+    const Variant& v = *GetParam();
+    int64_t passed = 0, skipped = 0;
+    for (const CheckSpec& s : default_plan()) {
+        const CheckResult r = run_check(v, s);
+        if (r.status == Status::failed) ADD_FAILURE() << r.detail;
+        (r.status == Status::passed ? passed : skipped)++;
+    }
+    EXPECT_GT(passed, 0) << "a variant that skips everything has not been checked";
+    RecordProperty("passed", int(passed));
+    RecordProperty("skipped", int(skipped));
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, Conformance, ::testing::ValuesIn(variants()),
+                         [](const auto& info) { return info.param->name(); });
+
+// A variant that gets one thing wrong must fail, with a report naming it: the harness
+// itself is under test here. Each defect is a different way an implementation goes wrong.
+template <class Defect>
+class Broken final : public VariantOf<Broken<Defect>> {
+public:
+    std::string name() const override { return "broken"; }
+    std::string description() const override { return "naive with a planted defect"; }
+#define CONVCONF_DELEGATE(fn, ...) naive_variant().fn(__VA_ARGS__)
+    template <class T> void conv_forward_t(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>* b, Tensor<T>& y) const {
+        CONVCONF_DELEGATE(conv_forward, p, x, w, b, y);
+        Defect::spoil(Op::conv2d, y);
+    }
+    template <class T> void conv_backward_data_t(const ConvProblem& p, const Tensor<T>& w, const Tensor<T>& dy, Tensor<T>& dx) const {
+        CONVCONF_DELEGATE(conv_backward_data, p, w, dy, dx);
+    }
+    template <class T> void conv_backward_weights_t(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dw, Tensor<T>* db) const {
+        CONVCONF_DELEGATE(conv_backward_weights, p, x, dy, dw, db);
+    }
+    template <class T> void pool_forward_t(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y, Tensor<int64_t>& argmax) const {
+        CONVCONF_DELEGATE(pool_forward, p, x, y, argmax);
+        Defect::spoil(Op::maxpool2d, argmax);
+    }
+    template <class T> void pool_backward_t(const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dx) const {
+        CONVCONF_DELEGATE(pool_backward, p, x, dy, dx);
+    }
+    template <class T> void im2col_t(const WindowProblem& p, const Tensor<T>& x, Tensor<T>& col) const {
+        CONVCONF_DELEGATE(im2col, p, x, col);
+    }
+    template <class T> void col2im_t(const WindowProblem& p, const Tensor<T>& col, Tensor<T>& x) const {
+        CONVCONF_DELEGATE(col2im, p, col, x);
+    }
+#undef CONVCONF_DELEGATE
+};
+
+// Leaves the last element of conv's y unwritten (still the poison NaN).
+struct ForgetsLastElement {
+    template <class U> static void spoil(Op op, Tensor<U>& t) {
+        if (op == Op::conv2d) t[t.size() - 1] = poison_value<U>();
+    }
+};
+// Reports a tie-broken argmax as the last maximum instead of the first.
+struct LastMaximum {
+    template <class U> static void spoil(Op op, Tensor<U>& t) {
+        if (op == Op::maxpool2d) for (U& v : t.values()) v = v == 0 ? 1 : v;
+    }
+};
+
+CheckSpec conv_spec() {
+    CheckSpec s;
+    s.problem.mb = 1, s.problem.ic = 2, s.problem.ih = s.problem.iw = 4, s.problem.oc = 2;
+    s.problem.kh = s.problem.kw = 2;
+    return s;
+}
+
+TEST(ConformanceHarness, UnwrittenElementFailsAndSaysWhere) {
+    Broken<ForgetsLastElement> v;
+    const CheckResult r = run_check(v, conv_spec());
+    ASSERT_EQ(r.status, Status::failed);
+    EXPECT_NE(r.detail.find("(n,c,h,w)=(0,1,2,2) got nan"), std::string::npos) << r.detail;
+    EXPECT_NE(r.detail.find("repro: convconf check --variant broken --op conv2d --dir FWD_D"),
+              std::string::npos) << r.detail;
+}
+
+TEST(ConformanceHarness, WrongArgmaxFails) {
+    Broken<LastMaximum> v;
+    CheckSpec s;
+    s.op = Op::maxpool2d;
+    s.fill = Fill::ties;
+    s.problem.mb = 1, s.problem.ic = 3, s.problem.ih = s.problem.iw = 6;
+    s.problem.kh = s.problem.kw = 2, s.problem.sh = s.problem.sw = 2;
+    const CheckResult r = run_check(v, s);
+    ASSERT_EQ(r.status, Status::failed);
+    EXPECT_NE(r.detail.find("output argmax"), std::string::npos) << r.detail;
+}
+
+// A variant declaring it lacks a dtype is skipped with its reason, never passed.
+class NoF64 final : public VariantOf<NoF64> {
+public:
+    std::string name() const override { return "no_f64"; }
+    std::string description() const override { return "declares no f64"; }
+    std::optional<std::string> unsupported(const CheckKind& k) const override {
+        if (k.dtype == DType::f64) return std::string("no f64 support");
+        return std::nullopt;
+    }
+    template <class T, class... A> void conv_forward_t(A&&...) const { FAIL() << "must not run"; }
+    template <class T, class... A> void conv_backward_data_t(A&&...) const {}
+    template <class T, class... A> void conv_backward_weights_t(A&&...) const {}
+    template <class T, class... A> void pool_forward_t(A&&...) const {}
+    template <class T, class... A> void pool_backward_t(A&&...) const {}
+    template <class T, class... A> void im2col_t(A&&...) const {}
+    template <class T, class... A> void col2im_t(A&&...) const {}
+};
+
+TEST(ConformanceHarness, UnsupportedDtypeIsSkippedWithReason) {
+    NoF64 v;
+    CheckSpec s = conv_spec();
+    s.dtype = DType::f64;
+    const CheckResult r = run_check(v, s);
+    EXPECT_EQ(r.status, Status::skipped);
+    EXPECT_EQ(r.detail, "no f64 support");
+}
+
+}  // namespace
+}  // namespace convconf

@@ -1,0 +1,139 @@
+// The problem model: output-size arithmetic, and one test per invalid-problem rule of
+// ../shared/golden-format.md, each checking the field the error names.
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "impl/core/problem.hpp"
+#include "impl/core/tensor.hpp"
+
+namespace convconf {
+namespace {
+
+ConvProblem small_conv() {
+    ConvProblem p;
+    p.mb = 2, p.ic = 3, p.ih = 5, p.iw = 5, p.oc = 4, p.kh = 3, p.kw = 3;
+    return p;
+}
+
+PoolProblem small_pool() {
+    PoolProblem p;
+    p.mb = 1, p.ic = 1, p.ih = 4, p.iw = 4, p.kh = 2, p.kw = 2, p.sh = 2, p.sw = 2;
+    return p;
+}
+
+// Expects validate() to throw ProblemError naming `field`, with the field in the message.
+template <class P>
+void expect_rejected(const P& p, const std::string& field) {
+    try {
+        p.validate();
+        ADD_FAILURE() << "accepted an invalid problem; expected an error naming " << field;
+    } catch (const ProblemError& e) {
+        EXPECT_EQ(e.field(), field) << e.what();
+        EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
+    }
+}
+
+TEST(ProblemShape, OutputSizeFormula) {
+    // OH = floor((H + top + bottom - dh*(kh-1) - 1) / sh) + 1
+    ConvProblem p = small_conv();
+    EXPECT_EQ(p.oh(), 3);  // (5 - 2 - 1)/1 + 1
+    p.pt = 1, p.pb = 2, p.sh = 2;
+    EXPECT_EQ(p.oh(), 3);  // (5 + 3 - 2 - 1)/2 + 1 = 5/2 + 1
+    p.dh = 2;
+    EXPECT_EQ(p.oh(), 2);  // (5 + 3 - 4 - 1)/2 + 1 = 3/2 + 1
+    p.pl = 3, p.pr = 0, p.kw = 7, p.dw = 1, p.sw = 1;
+    EXPECT_EQ(p.ow(), 2);  // (5 + 3 - 6 - 1)/1 + 1
+    // The notebooks' 1x3x448x640 image with a 5x5 kernel: im2col is (282384, 75).
+    WindowProblem big;
+    big.mb = 1, big.ic = 3, big.ih = 448, big.iw = 640, big.kh = big.kw = 5;
+    EXPECT_EQ(big.col_dims(), (std::array<int64_t, 2>{282384, 75}));
+}
+
+TEST(ProblemValidate, AcceptsValidProblems) {
+    EXPECT_NO_THROW(small_conv().validate());
+    EXPECT_NO_THROW(small_pool().validate());
+    ConvProblem all_padding = small_conv();  // conv windows may lie entirely in padding
+    all_padding.kh = all_padding.kw = 1, all_padding.pt = all_padding.pb = 3;
+    EXPECT_NO_THROW(all_padding.validate());
+}
+
+struct FieldRule {
+    const char* field;
+    std::function<void(ConvProblem&)> spoil;
+};
+
+class ProblemRejects : public ::testing::TestWithParam<FieldRule> {};
+
+TEST_P(ProblemRejects, NamesTheField) {
+    ConvProblem p = small_conv();
+    GetParam().spoil(p);
+    expect_rejected(p, GetParam().field);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryRule, ProblemRejects,
+    ::testing::Values(
+        // Every dimension is at least 1.
+        FieldRule{"mb", [](ConvProblem& p) { p.mb = 0; }},
+        FieldRule{"ic", [](ConvProblem& p) { p.ic = 0; }},
+        FieldRule{"ih", [](ConvProblem& p) { p.ih = -1; }},
+        FieldRule{"iw", [](ConvProblem& p) { p.iw = 0; }},
+        FieldRule{"oc", [](ConvProblem& p) { p.oc = 0; }},
+        FieldRule{"kh", [](ConvProblem& p) { p.kh = 0; }},
+        FieldRule{"kw", [](ConvProblem& p) { p.kw = 0; }},
+        // A stride or dilation below 1.
+        FieldRule{"sh", [](ConvProblem& p) { p.sh = 0; }},
+        FieldRule{"sw", [](ConvProblem& p) { p.sw = -2; }},
+        FieldRule{"dh", [](ConvProblem& p) { p.dh = 0; }},
+        FieldRule{"dw", [](ConvProblem& p) { p.dw = 0; }},
+        // A negative pad.
+        FieldRule{"pt", [](ConvProblem& p) { p.pt = -1; }},
+        FieldRule{"pl", [](ConvProblem& p) { p.pl = -1; }},
+        FieldRule{"pb", [](ConvProblem& p) { p.pb = -1; }},
+        FieldRule{"pr", [](ConvProblem& p) { p.pr = -1; }},
+        // A window larger than the padded input: 6 > 5, and dilated 2*(3-1)+1 = 5 > 4.
+        FieldRule{"kh", [](ConvProblem& p) { p.kh = 6; }},
+        FieldRule{"kw", [](ConvProblem& p) { p.iw = 4, p.dw = 2; }},
+        // A tensor too large to index: counts overflow 64 bits.
+        FieldRule{"x", [](ConvProblem& p) { p.mb = int64_t{1} << 40, p.ic = int64_t{1} << 30; }},
+        FieldRule{"w", [](ConvProblem& p) { p.oc = int64_t{1} << 62; }},
+        FieldRule{"col", [](ConvProblem& p) {
+            p.ih = p.iw = int64_t{1} << 20, p.kh = p.kw = 1 << 10, p.ic = 1 << 10, p.mb = 1;
+        }}),
+    [](const auto& info) { return std::string(info.param.field) + "_" + std::to_string(info.index); });
+
+// A pooling window that covers no element of x (it pads with -inf: nothing to choose).
+TEST(PoolValidate, WindowInTopPaddingNamesPadTop) {
+    PoolProblem p = small_pool();
+    p.pt = 2;  // first window rows -2, -1: both padding
+    expect_rejected(p, "pt");
+}
+
+TEST(PoolValidate, WindowInBottomPaddingNamesPadBottom) {
+    PoolProblem p = small_pool();
+    p.pr = 3;  // ow = (4+3-2)/2+1 = 3; last window columns 4, 5: both padding
+    expect_rejected(p, "pr");
+}
+
+TEST(PoolValidate, DilatedWindowSkippingTheInputNamesDilation) {
+    PoolProblem p = small_pool();
+    p.ih = 1, p.kh = 2, p.dh = 3, p.sh = 1, p.pt = 1, p.pb = 1;
+    // oh = (1+2-4)/1+1 = 0 -> invalid by size first; make it fit: taps at -1 and 2.
+    p.pb = 2;  // padded 4, extent 4: oh = 1; window rows -1 and 2, input has row 0 only
+    expect_rejected(p, "dh");
+}
+
+TEST(PoolValidate, PartlyPaddedWindowsAreValid) {
+    PoolProblem p = small_pool();
+    p.pt = p.pl = 1, p.pb = p.pr = 1;  // every window keeps one element of x
+    EXPECT_NO_THROW(p.validate());
+}
+
+TEST(TensorCount, OverflowIsAnErrorNotAnAllocation) {
+    EXPECT_THROW(Tensor<float>({int64_t{1} << 40, int64_t{1} << 40}), std::invalid_argument);
+    EXPECT_THROW(checked_count("y", {int64_t{1} << 61, 2}, 8), ProblemError);
+}
+
+}  // namespace
+}  // namespace convconf

@@ -1,0 +1,43 @@
+// Helpers for writing expected values the way the notebooks print them: row-major in
+// NCHW (or OIHW) order, whatever layout the tensor under test uses.
+#pragma once
+
+#include <vector>
+
+#include "impl/core/tensor.hpp"
+
+namespace convconf::testing {
+
+// A tensor of logical extents `dims` stored in `order`, with values given in logical
+// (NCHW / OIHW) row-major order, as numpy prints them.
+template <class T>
+Tensor<T> from_logical(AxisOrder order, const Dims4& dims, const std::vector<double>& values) {
+    Tensor<T> t(order, dims);
+    int64_t e = 0;
+    for (int64_t a = 0; a < dims[0]; ++a)
+        for (int64_t b = 0; b < dims[1]; ++b)
+            for (int64_t c = 0; c < dims[2]; ++c)
+                for (int64_t d = 0; d < dims[3]; ++d) t.at(a, b, c, d) = T(values.at(e++));
+    return t;
+}
+
+// The values of a 4-D tensor in logical row-major order.
+template <class T>
+std::vector<double> to_logical(const Tensor<T>& t) {
+    std::vector<double> v;
+    const Dims4 d = t.dims();
+    for (int64_t a = 0; a < d[0]; ++a)
+        for (int64_t b = 0; b < d[1]; ++b)
+            for (int64_t c = 0; c < d[2]; ++c)
+                for (int64_t e = 0; e < d[3]; ++e) v.push_back(double(t.at(a, b, c, e)));
+    return v;
+}
+
+// numpy's np.arange(n) as doubles.
+inline std::vector<double> arange(int n, double start = 0) {
+    std::vector<double> v(n);
+    for (int i = 0; i < n; ++i) v[i] = start + i;
+    return v;
+}
+
+}  // namespace convconf::testing

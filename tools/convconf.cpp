@@ -1,0 +1,215 @@
+// convconf: the conformance harness's command line.
+//
+//   convconf run   [--variant NAME]... [--list]      the conformance run
+//   convconf check [options] DESCRIPTOR              one problem through every variant
+//   convconf variants                                the registered variants
+//
+// Exit status: 0 all passed, 1 a check failed, 2 bad usage or bad input.
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "impl/core/descriptor.hpp"
+#include "impl/core/registry.hpp"
+#include "reference/conformance.hpp"
+
+namespace convconf {
+namespace {
+
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+const char* kUsage =
+    "usage:\n"
+    "  convconf run [--variant NAME]... [--list]\n"
+    "      every registered variant checked on the named problem table, every op and pass,\n"
+    "      f32 and f64, both layouts, integer and float data, against the naive reference\n"
+    "  convconf check [--variant NAME]... [--op conv2d|maxpool2d|im2col|col2im]\n"
+    "                 [--dir FWD_B|FWD_D|BWD_D|BWD_W|BWD_WB (conv2d), FWD|BWD (maxpool2d)]\n"
+    "                 [--dtype f32|f64] [--layout NCHW|NHWC] [--wlayout OIHW|HWIO]\n"
+    "                 [--fill int|float|ties|special] [--seed N] DESCRIPTOR\n"
+    "      one benchdnn descriptor (conv: mb2ic3ih5oc4kh3ph1, pool: mb1ic1ih4kh2sh2)\n"
+    "      through every variant; op defaults to conv2d when the descriptor has oc,\n"
+    "      maxpool2d otherwise\n"
+    "  convconf variants\n";
+
+// Pulls "--name VALUE" options off argv; everything else is positional.
+class Args {
+public:
+    Args(int argc, char** argv, int first) {
+        for (int i = first; i < argc; ++i) args_.emplace_back(argv[i]);
+    }
+    bool flag(const std::string& name) {
+        for (size_t i = 0; i < args_.size(); ++i)
+            if (args_[i] == name) {
+                args_.erase(args_.begin() + i);
+                return true;
+            }
+        return false;
+    }
+    std::vector<std::string> values(const std::string& name) {
+        std::vector<std::string> out;
+        for (size_t i = 0; i < args_.size();) {
+            if (args_[i] != name) {
+                ++i;
+                continue;
+            }
+            if (i + 1 >= args_.size()) throw UsageError(name + " needs a value");
+            out.push_back(args_[i + 1]);
+            args_.erase(args_.begin() + i, args_.begin() + i + 2);
+        }
+        return out;
+    }
+    std::string value(const std::string& name, const std::string& fallback) {
+        auto v = values(name);
+        if (v.size() > 1) throw UsageError(name + " given more than once");
+        return v.empty() ? fallback : v.front();
+    }
+    // What remains; options nobody asked for are errors.
+    std::vector<std::string> positional() const {
+        for (const auto& a : args_)
+            if (a.rfind("--", 0) == 0) throw UsageError("unknown option " + a);
+        return args_;
+    }
+
+private:
+    std::vector<std::string> args_;
+};
+
+std::vector<const Variant*> selected_variants(Args& args) {
+    const auto names = args.values("--variant");
+    if (names.empty()) return variants();
+    std::vector<const Variant*> out;
+    for (const auto& n : names) {
+        const Variant* v = find_variant(n);
+        if (!v) {
+            std::string known;
+            for (const Variant* k : variants()) known += " " + k->name();
+            throw UsageError("--variant: no variant \"" + n + "\" (registered:" + known + ")");
+        }
+        out.push_back(v);
+    }
+    return out;
+}
+
+struct Tally {
+    int64_t passed = 0, failed = 0, skipped = 0;
+    void add(Status s) { (s == Status::passed ? passed : s == Status::failed ? failed : skipped)++; }
+};
+
+int cmd_run(Args& args) {
+    const auto chosen = selected_variants(args);
+    const bool list = args.flag("--list");
+    if (!args.positional().empty()) throw UsageError("run takes no positional arguments");
+    const auto plan = default_plan();
+    if (list) {
+        for (const Variant* v : chosen)
+            for (const auto& s : plan) std::cout << v->name() << "  " << check_name(s) << "\n";
+        std::cout << chosen.size() * plan.size() << " checks\n";
+        return 0;
+    }
+    // Summary rows: variant -> "op DIR" -> tally.
+    std::map<std::string, std::map<std::string, Tally>> rows;
+    Tally total;
+    for (const Variant* v : chosen) {
+        for (const auto& s : plan) {
+            const CheckResult r = run_check(*v, s);
+            rows[v->name()][std::string(to_string(s.op)) + " " + direction(s)].add(r.status);
+            total.add(r.status);
+            if (r.status == Status::failed) std::cout << r.detail << "\n";
+        }
+    }
+    std::printf("%-10s %-18s %8s %8s %8s\n", "variant", "op dir", "passed", "failed", "skipped");
+    for (const auto& [variant, ops] : rows)
+        for (const auto& [op, t] : ops)
+            std::printf("%-10s %-18s %8lld %8lld %8lld\n", variant.c_str(), op.c_str(),
+                        (long long)t.passed, (long long)t.failed, (long long)t.skipped);
+    std::printf("%lld passed, %lld failed, %lld skipped\n", (long long)total.passed,
+                (long long)total.failed, (long long)total.skipped);
+    return total.failed ? 1 : 0;
+}
+
+int cmd_check(Args& args) {
+    const auto chosen = selected_variants(args);
+    const std::string op_text = args.value("--op", "");
+    const std::string dir = args.value("--dir", "");
+    const std::string dtype = args.value("--dtype", "f32");
+    const std::string layout = args.value("--layout", "NCHW");
+    const std::string wlayout = args.value("--wlayout", "OIHW");
+    const std::string fill_text = args.value("--fill", "");
+    const std::string seed = args.value("--seed", "1");
+    const auto pos = args.positional();
+    if (pos.size() != 1) throw UsageError("check takes exactly one DESCRIPTOR");
+
+    CheckSpec s;
+    const bool has_oc = pos[0].find("oc") != std::string::npos;
+    s.op = op_text.empty() ? (has_oc ? Op::conv2d : Op::maxpool2d) : parse_op(op_text, "--op");
+    if (s.op == Op::conv2d) {
+        s.problem = parse_conv_descriptor(pos[0]).problem;
+    } else {
+        static_cast<WindowProblem&>(s.problem) = parse_pool_descriptor(pos[0]).problem;
+    }
+    s.problem.layout = parse_layout(layout, "--layout");
+    s.problem.weights_layout = parse_weights_layout(wlayout, "--wlayout");
+    s.dtype = parse_dtype(dtype, "--dtype");
+    apply_direction(s, dir.empty() ? (s.op == Op::conv2d ? "FWD_B" : "FWD") : dir);
+    s.fill = !fill_text.empty() ? parse_fill(fill_text)
+             : s.op == Op::maxpool2d ? Fill::ties : Fill::integers;
+    try {
+        size_t used = 0;
+        s.seed = std::stoull(seed, &used);
+        if (used != seed.size()) throw std::invalid_argument(seed);
+    } catch (const std::exception&) {
+        throw UsageError("--seed: \"" + seed + "\" is not a non-negative integer");
+    }
+
+    std::cout << check_name(s) << " seed " << s.seed << "\n";
+    Tally total;
+    for (const Variant* v : chosen) {
+        const CheckResult r = run_check(*v, s);
+        total.add(r.status);
+        std::printf("  %-10s %-8s max abs err %-12.6g max rel err %-12.6g\n", v->name().c_str(),
+                    std::string(to_string(r.status)).c_str(), r.max_abs_error, r.max_rel_error);
+        if (r.status != Status::passed) std::cout << r.detail;
+    }
+    std::printf("%lld passed, %lld failed, %lld skipped\n", (long long)total.passed,
+                (long long)total.failed, (long long)total.skipped);
+    return total.failed ? 1 : 0;
+}
+
+int cmd_variants(Args& args) {
+    if (!args.positional().empty()) throw UsageError("variants takes no arguments");
+    for (const Variant* v : variants()) std::cout << v->name() << "  " << v->description() << "\n";
+    return 0;
+}
+
+}  // namespace
+}  // namespace convconf
+
+int main(int argc, char** argv) {
+    using namespace convconf;
+    if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+        std::fputs(kUsage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const std::string cmd = argv[1];
+    Args args(argc, argv, 2);
+    try {
+        if (cmd == "run") return cmd_run(args);
+        if (cmd == "check") return cmd_check(args);
+        if (cmd == "variants") return cmd_variants(args);
+        throw UsageError("unknown command \"" + cmd + "\"");
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "convconf: %s\n%s", e.what(), kUsage);
+        return 2;
+    } catch (const std::exception& e) {
+        // Bad input (a descriptor, a field value, an invalid problem): say what, exit 2.
+        std::fprintf(stderr, "convconf: %s\n", e.what());
+        return 2;
+    }
+}

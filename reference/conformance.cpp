@@ -45,6 +45,8 @@ public:
         ctx_.problem = descriptor(s);
         ctx_.repro = repro_command(s, v.name());
         ctx_.note = "data: fill " + std::string(to_string(s.fill)) + ", seed " + std::to_string(s.seed);
+        const std::string impl = v.implementation_info({s.op, s.pass, s.dtype, s.fill == Fill::special}, s.problem);
+        if (!impl.empty()) ctx_.note += "; implementation: " + impl;
     }
 
     CheckResult run() {

@@ -299,22 +299,14 @@ std::optional<tok::Id> blame(const Slots& slots, std::string_view field, bool w_
     return std::nullopt;
 }
 
-// ProblemError's what() is "invalid problem: <field>: <message>"; the token replaces the field.
-std::string bare_message(const ProblemError& e) {
-    std::string_view what = e.what();
-    const std::string prefix = "invalid problem: " + e.field() + ": ";
-    if (what.starts_with(prefix)) what.remove_prefix(prefix.size());
-    return std::string(what);
-}
-
 DescriptorError validation_error(const ProblemError& e, const Slots& slots, bool w_copied,
                                  std::string_view text) {
     const std::optional<tok::Id> id = blame(slots, e.field(), w_copied);
-    if (!id) return DescriptorError(std::string(text), e.field(), bare_message(e));
+    if (!id) return DescriptorError(std::string(text), e.field(), e.message());
     const bool from_output = *id == tok::oh || *id == tok::ow;
     return DescriptorError(
         std::string(text), slots[*id].text,
-        bare_message(e) + (from_output ? " (derived from the output size)" : ""));
+        e.message() + (from_output ? " (derived from the output size)" : ""));
 }
 
 template <class P>

@@ -6,7 +6,8 @@ namespace convconf {
 
 ProblemError::ProblemError(std::string field, const std::string& message)
     : std::invalid_argument("invalid problem: " + field + ": " + message),
-      field_(std::move(field)) {}
+      field_(std::move(field)),
+      message_(message) {}
 
 int64_t checked_count(const std::string& field, std::initializer_list<int64_t> extents,
                       int64_t element_bytes) {

@@ -25,9 +25,13 @@ class ProblemError : public std::invalid_argument {
 public:
     ProblemError(std::string field, const std::string& message);
     const std::string& field() const { return field_; }
+    // The message without the "invalid problem: <field>: " prefix, for callers that name
+    // the field their own way (a descriptor token, a JSON path).
+    const std::string& message() const { return message_; }
 
 private:
     std::string field_;
+    std::string message_;
 };
 
 // Logical 4-D extents: (n, c, h, w) for activations, (o, i, h, w) for weights,

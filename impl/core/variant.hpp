@@ -39,6 +39,16 @@ public:
     // with this reason, never as passed.
     virtual std::optional<std::string> unsupported(const CheckKind&) const { return std::nullopt; }
 
+    // Bytes of scratch memory the variant allocates for this op on this problem, beyond
+    // its inputs and outputs (im2col's column matrix, a per-tap slice, a reorder buffer),
+    // so memory use can be compared. p's WindowProblem part is the problem of maxpool2d,
+    // im2col and col2im.
+    virtual int64_t workspace_bytes(const CheckKind&, const ConvProblem&) const { return 0; }
+
+    // What actually ran, when the variant dispatches to something it does not control
+    // (e.g. the oneDNN implementation chosen for this problem); named in mismatch reports.
+    virtual std::string implementation_info(const CheckKind&, const ConvProblem&) const { return {}; }
+
 #define CONVCONF_VARIANT_ENTRY_POINTS(T, SPEC)                                                  \
     virtual void conv_forward(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w,    \
                               const Tensor<T>* b, Tensor<T>& y) const SPEC;                    \

@@ -8,6 +8,7 @@
 #include "impl/core/descriptor.hpp"
 #include "reference/compare.hpp"
 #include "reference/expected.hpp"
+#include "reference/problem_table.hpp"
 
 namespace convconf {
 namespace {
@@ -141,7 +142,7 @@ private:
     template <class U>
     void check(const Tensor<U>& got, const Expected& e, const char* output) {
         bool exact = e.abs_sum.empty();
-        if (!exact && (s_.fill == Fill::integers || s_.fill == Fill::ties)) {
+        if (!exact && s_.fill != Fill::floats && s_.fill != Fill::special) {
             const double limit = std::ldexp(1.0, mantissa_digits(s_.dtype));
             exact = std::all_of(e.abs_sum.values().begin(), e.abs_sum.values().end(),
                                 [&](double v) { return v <= limit; });
@@ -162,37 +163,6 @@ private:
     const CheckSpec& s_;
     ReportContext ctx_;
     CheckResult result_;
-};
-
-struct Named {
-    const char* name;
-    const char* descriptor;
-};
-
-// The named problem table: small problems, each chosen for a feature of the contract.
-// Descriptors are benchdnn's (0-based dilation: dh1 means taps 2 apart).
-constexpr Named kConvProblems[] = {
-    {"notebook_4x4_k2", "mb1ic1ih4oc1kh2"},             // seeds 000/001, In [1]
-    {"notebook_pad1", "mb1ic1ih3oc1kh2ph1"},             // seed 001, In [13]
-    {"channels_filters", "mb2ic2ih4oc3kh2"},             // seed 000, In [58]
-    {"rect_stride", "mb2ic3ih7iw9oc4kh3kw2sh2sw1ph1pw0"},
-    {"asym_pad", "mb2ic2ih5oc3oh6kh3ph1"},               // pt 1, pb 2
-    {"dilated", "mb1ic2ih9iw8oc2kh3kw2dh1dw2ph2pw1"},
-    {"strided_1x1", "mb2ic8ih6oc4kh1sh2"},
-    {"kernel_is_input", "mb1ic1ih5iw6oc2kh5kw6"},
-    {"window_in_padding", "mb1ic1ih2oc1oh6kh1ph2"},     // outer rows see only padding
-    {"resnet_like", "mb2ic16ih14oc16kh3ph1"},
-};
-
-constexpr Named kPoolProblems[] = {
-    {"notebook_2x2_s2", "mb1ic2ih4kh2sh2"},              // seeds 000/001, In [25]
-    {"notebook_4x5", "mb2ic2ih4iw5kh2kw2sh2sw2"},              // seed 003, In [3]
-    {"overlap", "mb2ic3ih7kh3sh2"},                      // stride < kernel: dx accumulates
-    {"padded", "mb1ic2ih5kh3sh2ph1"},
-    {"asym_pad", "mb1ic1ih6oh4kh3sh2ph1"},               // pt 1, pb 2
-    {"dilated", "mb1ic2ih9kh3sh2dh1"},
-    {"rect", "mb2ic2ih6iw9kh2kw3sh1sw2"},
-    {"global", "mb2ic4ih5iw3kh5kw3"},
 };
 
 }  // namespace
@@ -307,8 +277,8 @@ std::vector<CheckSpec> default_plan() {
                              {Op::conv2d, Pass::backward_weights, false},
                              {Op::im2col, Pass::forward, false},
                              {Op::col2im, Pass::forward, false}};
-    for (const Named& n : kConvProblems) {
-        const ConvProblem base = parse_conv_descriptor(n.descriptor).problem;
+    for (const NamedConv& n : conv_problems()) {
+        const ConvProblem& base = n.problem;
         for (const auto& [layout, wl] : layouts)
             for (const Dir& d : conv_dirs) {
                 // im2col/col2im have no weights: one weights layout is enough.
@@ -324,12 +294,12 @@ std::vector<CheckSpec> default_plan() {
                     }
             }
     }
-    for (const Named& n : kPoolProblems) {
-        const PoolProblem pp = parse_pool_descriptor(n.descriptor).problem;
+    for (const NamedPool& n : pool_problems()) {
+        const PoolProblem& pp = n.problem;
         for (Layout layout : {Layout::nchw, Layout::nhwc})
             for (Pass pass : {Pass::forward, Pass::backward})
                 for (DType dt : {DType::f32, DType::f64})
-                    for (Fill f : {Fill::ties, Fill::floats, Fill::special}) {
+                    for (Fill f : {Fill::ties, Fill::negative, Fill::floats, Fill::special}) {
                         CheckSpec s{Op::maxpool2d, pass, dt, false, {}, f, 1};
                         static_cast<WindowProblem&>(s.problem) = pp;
                         s.problem.layout = layout;

@@ -12,16 +12,17 @@ std::string_view to_string(Fill f) {
         case Fill::integers: return "int";
         case Fill::floats: return "float";
         case Fill::ties: return "ties";
+        case Fill::negative: return "negative";
         case Fill::special: return "special";
     }
     return "?";
 }
 
 Fill parse_fill(std::string_view text) {
-    for (Fill f : {Fill::integers, Fill::floats, Fill::ties, Fill::special})
+    for (Fill f : {Fill::integers, Fill::floats, Fill::ties, Fill::negative, Fill::special})
         if (to_string(f) == text) return f;
     throw std::invalid_argument("fill: unknown value \"" + std::string(text) +
-                                "\" (expected one of int, float, ties, special)");
+                                "\" (expected one of int, float, ties, negative, special)");
 }
 
 uint64_t Random::next() {
@@ -53,6 +54,7 @@ void fill(Tensor<T>& t, Fill kind, uint64_t seed, int64_t magnitude) {
             case Fill::integers: v = T(r.integer(-magnitude, magnitude)); break;
             case Fill::floats: v = T(2.0 * r.uniform() - 1.0); break;
             case Fill::ties: v = T(r.integer(0, 3)); break;
+            case Fill::negative: v = T(r.integer(-8, -1)); break;
             case Fill::special: {
                 const int64_t pick = r.integer(0, 15);
                 v = pick == 0   ? std::numeric_limits<T>::quiet_NaN()

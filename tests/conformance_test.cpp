@@ -23,6 +23,36 @@ TEST_P(Conformance, DefaultPlanPasses) {
     RecordProperty("skipped", int(skipped));
 }
 
+// Every entry point validates before it computes: an invalid problem or a tensor that
+// disagrees with the problem is an error naming the field or tensor, for every variant.
+TEST_P(Conformance, EntryPointsRejectBadArguments) {
+    const Variant& v = *GetParam();
+    ConvProblem p;
+    p.mb = 1, p.ic = 2, p.ih = p.iw = 4, p.oc = 3, p.kh = p.kw = 3;
+    Tensor<float> x(AxisOrder::nchw, p.x_dims()), w(AxisOrder::oihw, p.w_dims());
+    Tensor<float> y(AxisOrder::nchw, p.y_dims());
+    auto field_of = [&](auto&& call) -> std::string {
+        try {
+            call();
+        } catch (const ProblemError& e) {
+            return e.field();
+        }
+        return "(accepted)";
+    };
+    Tensor<float> x_nhwc(AxisOrder::nhwc, p.x_dims());
+    EXPECT_EQ(field_of([&] { v.conv_forward(p, x_nhwc, w, nullptr, y); }), "x");
+    Tensor<float> y_wrong(AxisOrder::nchw, {1, 3, 3, 2});
+    EXPECT_EQ(field_of([&] { v.conv_forward(p, x, w, nullptr, y_wrong); }), "y");
+    ConvProblem bad = p;
+    bad.sw = 0;
+    EXPECT_EQ(field_of([&] { v.conv_forward(bad, x, w, nullptr, y); }), "sw");
+    PoolProblem pool;
+    static_cast<WindowProblem&>(pool) = p;
+    pool.pt = 3;  // first window entirely in the padding
+    Tensor<int64_t> argmax(AxisOrder::nchw, {1, 2, 2, 2});
+    EXPECT_EQ(field_of([&] { v.pool_forward(pool, x, y, argmax); }), "pt");
+}
+
 INSTANTIATE_TEST_SUITE_P(Registry, Conformance, ::testing::ValuesIn(variants()),
                          [](const auto& info) { return info.param->name(); });
 

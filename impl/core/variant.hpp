@@ -71,37 +71,65 @@ public:
     CONVCONF_VARIANT_ENTRY_POINTS(double, = 0)
 };
 
-// Implements both dtypes' entry points by calling Impl's member templates, so a family
-// writes each algorithm once:
-//   struct Naive : VariantOf<Naive> { template <class T> void conv_forward(...) const; ... };
+// Every entry point validates before it computes: the problem (validate()), then each
+// tensor's axis order and extents against the problem. Throws ProblemError naming the
+// problem field or the tensor ("x", "w", "b", "y", "dy", "dx", "dw", "db", "argmax", "col").
+struct Arg {
+    const char* name;
+    AxisOrder order;
+    const std::vector<int64_t>& shape;
+    template <class T>
+    Arg(const char* n, const Tensor<T>& t) : name(n), order(t.order()), shape(t.shape()) {}
+};
+void check_conv_forward(const ConvProblem&, const Arg& x, const Arg& w, const Arg* b, const Arg& y);
+void check_conv_backward_data(const ConvProblem&, const Arg& w, const Arg& dy, const Arg& dx);
+void check_conv_backward_weights(const ConvProblem&, const Arg& x, const Arg& dy, const Arg& dw,
+                                 const Arg* db);
+void check_pool_forward(const PoolProblem&, const Arg& x, const Arg& y, const Arg& argmax);
+void check_pool_backward(const PoolProblem&, const Arg& x, const Arg& dy, const Arg& dx);
+void check_im2col(const WindowProblem&, const Arg& x, const Arg& col);
+
+// Implements both dtypes' entry points by validating the arguments and then calling
+// Impl's member templates, so a family writes each algorithm once and never sees an
+// invalid problem or a tensor of the wrong shape:
+//   struct Naive : VariantOf<Naive> { template <class T> void conv_forward_t(...) const; ... };
 template <class Impl>
 class VariantOf : public Variant {
 public:
 #define CONVCONF_FORWARD_TO_IMPL(T)                                                             \
     void conv_forward(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w,            \
                       const Tensor<T>* b, Tensor<T>& y) const override {                       \
+        const std::optional<Arg> b_arg = b ? std::optional<Arg>(Arg("b", *b)) : std::nullopt;   \
+        check_conv_forward(p, {"x", x}, {"w", w}, b_arg ? &*b_arg : nullptr, {"y", y});         \
         self().template conv_forward_t<T>(p, x, w, b, y);                                       \
     }                                                                                           \
     void conv_backward_data(const ConvProblem& p, const Tensor<T>& w, const Tensor<T>& dy,     \
                             Tensor<T>& dx) const override {                                     \
+        check_conv_backward_data(p, {"w", w}, {"dy", dy}, {"dx", dx});                          \
         self().template conv_backward_data_t<T>(p, w, dy, dx);                                  \
     }                                                                                           \
     void conv_backward_weights(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& dy,  \
                                Tensor<T>& dw, Tensor<T>* db) const override {                   \
+        const std::optional<Arg> db_arg = db ? std::optional<Arg>(Arg("db", *db)) : std::nullopt; \
+        check_conv_backward_weights(p, {"x", x}, {"dy", dy}, {"dw", dw}, db_arg ? &*db_arg : nullptr); \
         self().template conv_backward_weights_t<T>(p, x, dy, dw, db);                           \
     }                                                                                           \
     void pool_forward(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y,                  \
                       Tensor<int64_t>& argmax) const override {                                 \
+        check_pool_forward(p, {"x", x}, {"y", y}, {"argmax", argmax});                          \
         self().template pool_forward_t<T>(p, x, y, argmax);                                     \
     }                                                                                           \
     void pool_backward(const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy,          \
                        Tensor<T>& dx) const override {                                          \
+        check_pool_backward(p, {"x", x}, {"dy", dy}, {"dx", dx});                               \
         self().template pool_backward_t<T>(p, x, dy, dx);                                       \
     }                                                                                           \
     void im2col(const WindowProblem& p, const Tensor<T>& x, Tensor<T>& col) const override {   \
+        check_im2col(p, {"x", x}, {"col", col});                                                \
         self().template im2col_t<T>(p, x, col);                                                 \
     }                                                                                           \
     void col2im(const WindowProblem& p, const Tensor<T>& col, Tensor<T>& x) const override {   \
+        check_im2col(p, {"x", x}, {"col", col});                                                \
         self().template col2im_t<T>(p, col, x);                                                 \
     }
     CONVCONF_FORWARD_TO_IMPL(float)

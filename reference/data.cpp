@@ -4,6 +4,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace convconf {
 
@@ -13,16 +14,17 @@ std::string_view to_string(Fill f) {
         case Fill::floats: return "float";
         case Fill::ties: return "ties";
         case Fill::negative: return "negative";
+        case Fill::distinct: return "distinct";
         case Fill::special: return "special";
     }
     return "?";
 }
 
 Fill parse_fill(std::string_view text) {
-    for (Fill f : {Fill::integers, Fill::floats, Fill::ties, Fill::negative, Fill::special})
+    for (Fill f : {Fill::integers, Fill::floats, Fill::ties, Fill::negative, Fill::distinct, Fill::special})
         if (to_string(f) == text) return f;
     throw std::invalid_argument("fill: unknown value \"" + std::string(text) +
-                                "\" (expected one of int, float, ties, negative, special)");
+                                "\" (expected one of int, float, ties, negative, distinct, special)");
 }
 
 uint64_t Random::next() {
@@ -49,12 +51,19 @@ uint64_t role_seed(uint64_t seed, std::string_view role) {
 template <class T>
 void fill(Tensor<T>& t, Fill kind, uint64_t seed, int64_t magnitude) {
     Random r(seed);
+    if (kind == Fill::distinct) {
+        const int64_t n = t.size();
+        for (int64_t e = 0; e < n; ++e) t[e] = T(e - n / 2);
+        for (int64_t e = n - 1; e > 0; --e) std::swap(t[e], t[r.integer(0, e)]);  // Fisher-Yates
+        return;
+    }
     for (T& v : t.values()) {
         switch (kind) {
             case Fill::integers: v = T(r.integer(-magnitude, magnitude)); break;
             case Fill::floats: v = T(2.0 * r.uniform() - 1.0); break;
             case Fill::ties: v = T(r.integer(0, 3)); break;
             case Fill::negative: v = T(r.integer(-8, -1)); break;
+            case Fill::distinct: break;  // filled above
             case Fill::special: {
                 const int64_t pick = r.integer(0, 15);
                 v = pick == 0   ? std::numeric_limits<T>::quiet_NaN()

@@ -15,11 +15,12 @@ enum class Fill {
     floats,    // uniform in [-1, 1): rounding happens, comparisons use the derived bound
     ties,      // integers in [0, 3]: many equal maxima, for max-pooling's first-maximum rule
     negative,  // integers in [-8, -1]: max-pooling must pad with -inf, not 0, next to these
+    distinct,  // a shuffle of the integers -n/2 .. n-1-n/2: no ties, for gradient checks
     special,   // floats with some NaN, +inf and -inf, for max-pooling's NaN rules
 };
 
 std::string_view to_string(Fill);
-Fill parse_fill(std::string_view text);  // "int", "float", "ties", "negative", "special"
+Fill parse_fill(std::string_view text);  // "int", "float", "ties", "negative", "distinct", "special"
 
 class Random {
 public:

@@ -32,7 +32,7 @@ const char* kUsage =
     "  convconf check [--variant NAME]... [--op conv2d|maxpool2d|im2col|col2im]\n"
     "                 [--dir FWD_B|FWD_D|BWD_D|BWD_W|BWD_WB (conv2d), FWD|BWD (maxpool2d)]\n"
     "                 [--dtype f32|f64] [--layout NCHW|NHWC] [--wlayout OIHW|HWIO]\n"
-    "                 [--fill int|float|ties|negative|special] [--seed N] DESCRIPTOR\n"
+    "                 [--fill int|float|ties|negative|distinct|special] [--seed N] DESCRIPTOR\n"
     "      one benchdnn descriptor (conv: mb2ic3ih5oc4kh3ph1, pool: mb1ic1ih4kh2sh2)\n"
     "      through every variant; op defaults to conv2d when the descriptor has oc,\n"
     "      maxpool2d otherwise\n"

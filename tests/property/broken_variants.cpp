@@ -1,0 +1,123 @@
+#include "tests/property/broken_variants.hpp"
+
+#include "impl/core/registry.hpp"
+#include "impl/naive/naive.hpp"
+
+namespace convconf::property {
+namespace {
+
+// Direct convolution with the defect's bug switched in; otherwise the naive loops.
+template <class T>
+void conv_forward_with(Defect d, const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w,
+                       const Tensor<T>* b, Tensor<T>& y) {
+    const int64_t row_step = d == Defect::stride_swapped ? p.sw : p.sh;
+    const int64_t col_step = d == Defect::stride_swapped ? p.sh : p.sw;
+    const int64_t iw_end = d == Defect::pad_off_by_one ? p.iw - 1 : p.iw;
+    auto x_at = [&](int64_t n, int64_t c, int64_t h, int64_t wi) {
+        return d == Defect::nhwc_as_nchw ? x[((n * p.ic + c) * p.ih + h) * p.iw + wi] : x.at(n, c, h, wi);
+    };
+    for (int64_t n = 0; n < p.mb; ++n)
+        for (int64_t k = 0; k < p.oc; ++k)
+            for (int64_t oh = 0; oh < p.oh(); ++oh)
+                for (int64_t ow = 0; ow < p.ow(); ++ow) {
+                    double acc = b ? double((*b)[k]) : 0.0;
+                    for (int64_t c = 0; c < p.ic; ++c)
+                        for (int64_t i = 0; i < p.kh; ++i)
+                            for (int64_t j = 0; j < p.kw; ++j) {
+                                const int64_t ih = oh * row_step - p.pt + i * p.dh;
+                                const int64_t iw = ow * col_step - p.pl + j * p.dw;
+                                if (ih < 0 || ih >= p.ih || iw < 0 || iw >= iw_end) continue;
+                                acc += double(x_at(n, c, ih, iw)) * double(w.at(k, c, i, j));
+                            }
+                    y.at(n, k, oh, ow) = T(acc);
+                }
+}
+
+class Broken final : public VariantOf<Broken> {
+public:
+    explicit Broken(Defect d) : d_(d) {}
+    std::string name() const override { return "broken_" + to_string(d_); }
+    std::string description() const override { return "naive with a planted bug: " + to_string(d_); }
+
+    template <class T>
+    void conv_forward_t(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>* b,
+                        Tensor<T>& y) const {
+        conv_forward_with(d_, p, x, w, b, y);
+    }
+    template <class T>
+    void conv_backward_data_t(const ConvProblem& p, const Tensor<T>& w, const Tensor<T>& dy, Tensor<T>& dx) const {
+        naive::conv_backward_data(p, w, dy, dx);
+    }
+    template <class T>
+    void conv_backward_weights_t(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dw,
+                                 Tensor<T>* db) const {
+        naive::conv_backward_weights(p, x, dy, dw, db);
+        if (db && d_ == Defect::bias_gradient_dropped) db->fill(T(0));
+    }
+    template <class T>
+    void pool_forward_t(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y, Tensor<int64_t>& argmax) const {
+        naive::pool_forward(p, x, y, argmax);
+        if (d_ != Defect::last_maximum) return;
+        // Re-choose with >=: among equal maxima the last one wins.
+        for (int64_t n = 0; n < p.mb; ++n)
+            for (int64_t c = 0; c < p.ic; ++c)
+                for (int64_t oh = 0; oh < p.oh(); ++oh)
+                    for (int64_t ow = 0; ow < p.ow(); ++ow)
+                        for (int64_t tap = 0; tap < p.kh * p.kw; ++tap) {
+                            const int64_t ih = oh * p.sh - p.pt + tap / p.kw * p.dh;
+                            const int64_t iw = ow * p.sw - p.pl + tap % p.kw * p.dw;
+                            if (ih < 0 || ih >= p.ih || iw < 0 || iw >= p.iw) continue;
+                            if (x.at(n, c, ih, iw) >= y.at(n, c, oh, ow)) argmax.at(n, c, oh, ow) = tap;
+                        }
+    }
+    template <class T>
+    void pool_backward_t(const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dx) const {
+        if (d_ != Defect::overlap_assigned) return naive::pool_backward(p, x, dy, dx);
+        Tensor<T> y(dy.order(), dy.dims());
+        Tensor<int64_t> argmax(dy.order(), dy.dims());
+        naive::pool_forward(p, x, y, argmax);
+        dx.fill(T(0));
+        for (int64_t n = 0; n < p.mb; ++n)
+            for (int64_t c = 0; c < p.ic; ++c)
+                for (int64_t oh = 0; oh < p.oh(); ++oh)
+                    for (int64_t ow = 0; ow < p.ow(); ++ow) {
+                        const int64_t a = argmax.at(n, c, oh, ow);
+                        dx.at(n, c, oh * p.sh - p.pt + a / p.kw * p.dh, ow * p.sw - p.pl + a % p.kw * p.dw) =
+                            dy.at(n, c, oh, ow);  // the bug: = where overlapping windows need +=
+                    }
+    }
+    template <class T>
+    void im2col_t(const WindowProblem& p, const Tensor<T>& x, Tensor<T>& col) const {
+        naive::im2col(p, x, col);
+    }
+    template <class T>
+    void col2im_t(const WindowProblem& p, const Tensor<T>& col, Tensor<T>& x) const {
+        naive::col2im(p, col, x);
+    }
+
+private:
+    Defect d_;
+};
+
+}  // namespace
+
+std::string to_string(Defect d) {
+    switch (d) {
+        case Defect::pad_off_by_one: return "pad_off_by_one";
+        case Defect::stride_swapped: return "stride_swapped";
+        case Defect::last_maximum: return "last_maximum";
+        case Defect::overlap_assigned: return "overlap_assigned";
+        case Defect::bias_gradient_dropped: return "bias_gradient_dropped";
+        case Defect::nhwc_as_nchw: return "nhwc_as_nchw";
+    }
+    return "?";
+}
+
+std::vector<Defect> all_defects() {
+    return {Defect::pad_off_by_one, Defect::stride_swapped, Defect::last_maximum,
+            Defect::overlap_assigned, Defect::bias_gradient_dropped, Defect::nhwc_as_nchw};
+}
+
+std::unique_ptr<Variant> make_broken(Defect d) { return std::make_unique<Broken>(d); }
+
+}  // namespace convconf::property

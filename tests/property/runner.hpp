@@ -1,0 +1,112 @@
+// Runs a rapidcheck property inside the current GoogleTest test.
+//
+// The number of cases is the property's base count times CONVCONF_PROPERTY_RUNS (default
+// 1), so a soak run is `CONVCONF_PROPERTY_RUNS=10 ctest`. RC_PARAMS works as usual
+// (seed=..., reproduce=...). On failure the test fails with rapidcheck's shrunk
+// counterexample, the check that failed last (which is the minimal one: rapidcheck runs
+// the minimal case last) and two repro lines: the RC_PARAMS="reproduce=..." line and the
+// convconf command that reruns the check.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+
+#include <cstdlib>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <unordered_map>
+
+#include "reference/conformance.hpp"
+
+namespace rc::detail {
+// Defined in librapidcheck (ReproduceListener.cpp); not declared in an installed header.
+std::string reproduceMapToString(const std::unordered_map<std::string, Reproduce>& map);
+}  // namespace rc::detail
+
+namespace convconf::property {
+
+int runs_multiplier();
+
+// The check a property case is about: the problem, op, dtype and data (fill and seed, from
+// which run_check rebuilds the same inputs). A property notes it at the start of each
+// case; when the property fails, the last case noted is the minimal counterexample
+// (rapidcheck runs the minimal case last), and the runner reports and saves it.
+struct CaseRecord {
+    CheckSpec spec;
+    std::string variant;
+    std::string detail;  // the mismatch report, when the case was a comparison
+};
+std::optional<CaseRecord>& current_case();
+void note_case(const CheckSpec& s, const std::string& variant);
+
+// Inside a property: notes the check and fails the case when it failed.
+void require_passed(const CheckResult& r, const CheckSpec& s, const std::string& variant);
+
+// The current gtest's full name; rapidcheck keys reproduction on it (plus a suffix).
+std::string current_test_id();
+
+// What the runner hands back: empty when the property held, else the failure message.
+struct PropertyOutcome {
+    bool ok = true;
+    std::string message;
+    std::optional<CaseRecord> failure;
+};
+
+template <class Testable>
+PropertyOutcome run_property(const std::string& id, Testable&& testable, int base_runs) {
+    using namespace rc::detail;
+    current_case().reset();
+    TestMetadata metadata;
+    metadata.id = id;
+    metadata.description = id;
+    TestParams params = configuration().testParams;
+    params.maxSuccess = base_runs * runs_multiplier();
+    const TestResult result = checkTestable(std::forward<Testable>(testable), metadata, params);
+    PropertyOutcome out;
+    if (result.template is<SuccessResult>()) return out;
+    out.ok = false;
+    std::ostringstream msg;
+    printResultMessage(result, msg);
+    FailureResult failure;
+    if (result.match(failure)) {
+        msg << "\nrepro: RC_PARAMS=\"reproduce="
+            << reproduceMapToString({{id, failure.reproduce}}) << "\" "
+            << ::testing::internal::GetArgvs().front() << " --gtest_filter=" << current_test_id();
+    }
+    if (const auto& c = current_case()) {
+        out.failure = c;
+        msg << "\nminimal failing case: " << check_name(c->spec) << " seed " << c->spec.seed << "\n"
+            << c->detail;
+        if (c->detail.empty()) msg << "repro: " << repro_command(c->spec, c->variant) << "\n";
+    }
+    out.message = msg.str();
+    return out;
+}
+
+// A sequence of rapidcheck properties that stops at the first failure. Each is keyed for
+// RC_PARAMS reproduction by the current test's id plus its own name and index.
+class PropertyRun {
+public:
+    explicit PropertyRun(std::string name) : name_(std::move(name)) {}
+    template <class Testable>
+    void check(Testable&& testable, int base_runs = 20) {
+        if (!outcome_.ok) return;
+        const std::string id = current_test_id() + "/" + name_ + "/" + std::to_string(count_++);
+        outcome_ = run_property(id, std::forward<Testable>(testable), base_runs);
+    }
+    PropertyOutcome result() const { return outcome_; }
+
+private:
+    std::string name_;
+    int count_ = 0;
+    PropertyOutcome outcome_;
+};
+
+template <class Testable>
+void check_property(Testable&& testable, int base_runs = 20) {
+    const PropertyOutcome o = run_property(current_test_id(), std::forward<Testable>(testable), base_runs);
+    if (!o.ok) ADD_FAILURE() << o.message;
+}
+
+}  // namespace convconf::property

@@ -10,13 +10,10 @@ namespace convconf {
 namespace {
 
 using testing::arange;
+using testing::both;
 using testing::from_logical;
+using testing::Layouts;
 using testing::to_logical;
-
-struct Layouts {
-    Layout act;
-    WeightsLayout wei;
-};
 
 class NaiveNotebook : public ::testing::TestWithParam<Layouts> {
 protected:
@@ -51,12 +48,6 @@ protected:
         auto y = Tensor<T>::poisoned(act(), p.y_dims());
         naive.conv_forward(p, xt, wt, b ? &bt : nullptr, y);
         return to_logical(y);
-    }
-    // Runs the check at both dtypes.
-    template <class F>
-    void both(F&& f) const {
-        f(float{});
-        f(double{});
     }
 };
 
@@ -247,15 +238,8 @@ TEST_P(NaiveNotebook, MaxPoolTiesGoToFirstMaximum) {
     });
 }
 
-INSTANTIATE_TEST_SUITE_P(Layouts, NaiveNotebook,
-                         ::testing::Values(Layouts{Layout::nchw, WeightsLayout::oihw},
-                                           Layouts{Layout::nhwc, WeightsLayout::hwio},
-                                           Layouts{Layout::nchw, WeightsLayout::hwio},
-                                           Layouts{Layout::nhwc, WeightsLayout::oihw}),
-                         [](const auto& info) {
-                             return std::string(to_string(info.param.act)) +
-                                    std::string(to_string(info.param.wei));
-                         });
+INSTANTIATE_TEST_SUITE_P(Layouts, NaiveNotebook, ::testing::ValuesIn(testing::kAllLayouts),
+                         [](const auto& info) { return testing::layouts_name(info.param); });
 
 }  // namespace
 }  // namespace convconf

@@ -2,6 +2,7 @@
 // NCHW (or OIHW) order, whatever layout the tensor under test uses.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "impl/core/tensor.hpp"
@@ -38,6 +39,30 @@ inline std::vector<double> arange(int n, double start = 0) {
     std::vector<double> v(n);
     for (int i = 0; i < n; ++i) v[i] = start + i;
     return v;
+}
+
+// The activation and weights layouts one run of a layout-parameterised test uses.
+struct Layouts {
+    Layout act;
+    WeightsLayout wei;
+};
+
+// Every pair: the matching ones and the two mixed ones.
+inline constexpr Layouts kAllLayouts[] = {{Layout::nchw, WeightsLayout::oihw},
+                                          {Layout::nhwc, WeightsLayout::hwio},
+                                          {Layout::nchw, WeightsLayout::hwio},
+                                          {Layout::nhwc, WeightsLayout::oihw}};
+
+// A test-name suffix: "NCHWOIHW".
+inline std::string layouts_name(const Layouts& l) {
+    return std::string(to_string(l.act)) + std::string(to_string(l.wei));
+}
+
+// Runs f(float{}) then f(double{}): a check written once, at both dtypes.
+template <class F>
+void both(F&& f) {
+    f(float{});
+    f(double{});
 }
 
 }  // namespace convconf::testing

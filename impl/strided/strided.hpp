@@ -1,0 +1,28 @@
+// The strided-slice variant: shift-and-accumulate over kernel taps (the notebooks'
+// `img[:, :, y:y_max:stride, x:x_max:stride]` idiom made an algorithm of its own).
+//
+// For tap (i, j), output position (oh, ow) reads x at (oh*sh - pt + i*dh, ow*sw - pl + j*dw):
+// over the output grid that is a strided slice of the padded input. Every op loops over the
+// taps in row-major order and, per tap, over the slice's positions that lie inside x (the
+// rest are padding: they contribute zero to conv and are never chosen by pooling):
+//   conv forward           y          += W[:,:,i,j] * slice      (one GEMM per image)
+//   conv backward_data     slice       = W[:,:,i,j]^T * dy, then added into dx
+//   conv backward_weights  dW[:,:,i,j] = sum over images of dy * slice^T
+//   maxpool                a running max and argmax across taps; backward scatters dy into
+//                          the slice of the chosen tap
+//   im2col / col2im        the slice fills (adds back) column (c, i, j) of every row
+// Working memory (workspace_bytes) is one tap's slice of x and one tap of the weights for
+// conv, one slice-shaped tensor of tap indices for maxpool backward: never the
+// kh*kw-times-larger column matrix.
+// Accumulation is in T, unlike the naive reference.
+#pragma once
+
+#include <memory>
+
+#include "impl/core/variant.hpp"
+
+namespace convconf::strided {
+
+std::unique_ptr<Variant> make_variant();
+
+}  // namespace convconf::strided

@@ -23,6 +23,7 @@ constexpr Entry kConv[] = {
     {"asym_pad", "mb2ic2ih5oc3oh6kh3ph1"},                 // pt 1, pb 2
     {"pad_top_only", "mb1ic2ih5oc2oh6kh2ph2"},             // pt 2, pb 0: first window all padding
     {"window_in_padding", "mb1ic1ih2oc1oh6kh1ph2"},        // outer rows see only padding
+    {"tap_row_all_padding", "mb1ic2ih4iw7oc2oh2ow3kh3kw2sh2sw2ph0pw0dh1dw2"},  // kernel row 2 reads only padding, for every output
     {"dilation2", "mb1ic2ih9iw8oc2kh3kw2dh1dw1ph2pw1"},
     {"dilation3", "mb2ic3ih11oc2kh3dh2ph3"},               // extent 7
     {"odd_sizes", "mb3ic5ih11iw13oc7kh3kw5sh2sw3ph1pw2"},
@@ -32,7 +33,7 @@ constexpr Entry kConv[] = {
 
 constexpr Entry kPool[] = {
     {"notebook_2x2_s2", "mb1ic2ih4kh2sh2"},                // seeds 000/001, In [25]
-    {"notebook_4x5", "mb2ic2ih4iw5kh2kw2sh2sw2"},          // seed 003, In [3]
+    {"notebook_4x5", "mb2ic2ih4iw5kh2kw2sh2sw2"},        // seed 003, In [3]
     {"kernel_1x1", "mb2ic3ih4kh1"},
     {"overlap", "mb2ic3ih7kh3sh2"},                        // stride < kernel: dx accumulates
     {"stride_gt_kernel", "mb1ic2ih9kh2sh3"},

@@ -24,12 +24,15 @@ template <>
 void gemm<double>(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha,
                   const double* A, int64_t lda, const double* B, int64_t ldb, double beta,
                   double* C, int64_t ldc) {
+    if (M == 0 || N == 0) return;
     for (int64_t i = 0; i < M; ++i)
         for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.0 ? 0.0 : beta * C[i * ldc + j];
     // Blocks of op(A) and op(B) are packed row-major so the inner loop runs over
     // contiguous memory whatever the transposition.
     constexpr int64_t kBlockM = 64, kBlockN = 256, kBlockK = 128;
-    std::vector<double> a_pack(kBlockM * kBlockK), b_pack(kBlockK * kBlockN);
+    // Sized to the problem, not the block: small per-tap products stay small.
+    std::vector<double> a_pack(std::min(kBlockM, M) * std::min(kBlockK, K)),
+        b_pack(std::min(kBlockK, K) * std::min(kBlockN, N));
     for (int64_t k0 = 0; k0 < K; k0 += kBlockK) {
         const int64_t kb = std::min(kBlockK, K - k0);
         for (int64_t j0 = 0; j0 < N; j0 += kBlockN) {

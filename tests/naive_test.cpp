@@ -10,13 +10,10 @@ namespace convconf {
 namespace {
 
 using testing::arange;
+using testing::for_each_dtype;
 using testing::from_logical;
+using testing::Layouts;
 using testing::to_logical;
-
-struct Layouts {
-    Layout act;
-    WeightsLayout wei;
-};
 
 class NaiveNotebook : public ::testing::TestWithParam<Layouts> {
 protected:
@@ -52,19 +49,13 @@ protected:
         naive.conv_forward(p, xt, wt, b ? &bt : nullptr, y);
         return to_logical(y);
     }
-    // Runs the check at both dtypes.
-    template <class F>
-    void both(F&& f) const {
-        f(float{});
-        f(double{});
-    }
 };
 
 // 000 In [3] and 001 In [1]: arange(16) as 1x1x4x4, a 2x2 kernel of ones, bias 3.
 TEST_P(NaiveNotebook, ConvArange16OnesKernelBias3) {
     const ConvProblem p = conv(1, 1, 4, 1, 2);
     const std::vector<double> b{3};
-    both([&](auto t) {
+    for_each_dtype([&](auto t) {
         EXPECT_EQ(forward<decltype(t)>(p, arange(16), std::vector<double>(4, 1), &b),
                   (std::vector<double>{13, 17, 21, 29, 33, 37, 45, 49, 53}));
     });
@@ -74,7 +65,7 @@ TEST_P(NaiveNotebook, ConvArange16OnesKernelBias3) {
 TEST_P(NaiveNotebook, ConvArange9) {
     const ConvProblem p = conv(1, 1, 3, 1, 2);
     const std::vector<double> b{3};
-    both([&](auto t) {
+    for_each_dtype([&](auto t) {
         EXPECT_EQ(forward<decltype(t)>(p, arange(9), std::vector<double>(4, 1), &b),
                   (std::vector<double>{11, 15, 23, 27}));
     });
@@ -84,7 +75,7 @@ TEST_P(NaiveNotebook, ConvArange9) {
 TEST_P(NaiveNotebook, ConvPad1) {
     const ConvProblem p = conv(1, 1, 3, 1, 2, 1);
     const std::vector<double> b{3};
-    both([&](auto t) {
+    for_each_dtype([&](auto t) {
         EXPECT_EQ(forward<decltype(t)>(p, arange(9), std::vector<double>(4, 1), &b),
                   (std::vector<double>{3, 4, 6, 5, 6, 11, 15, 10, 12, 23, 27, 16, 9, 16, 18, 11}));
     });
@@ -94,7 +85,7 @@ TEST_P(NaiveNotebook, ConvPad1) {
 TEST_P(NaiveNotebook, ConvTwoChannels) {
     const ConvProblem p = conv(1, 2, 4, 1, 2);
     const std::vector<double> b{3};
-    both([&](auto t) {
+    for_each_dtype([&](auto t) {
         EXPECT_EQ(forward<decltype(t)>(p, arange(32), std::vector<double>(8, 1), &b),
                   (std::vector<double>{87, 95, 103, 119, 127, 135, 151, 159, 167}));
     });
@@ -104,7 +95,7 @@ TEST_P(NaiveNotebook, ConvTwoChannels) {
 TEST_P(NaiveNotebook, ConvTwoFilters) {
     const ConvProblem p = conv(1, 1, 4, 2, 2);
     const std::vector<double> b{3, 3};
-    both([&](auto t) {
+    for_each_dtype([&](auto t) {
         EXPECT_EQ(forward<decltype(t)>(p, arange(16), {1, 1, 1, 1, 2, 2, 2, 2}, &b),
                   (std::vector<double>{13, 17, 21, 29, 33, 37, 45, 49, 53,  //
                                        23, 31, 39, 55, 63, 71, 87, 95, 103}));
@@ -117,7 +108,7 @@ TEST_P(NaiveNotebook, ConvTwoImagesThreeFiltersNoBias) {
     std::vector<double> want;
     for (int f = 0; f < 3; ++f) for (double v : {84, 92, 100, 116, 124, 132, 148, 156, 164}) want.push_back(v);
     for (int f = 0; f < 3; ++f) for (double v : {340, 348, 356, 372, 380, 388, 404, 412, 420}) want.push_back(v);
-    both([&](auto t) {
+    for_each_dtype([&](auto t) {
         EXPECT_EQ(forward<decltype(t)>(p, arange(64), std::vector<double>(24, 1), nullptr), want);
     });
 }
@@ -125,7 +116,7 @@ TEST_P(NaiveNotebook, ConvTwoImagesThreeFiltersNoBias) {
 // 000 In [93]: backward data of the arange(16) convolution: W ones 2x2, dout arange(1,10).
 TEST_P(NaiveNotebook, ConvBackwardData) {
     const ConvProblem p = conv(1, 1, 4, 1, 2);
-    both([&](auto t) {
+    for_each_dtype([&](auto t) {
         using T = decltype(t);
         auto w = from_logical<T>(wei(), p.w_dims(), std::vector<double>(4, 1));
         auto dy = from_logical<T>(act(), p.y_dims(), arange(9, 1));
@@ -141,7 +132,7 @@ TEST_P(NaiveNotebook, Im2colAndCol2im) {
     const ConvProblem p = conv(1, 1, 4, 1, 2);
     const std::vector<double> col_want{0, 1, 4, 5,  1, 2, 5, 6,  2, 3, 6, 7,  4, 5, 8, 9,  5, 6, 9, 10,
                                        6, 7, 10, 11,  8, 9, 12, 13,  9, 10, 13, 14,  10, 11, 14, 15};
-    both([&](auto t) {
+    for_each_dtype([&](auto t) {
         using T = decltype(t);
         auto x = from_logical<T>(act(), p.x_dims(), arange(16));
         auto col = Tensor<T>::poisoned({9, 4});
@@ -157,7 +148,7 @@ TEST_P(NaiveNotebook, Im2colAndCol2im) {
 // 001 In [5]: im2col of arange(18) as 1x2x3x3 with a 2x2 kernel: columns ordered (c, i, j).
 TEST_P(NaiveNotebook, Im2colTwoChannelsColumnOrder) {
     const ConvProblem p = conv(1, 2, 3, 1, 2);
-    both([&](auto t) {
+    for_each_dtype([&](auto t) {
         using T = decltype(t);
         auto x = from_logical<T>(act(), p.x_dims(), arange(18));
         auto col = Tensor<T>::poisoned({4, 8});
@@ -173,7 +164,7 @@ TEST_P(NaiveNotebook, Im2colTwoChannelsColumnOrder) {
 TEST_P(NaiveNotebook, MaxPoolOneChannel) {
     const PoolProblem p = pool(1, 1, 4, 4, 2, 2);
     const std::vector<double> x{7, 11, 13, 15, 3, 4, 2, 3, 1, 2, 15, 9, 1, 8, 3, 10};
-    both([&](auto t) {
+    for_each_dtype([&](auto t) {
         using T = decltype(t);
         auto xt = from_logical<T>(act(), p.x_dims(), x);
         auto y = Tensor<T>::poisoned(act(), p.y_dims());
@@ -193,7 +184,7 @@ TEST_P(NaiveNotebook, MaxPoolTwoChannels) {
     const PoolProblem p = pool(1, 2, 4, 4, 2, 2);
     const std::vector<double> x{7, 11, 13, 15, 3, 4, 2, 3, 1, 2, 15, 9, 1, 8, 3, 10,
                                 5, 8, 6, 7, 10, 4, 11, 13, 8, 3, 10, 4, 1, 2, 5, 15};
-    both([&](auto t) {
+    for_each_dtype([&](auto t) {
         using T = decltype(t);
         auto xt = from_logical<T>(act(), p.x_dims(), x);
         auto y = Tensor<T>::poisoned(act(), p.y_dims());
@@ -225,7 +216,7 @@ TEST_P(NaiveNotebook, MaxPoolTiesGoToFirstMaximum) {
     // regrouped to (n, c, oh, ow):
     const std::vector<double> argmax_want{1, 0, 1, 1,  1, 1, 0, 0,  0, 1, 3, 0,
                                           3, 0, 3, 0,  0, 1, 1, 1,  0, 2, 3, 2};
-    both([&](auto t) {
+    for_each_dtype([&](auto t) {
         using T = decltype(t);
         auto xt = from_logical<T>(act(), p.x_dims(), x);
         auto y = Tensor<T>::poisoned(act(), p.y_dims());
@@ -247,15 +238,8 @@ TEST_P(NaiveNotebook, MaxPoolTiesGoToFirstMaximum) {
     });
 }
 
-INSTANTIATE_TEST_SUITE_P(Layouts, NaiveNotebook,
-                         ::testing::Values(Layouts{Layout::nchw, WeightsLayout::oihw},
-                                           Layouts{Layout::nhwc, WeightsLayout::hwio},
-                                           Layouts{Layout::nchw, WeightsLayout::hwio},
-                                           Layouts{Layout::nhwc, WeightsLayout::oihw}),
-                         [](const auto& info) {
-                             return std::string(to_string(info.param.act)) +
-                                    std::string(to_string(info.param.wei));
-                         });
+INSTANTIATE_TEST_SUITE_P(Layouts, NaiveNotebook, ::testing::ValuesIn(testing::all_layouts()),
+                         [](const auto& info) { return testing::layouts_name(info.param); });
 
 }  // namespace
 }  // namespace convconf

@@ -1,10 +1,13 @@
 // Helpers for writing expected values the way the notebooks print them: row-major in
-// NCHW (or OIHW) order, whatever layout the tensor under test uses.
+// NCHW (or OIHW) order, whatever layout the tensor under test uses. And the sweep that
+// family tests share: every layout combination, both dtypes.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "impl/core/tensor.hpp"
+#include "impl/core/types.hpp"
 
 namespace convconf::testing {
 
@@ -38,6 +41,32 @@ inline std::vector<double> arange(int n, double start = 0) {
     std::vector<double> v(n);
     for (int i = 0; i < n; ++i) v[i] = start + i;
     return v;
+}
+
+// An activation layout with a weights layout: what layout-parameterised tests run over.
+struct Layouts {
+    Layout act;
+    WeightsLayout wei;
+};
+
+// Every combination, as the conformance plan runs them.
+inline std::vector<Layouts> all_layouts() {
+    return {{Layout::nchw, WeightsLayout::oihw},
+            {Layout::nhwc, WeightsLayout::hwio},
+            {Layout::nchw, WeightsLayout::hwio},
+            {Layout::nhwc, WeightsLayout::oihw}};
+}
+
+// A test-name suffix: "NCHWOIHW".
+inline std::string layouts_name(const Layouts& l) {
+    return std::string(to_string(l.act)) + std::string(to_string(l.wei));
+}
+
+// Runs f(float{}) then f(double{}): one test body, both dtypes.
+template <class F>
+void for_each_dtype(F&& f) {
+    f(float{});
+    f(double{});
 }
 
 }  // namespace convconf::testing

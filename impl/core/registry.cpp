@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "impl/im2col/im2col.hpp"
 #include "impl/naive/naive.hpp"
 
 namespace convconf {
@@ -11,6 +12,7 @@ namespace {
 std::vector<std::unique_ptr<Variant>> make_table() {
     std::vector<std::unique_ptr<Variant>> table;
     table.push_back(naive::make_variant());
+    table.push_back(im2col::make_variant());
     return table;
 }
 

@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "impl/im2col/im2col.hpp"
 #include "impl/naive/naive.hpp"
 #include "impl/strided/strided.hpp"
 
@@ -12,6 +13,7 @@ namespace {
 std::vector<std::unique_ptr<Variant>> make_table() {
     std::vector<std::unique_ptr<Variant>> table;
     table.push_back(naive::make_variant());
+    table.push_back(im2col::make_variant());
     table.push_back(strided::make_variant());
     return table;
 }

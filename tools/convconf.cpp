@@ -174,8 +174,10 @@ int cmd_check(Args& args) {
     for (const Variant* v : chosen) {
         const CheckResult r = run_check(*v, s);
         total.add(r.status);
-        std::printf("  %-10s %-8s max abs err %-12.6g max rel err %-12.6g\n", v->name().c_str(),
-                    std::string(to_string(r.status)).c_str(), r.max_abs_error, r.max_rel_error);
+        const int64_t workspace = v->workspace_bytes({s.op, s.pass, s.dtype, s.fill == Fill::special}, s.problem);
+        std::printf("  %-10s %-8s max abs err %-12.6g max rel err %-12.6g workspace %lld bytes\n",
+                    v->name().c_str(), std::string(to_string(r.status)).c_str(), r.max_abs_error,
+                    r.max_rel_error, (long long)workspace);
         if (r.status != Status::passed) std::cout << r.detail;
     }
     std::printf("%lld passed, %lld failed, %lld skipped\n", (long long)total.passed,

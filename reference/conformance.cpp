@@ -13,12 +13,6 @@
 namespace convconf {
 namespace {
 
-PoolProblem pool_problem(const ConvProblem& p) {
-    PoolProblem pp;
-    static_cast<WindowProblem&>(pp) = p;
-    return pp;
-}
-
 // Generated inputs: each tensor filled by (seed, role), integers small enough that every
 // sum the op forms stays exact in the dtype (exact_magnitude).
 template <class T>
@@ -84,13 +78,6 @@ private:
     const CheckSpec& s_;
 };
 
-template <class T>
-Inputs<double> to_double(const Inputs<T>& in) {
-    Inputs<double> out;
-    for (const auto& [name, t] : in) out.emplace(name, t.template cast<double>());
-    return out;
-}
-
 // The bound of one output under `a`, or nullopt for exact comparison.
 std::optional<Tensor<double>> allowed_error(const Expected& e, const Allowance& a, DType dtype) {
     if (a.tolerance) {
@@ -118,11 +105,17 @@ CheckResult run_generated(const Variant& v, const CheckSpec& s) {
                (ctx.note.empty() ? "" : "; " + ctx.note);
     const Allowance allowance{s.fill != Fill::floats && s.fill != Fill::special, std::nullopt};
     CheckResult r;
-    compare_outputs(out, reference_outputs(s, to_double(in)), allowance, ctx, r);
+    compare_outputs(out, reference_outputs(s, convert<double>(in)), allowance, ctx, r);
     return r;
 }
 
 }  // namespace
+
+PoolProblem pool_problem(const ConvProblem& p) {
+    PoolProblem pp;
+    static_cast<WindowProblem&>(pp) = p;
+    return pp;
+}
 
 void validate(const CheckSpec& s) {
     if (!is_valid_pass(s.op, s.pass))

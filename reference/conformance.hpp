@@ -32,6 +32,9 @@ struct CheckSpec {
     uint64_t seed = 1;
 };
 
+// The pooling view of a check's problem (its WindowProblem part).
+PoolProblem pool_problem(const ConvProblem&);
+
 // Throws ProblemError (naming the field) for an invalid problem, std::invalid_argument for a
 // pass the op lacks or a fill the op does not take. Nothing is computed before this passes.
 void validate(const CheckSpec&);
@@ -73,6 +76,15 @@ CheckResult run_check(const Variant&, const CheckSpec&);
 // problem.weights_layout, b and db 1-D [oc], col 2-D [mb*oh*ow, ic*kh*kw].
 template <class T>
 using Inputs = std::map<std::string, Tensor<T>, std::less<>>;
+
+// The same tensors in another element type (a golden case's double inputs at the dtype
+// under test; the variant's inputs back in double for the reference).
+template <class To, class From>
+Inputs<To> convert(const Inputs<From>& in) {
+    Inputs<To> out;
+    for (const auto& [name, t] : in) out.emplace(name, t.template cast<To>());
+    return out;
+}
 
 template <class T>
 struct Outputs {

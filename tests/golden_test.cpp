@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <ostream>
 
 #include "impl/core/registry.hpp"
 #include "reference/golden/golden.hpp"
@@ -49,6 +50,14 @@ std::string test_name(const GoldenParam& p) {
     for (char& ch : name)
         if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
     return name;
+}
+
+// What ctest shows next to the test's name: the case, not the parameter's bytes.
+void PrintTo(const GoldenParam& p, std::ostream* os) {
+    if (!p.file) *os << p.stem << " (does not load)";
+    else
+        *os << p.file->name << " case " << p.file->cases[p.case_index].name << ", variant "
+            << p.variant->name() << ", " << to_string(p.dtype);
 }
 
 class Golden : public ::testing::TestWithParam<GoldenParam> {};

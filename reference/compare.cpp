@@ -27,6 +27,18 @@ std::string shape_string(const std::vector<int64_t>& shape) {
     return s + "]";
 }
 
+// The report of a failed comparison: who, what, the failing lines, and the repro line.
+std::string mismatch_report(const ReportContext& ctx, const std::string& summary,
+                            const std::string& lines) {
+    std::ostringstream out;
+    out << "MISMATCH " << to_string(ctx.op) << " " << to_string(ctx.pass) << " output " << ctx.output
+        << ": variant " << ctx.variant << ", " << to_string(ctx.dtype) << ", " << ctx.layout << "\n"
+        << "  problem: " << ctx.problem << "\n";
+    if (!ctx.note.empty()) out << "  " << ctx.note << "\n";
+    out << "  " << summary << "\n" << lines << "  repro: " << ctx.repro << "\n";
+    return out.str();
+}
+
 }  // namespace
 
 template <class T>
@@ -62,17 +74,24 @@ Comparison compare(const Tensor<T>& got, const Tensor<double>& want, const Tenso
         r.ok = r.bad == 0;
     }
     if (r.ok) return r;
-    std::ostringstream out;
-    out << "MISMATCH " << to_string(ctx.op) << " " << to_string(ctx.pass) << " output " << ctx.output
-        << ": variant " << ctx.variant << ", " << to_string(ctx.dtype) << ", " << ctx.layout << "\n"
-        << "  problem: " << ctx.problem << "\n";
-    if (!ctx.note.empty()) out << "  " << ctx.note << "\n";
-    out << "  " << r.bad << " of " << want.size() << " elements wrong ("
-        << (bound ? "bound mode: |got-want| <= (gamma_n(u)+gamma_n(u_f64))*sum|terms|"
-                  : "exact mode")
-        << "); first " << std::min<int64_t>(r.bad, max_shown) << ":\n"
-        << bad_lines.str() << "  repro: " << ctx.repro << "\n";
-    r.report = out.str();
+    std::ostringstream summary;
+    summary << r.bad << " of " << want.size() << " elements wrong ("
+            << (bound ? "bound mode: |got-want| <= " + ctx.bound_rule : std::string("exact mode")) << "); first "
+            << std::min<int64_t>(r.bad, max_shown) << ":";
+    r.report = mismatch_report(ctx, summary.str(), bad_lines.str());
+    return r;
+}
+
+Comparison compare_shape(const std::vector<int64_t>& got, const std::vector<int64_t>& want,
+                         const ReportContext& ctx) {
+    Comparison r;
+    r.checked = 1;
+    if (got == want) return r;
+    r.ok = false;
+    r.bad = 1;
+    r.report = mismatch_report(ctx, "shape-only expectation: the output's shape is wrong",
+                               "    output shape " + shape_string(got) + ", expected " +
+                                   shape_string(want) + "\n");
     return r;
 }
 

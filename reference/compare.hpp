@@ -26,6 +26,8 @@ struct ReportContext {
     std::string output;      // which output: "y", "dx", "dw", "db", "argmax", "col", "x"
     std::string repro;       // one command line that reruns this check
     std::string note;        // anything else worth knowing (e.g. the data fill)
+    // Where bound mode's per-element bound comes from, for the report.
+    std::string bound_rule = "(gamma_n(u)+gamma_n(u_f64))*sum|terms|";
 };
 
 struct Comparison {
@@ -41,5 +43,9 @@ struct Comparison {
 template <class T>
 Comparison compare(const Tensor<T>& got, const Tensor<double>& want, const Tensor<double>* bound,
                    const ReportContext& ctx, int max_shown = 5);
+
+// Only the shape (storage order) is asserted: a golden case whose notebook printed a shape.
+Comparison compare_shape(const std::vector<int64_t>& got, const std::vector<int64_t>& want,
+                         const ReportContext& ctx);
 
 }  // namespace convconf

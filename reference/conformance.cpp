@@ -13,6 +13,104 @@
 namespace convconf {
 namespace {
 
+// Generated inputs: each tensor filled by (seed, role), integers small enough that every
+// sum the op forms stays exact in the dtype (exact_magnitude).
+template <class T>
+class InputMaker {
+public:
+    explicit InputMaker(const CheckSpec& s) : s_(s) {}
+
+    Inputs<T> make() const {
+        const ConvProblem& p = s_.problem;
+        const AxisOrder act = axis_order(p.layout), wei = axis_order(p.weights_layout);
+        Inputs<T> in;
+        switch (s_.op) {
+            case Op::conv2d:
+                if (s_.pass == Pass::forward) {
+                    const int64_t r = magnitude(p.ic * p.kh * p.kw + 1);
+                    in["x"] = input(act, p.x_dims(), "x", r);
+                    in["w"] = input(wei, p.w_dims(), "w", r);
+                    if (s_.bias) in["b"] = input({p.oc}, "b", r);
+                } else if (s_.pass == Pass::backward_data) {
+                    const int64_t r = magnitude(p.oc * p.kh * p.kw);
+                    in["w"] = input(wei, p.w_dims(), "w", r);
+                    in["dy"] = input(act, p.y_dims(), "dy", r);
+                } else {
+                    const int64_t r = magnitude(p.mb * p.oh() * p.ow());
+                    in["x"] = input(act, p.x_dims(), "x", r);
+                    in["dy"] = input(act, p.y_dims(), "dy", r);
+                }
+                break;
+            case Op::maxpool2d: {
+                const PoolProblem pp = pool_problem(p);
+                in["x"] = input(act, pp.x_dims(), "x", 4);
+                // dy is never NaN: the NaN rules concern which element x chooses.
+                const Fill dy_fill = s_.fill == Fill::special ? Fill::floats : s_.fill;
+                if (s_.pass == Pass::backward)
+                    in["dy"] = input(act, pp.y_dims(), "dy", magnitude(pp.kh * pp.kw), dy_fill);
+                break;
+            }
+            case Op::im2col: in["x"] = input(act, p.x_dims(), "x", 4); break;
+            case Op::col2im: {
+                const auto cd = p.col_dims();
+                in["col"] = input({cd[0], cd[1]}, "col", magnitude(p.kh * p.kw));
+                break;
+            }
+        }
+        return in;
+    }
+
+private:
+    int64_t magnitude(int64_t n) const { return exact_magnitude(n, s_.dtype); }
+
+    Tensor<T> input(AxisOrder order, const Dims4& dims, const char* role, int64_t r,
+                    std::optional<Fill> kind = std::nullopt) const {
+        Tensor<T> t(order, dims);
+        fill(t, kind.value_or(s_.fill), role_seed(s_.seed, role), r);
+        return t;
+    }
+    Tensor<T> input(std::vector<int64_t> shape, const char* role, int64_t r) const {
+        Tensor<T> t(std::move(shape));
+        fill(t, s_.fill, role_seed(s_.seed, role), r);
+        return t;
+    }
+
+    const CheckSpec& s_;
+};
+
+// The bound of one output under `a`, or nullopt for exact comparison.
+std::optional<Tensor<double>> allowed_error(const Expected& e, const Allowance& a, DType dtype) {
+    if (a.tolerance) {
+        Tensor<double> bound = e.value;
+        for (double& v : bound.values()) v = a.tolerance->abs + a.tolerance->rel * std::fabs(v);
+        return bound;
+    }
+    if (e.abs_sum.empty()) return std::nullopt;
+    if (a.integer_data) {
+        const double limit = std::ldexp(1.0, mantissa_digits(dtype));
+        const auto& sums = e.abs_sum.values();
+        if (std::all_of(sums.begin(), sums.end(), [&](double v) { return v <= limit; }))
+            return std::nullopt;
+    }
+    return derived_bound(e, dtype);
+}
+
+template <class T>
+CheckResult run_generated(const Variant& v, const CheckSpec& s) {
+    const Inputs<T> in = InputMaker<T>(s).make();
+    const Outputs<T> out = invoke(v, s, in);
+    ReportContext ctx = report_context(v, s, s.fill == Fill::special);
+    ctx.repro = repro_command(s, v.name());
+    ctx.note = "data: fill " + std::string(to_string(s.fill)) + ", seed " + std::to_string(s.seed) +
+               (ctx.note.empty() ? "" : "; " + ctx.note);
+    const Allowance allowance{s.fill != Fill::floats && s.fill != Fill::special, std::nullopt};
+    CheckResult r;
+    compare_outputs(out, reference_outputs(s, convert<double>(in)), allowance, ctx, r);
+    return r;
+}
+
+}  // namespace
+
 PoolProblem pool_problem(const ConvProblem& p) {
     PoolProblem pp;
     static_cast<WindowProblem&>(pp) = p;
@@ -32,140 +130,6 @@ void validate(const CheckSpec& s) {
         throw std::invalid_argument("fill special (NaN and infinities) applies to maxpool2d only: "
                                     "the contract defines conv2d on finite values");
 }
-
-// Runs one check at dtype T; the body is the same for every dtype.
-template <class T>
-class TypedCheck {
-public:
-    TypedCheck(const Variant& v, const CheckSpec& s) : v_(v), s_(s) {
-        ctx_.op = s.op;
-        ctx_.pass = s.pass;
-        ctx_.variant = v.name();
-        ctx_.dtype = s.dtype;
-        ctx_.layout = layout_string(s);
-        ctx_.problem = descriptor(s);
-        ctx_.repro = repro_command(s, v.name());
-        ctx_.note = "data: fill " + std::string(to_string(s.fill)) + ", seed " + std::to_string(s.seed);
-        const std::string impl = v.implementation_info({s.op, s.pass, s.dtype, s.fill == Fill::special}, s.problem);
-        if (!impl.empty()) ctx_.note += "; implementation: " + impl;
-    }
-
-    CheckResult run() {
-        const ConvProblem& p = s_.problem;
-        const AxisOrder act = axis_order(p.layout), wei = axis_order(p.weights_layout);
-        switch (s_.op) {
-            case Op::conv2d: {
-                if (s_.pass == Pass::forward) {
-                    const int64_t r = magnitude(p.ic * p.kh * p.kw + 1);
-                    auto x = input(act, p.x_dims(), "x", r), w = input(wei, p.w_dims(), "w", r);
-                    auto b = input({p.oc}, "b", r);
-                    auto y = Tensor<T>::poisoned(act, p.y_dims());
-                    v_.conv_forward(p, x, w, s_.bias ? &b : nullptr, y);
-                    const Tensor<double> bd = b.template cast<double>();
-                    check(y, expect_conv_forward(p, d(x), d(w), s_.bias ? &bd : nullptr), "y");
-                } else if (s_.pass == Pass::backward_data) {
-                    const int64_t r = magnitude(p.oc * p.kh * p.kw);
-                    auto w = input(wei, p.w_dims(), "w", r), dy = input(act, p.y_dims(), "dy", r);
-                    auto dx = Tensor<T>::poisoned(act, p.x_dims());
-                    v_.conv_backward_data(p, w, dy, dx);
-                    check(dx, expect_conv_backward_data(p, d(w), d(dy)), "dx");
-                } else {
-                    const int64_t r = magnitude(p.mb * p.oh() * p.ow());
-                    auto x = input(act, p.x_dims(), "x", r), dy = input(act, p.y_dims(), "dy", r);
-                    auto dw = Tensor<T>::poisoned(wei, p.w_dims());
-                    auto db = Tensor<T>::poisoned({p.oc});
-                    v_.conv_backward_weights(p, x, dy, dw, s_.bias ? &db : nullptr);
-                    const auto e = expect_conv_backward_weights(p, d(x), d(dy), s_.bias);
-                    check(dw, e.dw, "dw");
-                    if (e.db) check(db, *e.db, "db");
-                }
-                break;
-            }
-            case Op::maxpool2d: {
-                const PoolProblem pp = pool_problem(p);
-                auto x = input(act, pp.x_dims(), "x", 4);
-                if (s_.pass == Pass::forward) {
-                    auto y = Tensor<T>::poisoned(act, pp.y_dims());
-                    auto argmax = Tensor<int64_t>::poisoned(act, pp.y_dims());
-                    v_.pool_forward(pp, x, y, argmax);
-                    const auto e = expect_pool_forward(pp, d(x));
-                    check(y, e.y, "y");
-                    check(argmax, Expected{e.argmax.template cast<double>(), {}, 0}, "argmax");
-                } else {
-                    // dy is never NaN: the NaN rules concern which element x chooses.
-                    const Fill dy_fill = s_.fill == Fill::special ? Fill::floats : s_.fill;
-                    auto dy = input(act, pp.y_dims(), "dy", magnitude(pp.kh * pp.kw), dy_fill);
-                    auto dx = Tensor<T>::poisoned(act, pp.x_dims());
-                    v_.pool_backward(pp, x, dy, dx);
-                    check(dx, expect_pool_backward(pp, d(x), d(dy)), "dx");
-                }
-                break;
-            }
-            case Op::im2col: {
-                auto x = input(act, p.x_dims(), "x", 4);
-                const auto cd = p.col_dims();
-                auto col = Tensor<T>::poisoned({cd[0], cd[1]});
-                v_.im2col(p, x, col);
-                check(col, expect_im2col(p, d(x)), "col");
-                break;
-            }
-            case Op::col2im: {
-                const auto cd = p.col_dims();
-                auto col = input({cd[0], cd[1]}, "col", magnitude(p.kh * p.kw));
-                auto x = Tensor<T>::poisoned(act, p.x_dims());
-                v_.col2im(p, col, x);
-                check(x, expect_col2im(p, d(col)), "x");
-                break;
-            }
-        }
-        return result_;
-    }
-
-private:
-    int64_t magnitude(int64_t n) const { return exact_magnitude(n, s_.dtype); }
-
-    Tensor<T> input(AxisOrder order, const Dims4& dims, const char* role, int64_t r,
-                    std::optional<Fill> kind = std::nullopt) const {
-        Tensor<T> t(order, dims);
-        fill(t, kind.value_or(s_.fill), role_seed(s_.seed, role), r);
-        return t;
-    }
-    Tensor<T> input(std::vector<int64_t> shape, const char* role, int64_t r) const {
-        Tensor<T> t(std::move(shape));
-        fill(t, s_.fill, role_seed(s_.seed, role), r);
-        return t;
-    }
-    static Tensor<double> d(const Tensor<T>& t) { return t.template cast<double>(); }
-
-    // Exact mode for selections and copies, and for integer data whose every partial sum
-    // is an integer below 2^p (checked on the data itself, not assumed); bound otherwise.
-    template <class U>
-    void check(const Tensor<U>& got, const Expected& e, const char* output) {
-        bool exact = e.abs_sum.empty();
-        if (!exact && s_.fill != Fill::floats && s_.fill != Fill::special) {
-            const double limit = std::ldexp(1.0, mantissa_digits(s_.dtype));
-            exact = std::all_of(e.abs_sum.values().begin(), e.abs_sum.values().end(),
-                                [&](double v) { return v <= limit; });
-        }
-        const Tensor<double> bound = exact ? Tensor<double>() : derived_bound(e, s_.dtype);
-        ReportContext ctx = ctx_;
-        ctx.output = output;
-        const Comparison c = compare(got, e.value, exact ? nullptr : &bound, ctx);
-        result_.max_abs_error = std::max(result_.max_abs_error, c.max_abs_error);
-        result_.max_rel_error = std::max(result_.max_rel_error, c.max_rel_error);
-        if (!c.ok) {
-            result_.status = Status::failed;
-            result_.detail += c.report;
-        }
-    }
-
-    const Variant& v_;
-    const CheckSpec& s_;
-    ReportContext ctx_;
-    CheckResult result_;
-};
-
-}  // namespace
 
 std::string descriptor(const CheckSpec& s) {
     if (s.op == Op::conv2d) return to_descriptor(s.problem);
@@ -250,14 +214,176 @@ CheckResult run_check(const Variant& v, const CheckSpec& s) {
     const CheckKind kind{s.op, s.pass, s.dtype, s.fill == Fill::special};
     if (auto reason = v.unsupported(kind)) return {Status::skipped, *reason};
     try {
-        return s.dtype == DType::f32 ? TypedCheck<float>(v, s).run() : TypedCheck<double>(v, s).run();
+        return s.dtype == DType::f32 ? run_generated<float>(v, s) : run_generated<double>(v, s);
     } catch (const std::exception& e) {
-        return {Status::failed,
-                "ERROR " + std::string(to_string(s.op)) + " " + std::string(to_string(s.pass)) +
-                    ": variant " + v.name() + " threw: " + e.what() + "\n  problem: " +
-                    descriptor(s) + "\n  repro: " + repro_command(s, v.name()) + "\n"};
+        ReportContext ctx = report_context(v, s, s.fill == Fill::special);
+        ctx.repro = repro_command(s, v.name());
+        return variant_threw(ctx, e);
     }
 }
+
+template <class T>
+const std::vector<int64_t>& Outputs<T>::shape(std::string_view name) const {
+    if (name == "argmax") return argmax.shape();
+    const auto it = tensors.find(name);
+    if (it == tensors.end()) throw std::logic_error("no output \"" + std::string(name) + "\"");
+    return it->second.shape();
+}
+
+const Signature& signature(Op op, Pass pass) {
+    static const Signature kConvForward{{"x", "w"}, {"b"}, {"y"}, {}};
+    static const Signature kConvBackwardData{{"w", "dy"}, {}, {"dx"}, {}};
+    static const Signature kConvBackwardWeights{{"x", "dy"}, {}, {"dw"}, {"db"}};
+    static const Signature kPoolForward{{"x"}, {}, {"y"}, {"argmax"}};
+    static const Signature kPoolBackward{{"x", "dy"}, {}, {"dx"}, {}};
+    static const Signature kIm2col{{"x"}, {}, {"col"}, {}};
+    static const Signature kCol2im{{"col"}, {}, {"x"}, {}};
+    if (!is_valid_pass(op, pass))
+        throw std::invalid_argument(std::string(to_string(op)) + " has no pass " +
+                                    std::string(to_string(pass)));
+    switch (op) {
+        case Op::conv2d:
+            return pass == Pass::forward          ? kConvForward
+                   : pass == Pass::backward_data ? kConvBackwardData
+                                                  : kConvBackwardWeights;
+        case Op::maxpool2d: return pass == Pass::forward ? kPoolForward : kPoolBackward;
+        case Op::im2col: return kIm2col;
+        case Op::col2im: return kCol2im;
+    }
+    throw std::logic_error("signature: unknown op");
+}
+
+template <class T>
+Outputs<T> invoke(const Variant& v, const CheckSpec& s, const Inputs<T>& in) {
+    const ConvProblem& p = s.problem;
+    const AxisOrder act = axis_order(p.layout), wei = axis_order(p.weights_layout);
+    Outputs<T> out;
+    // std::map nodes do not move: the references stay valid as outputs are added.
+    auto output = [&](const char* name, Tensor<T> t) -> Tensor<T>& {
+        return out.tensors[name] = std::move(t);
+    };
+    switch (s.op) {
+        case Op::conv2d:
+            if (s.pass == Pass::forward) {
+                Tensor<T>& y = output("y", Tensor<T>::poisoned(act, p.y_dims()));
+                v.conv_forward(p, in.at("x"), in.at("w"), s.bias ? &in.at("b") : nullptr, y);
+            } else if (s.pass == Pass::backward_data) {
+                Tensor<T>& dx = output("dx", Tensor<T>::poisoned(act, p.x_dims()));
+                v.conv_backward_data(p, in.at("w"), in.at("dy"), dx);
+            } else {
+                Tensor<T>& dw = output("dw", Tensor<T>::poisoned(wei, p.w_dims()));
+                Tensor<T>* db = s.bias ? &output("db", Tensor<T>::poisoned({p.oc})) : nullptr;
+                v.conv_backward_weights(p, in.at("x"), in.at("dy"), dw, db);
+            }
+            break;
+        case Op::maxpool2d: {
+            const PoolProblem pp = pool_problem(p);
+            if (s.pass == Pass::forward) {
+                Tensor<T>& y = output("y", Tensor<T>::poisoned(act, pp.y_dims()));
+                out.argmax = Tensor<int64_t>::poisoned(act, pp.y_dims());
+                v.pool_forward(pp, in.at("x"), y, out.argmax);
+            } else {
+                Tensor<T>& dx = output("dx", Tensor<T>::poisoned(act, pp.x_dims()));
+                v.pool_backward(pp, in.at("x"), in.at("dy"), dx);
+            }
+            break;
+        }
+        case Op::im2col: {
+            const auto cd = p.col_dims();
+            v.im2col(p, in.at("x"), output("col", Tensor<T>::poisoned({cd[0], cd[1]})));
+            break;
+        }
+        case Op::col2im:
+            v.col2im(p, in.at("col"), output("x", Tensor<T>::poisoned(act, p.x_dims())));
+            break;
+    }
+    return out;
+}
+
+Expectations reference_outputs(const CheckSpec& s, const Inputs<double>& in) {
+    const ConvProblem& p = s.problem;
+    Expectations e;
+    switch (s.op) {
+        case Op::conv2d:
+            if (s.pass == Pass::forward) {
+                e.emplace("y", expect_conv_forward(p, in.at("x"), in.at("w"),
+                                                   s.bias ? &in.at("b") : nullptr));
+            } else if (s.pass == Pass::backward_data) {
+                e.emplace("dx", expect_conv_backward_data(p, in.at("w"), in.at("dy")));
+            } else {
+                auto g = expect_conv_backward_weights(p, in.at("x"), in.at("dy"), s.bias);
+                e.emplace("dw", std::move(g.dw));
+                if (g.db) e.emplace("db", std::move(*g.db));
+            }
+            break;
+        case Op::maxpool2d: {
+            const PoolProblem pp = pool_problem(p);
+            if (s.pass == Pass::forward) {
+                auto f = expect_pool_forward(pp, in.at("x"));
+                e.emplace("y", std::move(f.y));
+                e.emplace("argmax", Expected{f.argmax.cast<double>(), {}, 0});
+            } else {
+                e.emplace("dx", expect_pool_backward(pp, in.at("x"), in.at("dy")));
+            }
+            break;
+        }
+        case Op::im2col: e.emplace("col", expect_im2col(p, in.at("x"))); break;
+        case Op::col2im: e.emplace("x", expect_col2im(p, in.at("col"))); break;
+    }
+    return e;
+}
+
+ReportContext report_context(const Variant& v, const CheckSpec& s, bool nan_data) {
+    ReportContext ctx;
+    ctx.op = s.op;
+    ctx.pass = s.pass;
+    ctx.variant = v.name();
+    ctx.dtype = s.dtype;
+    ctx.layout = layout_string(s);
+    ctx.problem = descriptor(s);
+    const std::string impl =
+        v.implementation_info({s.op, s.pass, s.dtype, nan_data}, s.problem);
+    if (!impl.empty()) ctx.note = "implementation: " + impl;
+    return ctx;
+}
+
+void add_comparison(const Comparison& c, CheckResult& result) {
+    result.max_abs_error = std::max(result.max_abs_error, c.max_abs_error);
+    result.max_rel_error = std::max(result.max_rel_error, c.max_rel_error);
+    if (c.ok) return;
+    result.status = Status::failed;
+    result.detail += c.report;
+}
+
+template <class T>
+void compare_outputs(const Outputs<T>& out, const Expectations& expected, const Allowance& a,
+                     const ReportContext& base, CheckResult& result) {
+    for (const auto& [name, e] : expected) {
+        ReportContext ctx = base;
+        ctx.output = name;
+        const std::optional<Tensor<double>> bound = allowed_error(e, a, ctx.dtype);
+        const Tensor<double>* b = bound ? &*bound : nullptr;
+        const Comparison c = name == "argmax" ? compare(out.argmax, e.value, b, ctx)
+                                              : compare(out.tensors.at(name), e.value, b, ctx);
+        add_comparison(c, result);
+    }
+}
+
+CheckResult variant_threw(const ReportContext& ctx, const std::exception& e) {
+    return {Status::failed, "ERROR " + std::string(to_string(ctx.op)) + " " +
+                                std::string(to_string(ctx.pass)) + ": variant " + ctx.variant +
+                                " threw: " + e.what() + "\n  problem: " + ctx.problem +
+                                "\n  repro: " + ctx.repro + "\n"};
+}
+
+#define CONVCONF_CONFORMANCE_INSTANTIATE(T)                                                  \
+    template struct Outputs<T>;                                                              \
+    template Outputs<T> invoke(const Variant&, const CheckSpec&, const Inputs<T>&);          \
+    template void compare_outputs(const Outputs<T>&, const Expectations&, const Allowance&, \
+                                  const ReportContext&, CheckResult&);
+CONVCONF_CONFORMANCE_INSTANTIATE(float)
+CONVCONF_CONFORMANCE_INSTANTIATE(double)
+#undef CONVCONF_CONFORMANCE_INSTANTIATE
 
 std::vector<CheckSpec> default_plan() {
     std::vector<CheckSpec> plan;

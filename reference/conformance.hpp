@@ -4,12 +4,17 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "impl/core/problem.hpp"
 #include "impl/core/variant.hpp"
+#include "reference/compare.hpp"
 #include "reference/data.hpp"
+#include "reference/expected.hpp"
 
 namespace convconf {
 
@@ -26,6 +31,13 @@ struct CheckSpec {
     Fill fill = Fill::integers;
     uint64_t seed = 1;
 };
+
+// The pooling view of a check's problem (its WindowProblem part).
+PoolProblem pool_problem(const ConvProblem&);
+
+// Throws ProblemError (naming the field) for an invalid problem, std::invalid_argument for a
+// pass the op lacks or a fill the op does not take. Nothing is computed before this passes.
+void validate(const CheckSpec&);
 
 // The problem as a benchdnn descriptor: a conv descriptor for conv2d, a pool-style one
 // (no oc) for maxpool2d, im2col and col2im.
@@ -56,6 +68,79 @@ struct CheckResult {
 };
 
 CheckResult run_check(const Variant&, const CheckSpec&);
+
+// ---- The steps of a check, shared by generated checks and golden cases ----------------
+
+// Tensors by their contract name (golden-format.md): inputs x, w, b, dy, col; outputs y,
+// argmax, dx, dw, db, col, x. Activations are in problem.layout, weights in
+// problem.weights_layout, b and db 1-D [oc], col 2-D [mb*oh*ow, ic*kh*kw].
+template <class T>
+using Inputs = std::map<std::string, Tensor<T>, std::less<>>;
+
+// The same tensors in another element type (a golden case's double inputs at the dtype
+// under test; the variant's inputs back in double for the reference).
+template <class To, class From>
+Inputs<To> convert(const Inputs<From>& in) {
+    Inputs<To> out;
+    for (const auto& [name, t] : in) out.emplace(name, t.template cast<To>());
+    return out;
+}
+
+template <class T>
+struct Outputs {
+    std::map<std::string, Tensor<T>, std::less<>> tensors;
+    Tensor<int64_t> argmax;  // maxpool2d forward only (integer, so kept apart)
+
+    // Storage-order shape of the output called `name`.
+    const std::vector<int64_t>& shape(std::string_view name) const;
+};
+
+// The contract's names for an op and pass: which inputs and outputs exist, which of them
+// may be left out (b, argmax, db).
+struct Signature {
+    std::vector<std::string_view> inputs, optional_inputs, outputs, optional_outputs;
+};
+const Signature& signature(Op, Pass);
+
+// Hands the variant `inputs` and freshly poisoned outputs and calls the entry point of
+// spec.op and spec.pass (spec.bias: conv2d forward gets b, backward_weights computes db).
+// The problem must have passed validate(); inputs must have the problem's shapes.
+template <class T>
+Outputs<T> invoke(const Variant&, const CheckSpec&, const Inputs<T>&);
+
+// Every output of spec's op and pass as the naive reference computes it in double from
+// `inputs`, with the sum|terms| its error bound is derived from.
+using Expectations = std::map<std::string, Expected, std::less<>>;
+Expectations reference_outputs(const CheckSpec&, const Inputs<double>&);
+
+struct Tolerance {
+    double abs = 0, rel = 0;  // element passes when |got-want| <= abs + rel*|want|
+};
+
+// How far an output may be from its expected value. A tolerance replaces everything else;
+// otherwise copies and selections (no sum|terms|) compare exactly, and so does an output of
+// integer inputs whose every sum|terms| is at most 2^p (all its partial sums are exact
+// integers); the rest is held to derived_bound().
+struct Allowance {
+    bool integer_data = false;
+    std::optional<Tolerance> tolerance;
+};
+
+// The report header every comparison of this variant on this spec shares (the output name
+// and the repro line are the caller's). nan_data: the inputs hold NaN or infinities.
+ReportContext report_context(const Variant&, const CheckSpec&, bool nan_data);
+
+// Compares each output named in `expected` with the variant's, adding the outcome (errors,
+// status, mismatch reports) to `result`.
+template <class T>
+void compare_outputs(const Outputs<T>&, const Expectations& expected, const Allowance&,
+                     const ReportContext&, CheckResult& result);
+
+// Adds one comparison's outcome to `result`.
+void add_comparison(const Comparison&, CheckResult& result);
+
+// The failed result of a variant that threw instead of returning.
+CheckResult variant_threw(const ReportContext&, const std::exception&);
 
 // The conformance plan: the named problem table (conformance.cpp) expanded over every op
 // and pass, both dtypes, layouts and the data fills that exercise each.

@@ -2,11 +2,13 @@
 //
 //   convconf run   [--variant NAME]... [--list]      the conformance run
 //   convconf check [options] DESCRIPTOR              one problem through every variant
+//   convconf golden [options]                        golden cases through every variant
 //   convconf variants                                the registered variants
 //
 // Exit status: 0 all passed, 1 a check failed, 2 bad usage or bad input.
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <stdexcept>
@@ -17,6 +19,7 @@
 #include "impl/core/registry.hpp"
 #include "impl/core/threads.hpp"
 #include "reference/conformance.hpp"
+#include "reference/golden/golden.hpp"
 
 namespace convconf {
 namespace {
@@ -37,6 +40,11 @@ const char* kUsage =
     "      one benchdnn descriptor (conv: mb2ic3ih5oc4kh3ph1, pool: mb1ic1ih4kh2sh2)\n"
     "      through every variant; op defaults to conv2d when the descriptor has oc,\n"
     "      maxpool2d otherwise\n"
+    "  convconf golden [--golden DIR] [--file FILE] [--case NAME] [--variant NAME]...\n"
+    "                  [--dtype f32|f64]\n"
+    "      the golden cases (expected values the notebooks printed) of every file in DIR\n"
+    "      (default: the source tree's golden/), or of FILE alone, through every variant;\n"
+    "      a FILE that does not exist as given is looked up in DIR by its name\n"
     "  convconf variants\n";
 
 // Pulls "--name VALUE" options off argv; everything else is positional.
@@ -185,6 +193,58 @@ int cmd_check(Args& args) {
     return total.failed ? 1 : 0;
 }
 
+// --file as given, or else the file of that name in the golden directory, so a repro line
+// (--file golden/X.json) works from any working directory.
+std::filesystem::path golden_file(const std::filesystem::path& given, const std::filesystem::path& dir) {
+    if (std::filesystem::exists(given)) return given;
+    const std::filesystem::path in_dir = dir / given.filename();
+    if (std::filesystem::exists(in_dir)) return in_dir;
+    throw UsageError("--file: no file " + given.string() + " (nor " + in_dir.string() + ")");
+}
+
+int cmd_golden(Args& args) {
+    const auto chosen = selected_variants(args);
+    const std::filesystem::path dir = args.value("--golden", golden::default_directory().string());
+    const std::string file = args.value("--file", "");
+    const std::string case_name = args.value("--case", "");
+    const std::string dtype_text = args.value("--dtype", "");
+    if (!args.positional().empty()) throw UsageError("golden takes no positional arguments");
+    // Canonical spelling of the one dtype to run, empty for every dtype of each case.
+    const std::string only_dtype =
+        dtype_text.empty() ? "" : std::string(to_string(parse_dtype(dtype_text, "--dtype")));
+
+    std::vector<golden::File> files;
+    if (!file.empty()) {
+        const std::filesystem::path path = golden_file(file, dir);
+        files.push_back(golden::load_file(path, golden::display_name(path.parent_path(), path)));
+    } else {
+        for (const auto& path : golden::list_files(dir))
+            files.push_back(golden::load_file(path, golden::display_name(dir, path)));
+    }
+    Tally total;
+    bool case_found = case_name.empty();
+    for (const golden::File& f : files)
+        for (const golden::Case& c : f.cases) {
+            if (!case_name.empty() && c.name != case_name) continue;
+            case_found = true;
+            for (const Variant* v : chosen)
+                for (DType dt : c.dtypes) {
+                    if (!only_dtype.empty() && to_string(dt) != only_dtype) continue;
+                    const CheckResult r = golden::run_case(c, *v, dt);
+                    total.add(r.status);
+                    std::printf("%-8s %s %s %s %s\n", std::string(to_string(r.status)).c_str(),
+                                f.name.c_str(), c.name.c_str(), v->name().c_str(),
+                                std::string(to_string(dt)).c_str());
+                    if (r.status == Status::skipped) std::printf("  reason: %s\n", r.detail.c_str());
+                    if (r.status == Status::failed) std::cout << r.detail;
+                }
+        }
+    if (!case_found) throw UsageError("--case: no case \"" + case_name + "\" in the files read");
+    std::printf("%lld passed, %lld failed, %lld skipped\n", (long long)total.passed,
+                (long long)total.failed, (long long)total.skipped);
+    return total.failed ? 1 : 0;
+}
+
 int cmd_variants(Args& args) {
     if (!args.positional().empty()) throw UsageError("variants takes no arguments");
     for (const Variant* v : variants()) std::cout << v->name() << "  " << v->description() << "\n";
@@ -206,6 +266,7 @@ int main(int argc, char** argv) {
     try {
         if (cmd == "run") return cmd_run(args);
         if (cmd == "check") return cmd_check(args);
+        if (cmd == "golden") return cmd_golden(args);
         if (cmd == "variants") return cmd_variants(args);
         throw UsageError("unknown command \"" + cmd + "\"");
     } catch (const UsageError& e) {

@@ -1,0 +1,540 @@
+// The loader of format convconf-golden/1. Strict: a typo must not pass silently, so every
+// object's fields are checked against the contract and every shape against the problem.
+#include "reference/golden/golden.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#if !JSON_DIAGNOSTICS
+#error "JSON_DIAGNOSTICS must be 1 (a compile definition of convconf_golden) so errors carry the JSON pointer"
+#endif
+
+#ifndef CONVCONF_GOLDEN_DIR
+#error "CONVCONF_GOLDEN_DIR must name the source tree's golden/ directory"
+#endif
+
+namespace convconf::golden {
+
+GoldenError::GoldenError(const std::string& file, const std::string& pointer,
+                         const std::string& message)
+    : std::runtime_error(file + ": " + (pointer.empty() ? "" : "(" + pointer + ") ") + message) {}
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::string_view kFormat = "convconf-golden/1";
+// A golden tensor is typed in by hand or printed by a notebook; far beyond this is a typo.
+constexpr int64_t kMaxElements = int64_t{1} << 28;
+
+std::string escape_key(std::string_view key) {
+    std::string out;
+    for (char ch : key) out += ch == '~' ? "~0" : ch == '/' ? "~1" : std::string(1, ch);
+    return out;
+}
+
+std::string shape_string(const std::vector<int64_t>& shape) {
+    std::string s = "[";
+    for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+    return s + "]";
+}
+
+// A JSON value with its pointer, so that our own errors name it the way nlohmann's
+// diagnostics do. Never copy the json itself: JSON_DIAGNOSTICS finds a value's pointer
+// through its parents, which only the parsed document has.
+struct Node {
+    const json& j;
+    std::string pointer;
+    const std::string& file;
+
+    [[noreturn]] void fail(const std::string& message) const { throw GoldenError(file, pointer, message); }
+
+    bool has(std::string_view key) const { return j.contains(key); }
+    Node at(std::string_view key) const {
+        if (!j.contains(key)) fail("missing required field \"" + std::string(key) + "\"");
+        return {j.at(std::string(key)), pointer + "/" + escape_key(key), file};
+    }
+    Node at(size_t i) const { return {j.at(i), pointer + "/" + std::to_string(i), file}; }
+
+    void require_object() const {
+        if (!j.is_object()) fail(std::string("type must be object, but is ") + j.type_name());
+    }
+    void require_array() const {
+        if (!j.is_array()) fail(std::string("type must be array, but is ") + j.type_name());
+    }
+    // Every field must be one of `known`: a misspelt optional field would otherwise be
+    // silently ignored and its default used.
+    void require_known_fields(const std::vector<std::string_view>& known) const {
+        require_object();
+        for (const auto& item : j.items()) {
+            if (std::find(known.begin(), known.end(), item.key()) != known.end()) continue;
+            std::string list;
+            for (auto k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+            Node{item.value(), pointer + "/" + escape_key(item.key()), file}.fail(
+                "unknown field \"" + item.key() + "\" (expected one of " + list + ")");
+        }
+    }
+};
+
+std::string text(const Node& n) { return n.j.get<std::string>(); }
+
+int64_t integer(const Node& n) {
+    if (n.j.is_number_float()) n.fail("type must be an integer, but is " + n.j.dump());
+    if (n.j.is_number_unsigned() && n.j.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
+        n.fail("integer " + n.j.dump() + " is out of range");
+    return n.j.get<int64_t>();
+}
+
+// A JSON number, or one of the strings "nan", "inf", "-inf".
+double number(const Node& n) {
+    if (n.j.is_string()) {
+        const std::string s = text(n);
+        if (s == "nan") return std::numeric_limits<double>::quiet_NaN();
+        if (s == "inf") return std::numeric_limits<double>::infinity();
+        if (s == "-inf") return -std::numeric_limits<double>::infinity();
+        n.fail("the string \"" + s + "\" is not a number (only \"nan\", \"inf\", \"-inf\" are)");
+    }
+    return n.j.get<double>();
+}
+
+std::vector<int64_t> integers(const Node& n, std::initializer_list<size_t> sizes) {
+    n.require_array();
+    if (std::find(sizes.begin(), sizes.end(), n.j.size()) == sizes.end()) {
+        std::string allowed;
+        for (size_t s : sizes) allowed += (allowed.empty() ? "" : " or ") + std::to_string(s);
+        n.fail("must have " + allowed + " elements, has " + std::to_string(n.j.size()));
+    }
+    std::vector<int64_t> v;
+    for (size_t i = 0; i < n.j.size(); ++i) v.push_back(integer(n.at(i)));
+    return v;
+}
+
+// "Every dimension is at least 1" (golden-format.md).
+std::vector<int64_t> shape_of(const Node& n) {
+    n.require_array();
+    if (n.j.empty()) n.fail("a shape needs at least one extent");
+    std::vector<int64_t> shape;
+    int64_t count = 1;
+    for (size_t i = 0; i < n.j.size(); ++i) {
+        const int64_t e = integer(n.at(i));
+        if (e < 1) n.at(i).fail("every extent must be >= 1, got " + std::to_string(e));
+        if (__builtin_mul_overflow(count, e, &count)) n.fail("element count overflows 64 bits");
+        shape.push_back(e);
+    }
+    return shape;
+}
+
+int64_t element_count(const std::vector<int64_t>& shape) {
+    int64_t count = 1;
+    for (int64_t e : shape) count *= e;  // shape_of() ruled out overflow
+    return count;
+}
+
+// A TENSOR or a SHAPE as written: its shape, and its values unless it is a SHAPE.
+struct RawTensor {
+    std::vector<int64_t> shape;
+    std::optional<std::vector<double>> values;
+};
+
+void read_nested(const Node& n, size_t depth, const std::vector<int64_t>& shape,
+                 std::vector<double>& out) {
+    if (depth == shape.size()) {
+        if (n.j.is_array())
+            n.fail("non-rectangular nested array: a number was expected here, at depth " +
+                   std::to_string(depth) + " like the first element");
+        out.push_back(number(n));
+        return;
+    }
+    if (!n.j.is_array() || int64_t(n.j.size()) != shape[depth])
+        n.fail("non-rectangular nested array: expected an array of " + std::to_string(shape[depth]) +
+               " elements here (as the first array at this depth), but is " +
+               (n.j.is_array() ? "an array of " + std::to_string(n.j.size()) : std::string(n.j.type_name())));
+    for (size_t i = 0; i < n.j.size(); ++i) read_nested(n.at(i), depth + 1, shape, out);
+}
+
+RawTensor read_nested(const Node& n) {
+    RawTensor t;
+    // The shape is read off the first element at each depth; read_nested checks the rest.
+    const json* first = &n.j;
+    std::string pointer = n.pointer;
+    while (first->is_array()) {
+        if (first->empty()) Node{*first, pointer, n.file}.fail("empty array: every extent must be >= 1");
+        t.shape.push_back(int64_t(first->size()));
+        first = &(*first)[0];
+        pointer += "/0";
+    }
+    if (element_count(t.shape) > kMaxElements) n.fail("too many elements for a golden tensor");
+    t.values.emplace();
+    read_nested(n, 0, t.shape, *t.values);
+    return t;
+}
+
+std::vector<double> read_data(const Node& n, const std::vector<int64_t>& shape) {
+    n.require_array();
+    const int64_t want = element_count(shape);
+    if (int64_t(n.j.size()) != want)
+        n.fail("has " + std::to_string(n.j.size()) + " values, but shape " + shape_string(shape) +
+               " holds " + std::to_string(want));
+    std::vector<double> v;
+    for (size_t i = 0; i < n.j.size(); ++i) v.push_back(number(n.at(i)));
+    return v;
+}
+
+std::vector<double> read_arange(const Node& n, const std::vector<int64_t>& shape) {
+    n.require_known_fields({"start", "step"});
+    const double start = n.has("start") ? number(n.at("start")) : 0.0;
+    const double step = n.has("step") ? number(n.at("step")) : 1.0;
+    std::vector<double> v(size_t(element_count(shape)));
+    for (size_t i = 0; i < v.size(); ++i) v[i] = start + double(i) * step;
+    return v;
+}
+
+// shape_only: a SHAPE ({"shape": [...]} alone) is allowed (expected outputs only).
+RawTensor read_tensor(const Node& n, bool shape_only) {
+    if (n.j.is_array()) return read_nested(n);
+    if (!n.j.is_object())
+        n.fail(std::string("a tensor is a nested array or an object with \"shape\", but this is ") +
+               n.j.type_name());
+    n.require_known_fields({"shape", "data", "arange", "fill"});
+    RawTensor t{shape_of(n.at("shape")), std::nullopt};
+    const int given = int(n.has("data")) + int(n.has("arange")) + int(n.has("fill"));
+    if (given > 1) n.fail("give one of \"data\", \"arange\", \"fill\", not several");
+    if (given == 0) {
+        if (!shape_only)
+            n.fail("an input needs values: \"data\", \"arange\" or \"fill\" beside \"shape\"");
+        return t;
+    }
+    if (element_count(t.shape) > kMaxElements) n.fail("too many elements for a golden tensor");
+    if (n.has("data")) t.values = read_data(n.at("data"), t.shape);
+    else if (n.has("arange")) t.values = read_arange(n.at("arange"), t.shape);
+    else t.values.emplace(size_t(element_count(t.shape)), number(n.at("fill")));
+    return t;
+}
+
+// The axis order a tensor of this contract name is written in, and the rank it must have
+// (0: any, for an expected col).
+struct Role {
+    AxisOrder order;
+    int rank;
+};
+
+Role role_of(std::string_view name, bool output, const ConvProblem& p) {
+    if (name == "w" || name == "dw") return {axis_order(p.weights_layout), 4};
+    if (name == "b" || name == "db") return {AxisOrder::plain, 1};
+    if (name == "col") return {AxisOrder::plain, output ? 0 : 2};
+    return {axis_order(p.layout), 4};  // x, y, dx, dy, argmax
+}
+
+// A tensor whose storage order is `order` and whose storage shape is `shape`.
+Tensor<double> make_tensor(AxisOrder order, const std::vector<int64_t>& shape,
+                           std::vector<double> values) {
+    Tensor<double> t;
+    if (order == AxisOrder::plain) {
+        t = Tensor<double>(shape);
+    } else {
+        const auto perm = physical_to_logical(order);
+        Dims4 dims{};
+        for (int i = 0; i < 4; ++i) dims[perm[i]] = shape[i];
+        t = Tensor<double>(order, dims);
+    }
+    t.values() = std::move(values);
+    return t;
+}
+
+std::vector<int64_t> storage_shape(AxisOrder order, const Dims4& dims) {
+    const auto perm = physical_to_logical(order);
+    std::vector<int64_t> s(4);
+    for (int i = 0; i < 4; ++i) s[i] = dims[perm[i]];
+    return s;
+}
+
+Dims4 logical_dims(AxisOrder order, const std::vector<int64_t>& shape) {
+    return make_tensor(order, shape, {}).dims();
+}
+
+void require_rank(const Node& n, const RawTensor& t, const Role& role, std::string_view name) {
+    if (role.rank != 0 && int(t.shape.size()) != role.rank)
+        n.fail(std::string(name) + " must have rank " + std::to_string(role.rank) + " (" +
+               std::string(to_string(role.order)) + "), but its shape is " + shape_string(t.shape));
+}
+
+// The object of named tensors `inputs` or `expected`, by the op and pass's signature.
+template <class Store>
+void read_named(const Node& n, const std::vector<std::string_view>& required,
+                const std::vector<std::string_view>& optional, bool output, Case& c, Store store) {
+    std::vector<std::string_view> known = required;
+    known.insert(known.end(), optional.begin(), optional.end());
+    n.require_known_fields(known);
+    for (auto name : required) n.at(name);  // throws "missing required field"
+    for (auto name : known) {
+        if (!n.has(name)) continue;
+        const Node t = n.at(name);
+        const RawTensor raw = read_tensor(t, output);
+        const Role role = role_of(name, output, c.problem);
+        require_rank(t, raw, role, name);
+        store(name, raw, role);
+    }
+}
+
+void read_inputs(const Node& n, Case& c) {
+    const Signature& sig = signature(c.op, c.pass);
+    read_named(n, sig.inputs, sig.optional_inputs, false, c,
+               [&](std::string_view name, const RawTensor& raw, const Role& role) {
+                   c.inputs.emplace(name, make_tensor(role.order, raw.shape, *raw.values));
+               });
+    c.integer_data = c.nan_data = false;
+    bool all_integer = true;
+    for (const auto& [name, t] : c.inputs)
+        for (double v : t.values()) {
+            if (!std::isfinite(v)) {
+                c.nan_data = true;
+                // golden-format.md: "conv2d golden cases use finite values".
+                if (c.op == Op::conv2d)
+                    n.at(name).fail("conv2d golden cases use finite values; this input holds " +
+                                    std::string(std::isnan(v) ? "NaN" : "an infinity"));
+            }
+            all_integer = all_integer && std::isfinite(v) && v == std::floor(v);
+        }
+    c.integer_data = all_integer;
+}
+
+void read_expected(const Node& n, Case& c) {
+    const Signature& sig = signature(c.op, c.pass);
+    read_named(n, sig.outputs, sig.optional_outputs, true, c,
+               [&](std::string_view name, const RawTensor& raw, const Role& role) {
+                   ExpectedOutput e{raw.shape, std::nullopt};
+                   if (raw.values) e.value = make_tensor(role.rank == 0 ? AxisOrder::plain : role.order,
+                                                         raw.shape, *raw.values);
+                   c.expected.emplace(name, std::move(e));
+               });
+}
+
+// The problem from the case's fields and its tensors' shapes. Each field's origin is kept
+// so that validate() can report a ProblemError at the JSON value it came from.
+void build_problem(const Node& n, Case& c) {
+    ConvProblem& p = c.problem;
+    auto from = [&](std::initializer_list<const char*> fields, const std::string& pointer) {
+        for (const char* f : fields) c.field_pointer[f] = pointer;
+    };
+    const AxisOrder act = axis_order(p.layout);
+    if (c.inputs.count("x")) {
+        const Dims4 d = c.inputs.at("x").dims();
+        p.mb = d[0], p.ic = d[1], p.ih = d[2], p.iw = d[3];
+        from({"mb", "ic", "ih", "iw", "x"}, "/inputs/x");
+    } else {
+        // conv2d backward_data and col2im: x_shape is required.
+        const Dims4 d = logical_dims(act, shape_of(n.at("x_shape")));
+        p.mb = d[0], p.ic = d[1], p.ih = d[2], p.iw = d[3];
+        from({"mb", "ic", "ih", "iw", "x"}, "/x_shape");
+    }
+    if (n.has("kernel")) c.kernel = integers(n.at("kernel"), {2});
+    const bool kernel_from_w = c.op == Op::conv2d && c.pass != Pass::backward_weights;
+    if (kernel_from_w) {
+        const Dims4 w = c.inputs.at("w").dims();
+        p.oc = w[0], p.kh = w[2], p.kw = w[3];
+        from({"oc", "kh", "kw", "w"}, "/inputs/w");
+    } else {
+        if (!c.kernel) n.at("kernel");  // throws "missing required field"
+        p.kh = (*c.kernel)[0], p.kw = (*c.kernel)[1];
+        from({"kh", "kw"}, "/kernel");
+        if (c.op == Op::conv2d) {
+            p.oc = c.inputs.at("dy").dims()[1];
+            from({"oc", "w", "y"}, "/inputs/dy");
+        }
+    }
+    // Stride defaults to 1, and to the kernel for maxpool2d (golden-format.md).
+    const bool pool = c.op == Op::maxpool2d;
+    std::vector<int64_t> stride = n.has("stride") ? integers(n.at("stride"), {2})
+                                  : pool           ? std::vector<int64_t>{p.kh, p.kw}
+                                                   : std::vector<int64_t>{1, 1};
+    p.sh = stride[0], p.sw = stride[1];
+    from({"sh", "sw"}, n.has("stride") || !pool ? "/stride" : "/kernel");
+    if (n.has("pad")) {
+        std::vector<int64_t> pad = integers(n.at("pad"), {2, 4});
+        if (pad.size() == 2) pad = {pad[0], pad[1], pad[0], pad[1]};  // [ph, pw]
+        p.pt = pad[0], p.pl = pad[1], p.pb = pad[2], p.pr = pad[3];
+    }
+    from({"pt", "pl", "pb", "pr"}, "/pad");
+    if (n.has("dilation")) {
+        const std::vector<int64_t> d = integers(n.at("dilation"), {2});
+        p.dh = d[0], p.dw = d[1];
+    }
+    from({"dh", "dw"}, "/dilation");
+    if (n.has("x_shape")) c.x_shape = shape_of(n.at("x_shape"));
+}
+
+void read_tolerance(const Node& n, Case& c) {
+    n.require_known_fields({"abs", "rel"});
+    Tolerance t;
+    for (auto [key, value] : {std::pair{"abs", &t.abs}, {"rel", &t.rel}}) {
+        if (!n.has(key)) continue;
+        *value = number(n.at(key));
+        if (!(*value >= 0) || std::isinf(*value)) n.at(key).fail("must be a finite number >= 0");
+    }
+    c.tolerance = t;
+}
+
+bool valid_name(const std::string& s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char ch) {
+        return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_';
+    });
+}
+
+template <class E, class Parse>
+E read_enum(const Node& n, Parse parse) {
+    try {
+        return parse(text(n), "");
+    } catch (const std::invalid_argument& e) {
+        // parse_* name `what` first; ours is the pointer, so drop their ": " prefix.
+        const std::string m = e.what();
+        n.fail(m.rfind(": ", 0) == 0 ? m.substr(2) : m);
+    }
+}
+
+Case read_case(const Node& n) {
+    n.require_known_fields({"name", "op", "pass", "layout", "weights_layout", "dtype", "kernel",
+                            "stride", "pad", "dilation", "x_shape", "inputs", "expected",
+                            "expect_error", "tolerance", "note"});
+    Case c;
+    c.file = n.file;
+    c.pointer = n.pointer;
+    c.name = text(n.at("name"));
+    if (!valid_name(c.name))
+        n.at("name").fail("a case name is [a-z0-9_]+, got \"" + c.name + "\"");
+    c.op = read_enum<Op>(n.at("op"), parse_op);
+    c.pass = read_enum<Pass>(n.at("pass"), parse_pass);
+    if (!is_valid_pass(c.op, c.pass))
+        n.at("pass").fail(std::string(to_string(c.op)) + " has no pass " + std::string(to_string(c.pass)));
+    if (n.has("layout")) c.problem.layout = read_enum<Layout>(n.at("layout"), parse_layout);
+    if (n.has("weights_layout"))
+        c.problem.weights_layout = read_enum<WeightsLayout>(n.at("weights_layout"), parse_weights_layout);
+    c.dtypes = n.has("dtype") ? std::vector<DType>{read_enum<DType>(n.at("dtype"), parse_dtype)}
+                              : std::vector<DType>{DType::f32, DType::f64};
+    if (n.has("expected") == n.has("expect_error"))
+        n.fail(n.has("expected") ? "give one of \"expected\", \"expect_error\", not both"
+                                 : "missing required field \"expected\" (or \"expect_error\")");
+    read_inputs(n.at("inputs"), c);
+    if (n.has("expected")) read_expected(n.at("expected"), c);
+    if (n.has("expect_error")) c.expect_error = text(n.at("expect_error"));
+    if (n.has("tolerance")) read_tolerance(n.at("tolerance"), c);
+    if (n.has("note")) c.note = text(n.at("note"));
+    build_problem(n, c);
+    if (!c.expect_error) validate(c);
+    return c;
+}
+
+File read_file(const Node& n) {
+    n.require_known_fields({"format", "source", "cases"});
+    const Node format = n.at("format");
+    if (text(format) != kFormat)
+        format.fail("unsupported format \"" + text(format) + "\" (this reader reads \"" +
+                    std::string(kFormat) + "\")");
+    File f;
+    f.name = n.file;
+    if (n.has("source")) f.source = text(n.at("source"));
+    const Node cases = n.at("cases");
+    cases.require_array();
+    std::map<std::string, std::string> first_seen;
+    for (size_t i = 0; i < cases.j.size(); ++i) {
+        const Node cn = cases.at(i);
+        Case c = read_case(cn);
+        const auto [it, fresh] = first_seen.emplace(c.name, cn.pointer);
+        if (!fresh) cn.at("name").fail("duplicate case name \"" + c.name + "\" (first at " + it->second + ")");
+        f.cases.push_back(std::move(c));
+    }
+    return f;
+}
+
+// "[json.exception.type_error.302] (/x) type must be..." -> "(/x) type must be...".
+std::string without_exception_id(const std::string& what) {
+    if (what.rfind("[json.exception.", 0) != 0) return what;
+    const size_t end = what.find("] ");
+    return end == std::string::npos ? what : what.substr(end + 2);
+}
+
+}  // namespace
+
+bool Case::bias() const {
+    return op == Op::conv2d && (inputs.count("b") || expected.count("db"));
+}
+
+File load_string(std::string_view text, const std::string& display_name) {
+    try {
+        const json doc = json::parse(text);
+        return read_file(Node{doc, "", display_name});
+    } catch (const json::exception& e) {
+        throw GoldenError(display_name, "", without_exception_id(e.what()));
+    }
+}
+
+File load_file(const std::filesystem::path& path, std::string name) {
+    if (name.empty()) name = path.string();
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw GoldenError(name, "", std::string("cannot read: ") + std::strerror(errno));
+    std::ostringstream content;
+    content << in.rdbuf();
+    return load_string(content.str(), name);
+}
+
+std::vector<std::filesystem::path> list_files(const std::filesystem::path& dir) {
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(dir))
+        if (entry.is_regular_file() && entry.path().extension() == ".json" &&
+            entry.path().filename() != "schema.json")
+            files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+std::string display_name(const std::filesystem::path& dir, const std::filesystem::path& file) {
+    std::filesystem::path d = dir.lexically_normal();
+    if (d.filename().empty()) d = d.parent_path();
+    return (d.filename() / file.filename()).string();
+}
+
+std::filesystem::path default_directory() { return CONVCONF_GOLDEN_DIR; }
+
+void validate(const Case& c) {
+    const CheckSpec spec = check_spec(c, c.dtypes.front());
+    auto fail = [&](const std::string& where, const std::string& message) {
+        throw GoldenError(c.file, c.pointer + where, message);
+    };
+    try {
+        convconf::validate(spec);
+    } catch (const ProblemError& e) {
+        const auto it = c.field_pointer.find(e.field());
+        fail(it == c.field_pointer.end() ? "" : it->second, e.field() + ": " + e.message());
+    } catch (const std::invalid_argument& e) {
+        fail("", e.what());
+    }
+    const ConvProblem& p = c.problem;
+    const AxisOrder act = axis_order(p.layout), wei = axis_order(p.weights_layout);
+    const auto cd = p.col_dims();
+    const Dims4 y = c.op == Op::maxpool2d ? pool_problem(p).y_dims() : p.y_dims();
+    const std::map<std::string_view, std::vector<int64_t>> needed{
+        {"x", storage_shape(act, p.x_dims())}, {"w", storage_shape(wei, p.w_dims())},
+        {"b", {p.oc}},                         {"dy", storage_shape(act, y)},
+        {"col", {cd[0], cd[1]}}};
+    const std::string where = descriptor(spec) + ", " + layout_string(spec);
+    for (const auto& [name, t] : c.inputs)
+        if (t.shape() != needed.at(name))
+            fail("/inputs/" + name, "shape " + shape_string(t.shape()) +
+                                        " disagrees with the problem (" + where + "), which needs " +
+                                        shape_string(needed.at(name)) + " here");
+    if (c.x_shape && *c.x_shape != needed.at("x"))
+        fail("/x_shape", "x_shape " + shape_string(*c.x_shape) + " disagrees with the problem (" +
+                             where + "), which needs " + shape_string(needed.at("x")));
+    if (c.kernel && *c.kernel != std::vector<int64_t>{p.kh, p.kw})
+        fail("/kernel", "kernel " + shape_string(*c.kernel) + " disagrees with w's " +
+                            shape_string({p.kh, p.kw}));
+}
+
+}  // namespace convconf::golden

@@ -1,0 +1,104 @@
+// Golden cases: expected values that no code of ours produced (the notebooks' printed
+// outputs), read from JSON files in format convconf-golden/1 (../shared/golden-format.md,
+// golden/schema.json, golden/README.md).
+//
+// Every error in a file is a GoldenError whose message reads
+//   golden/x.json: (/cases/3/stride/0) type must be number, but is string
+// the file's name, then the JSON pointer of the offending value. nlohmann_json's own errors
+// (JSON_DIAGNOSTICS) and ours (unknown field, shape mismatch, duplicate name, invalid
+// problem...) have the same form.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "impl/core/problem.hpp"
+#include "impl/core/tensor.hpp"
+#include "impl/core/types.hpp"
+#include "reference/conformance.hpp"
+
+namespace convconf::golden {
+
+class GoldenError : public std::runtime_error {
+public:
+    // pointer may be empty (an error about the file as a whole).
+    GoldenError(const std::string& file, const std::string& pointer, const std::string& message);
+};
+
+// An expected output: its shape as written and, unless the case asserts only the shape, its
+// values (activations in the case's layout, dw in its weights layout, col in any shape).
+struct ExpectedOutput {
+    std::vector<int64_t> shape;
+    std::optional<Tensor<double>> value;
+};
+
+struct Case {
+    std::string file;     // the file's display name, for messages and repro lines
+    std::string pointer;  // "/cases/3"
+    std::string name;
+    Op op = Op::conv2d;
+    Pass pass = Pass::forward;
+    // Fields and tensor shapes combined, layouts included. Validated at load time, except in
+    // an expect_error case, where the rejection is what the case checks (validate()).
+    ConvProblem problem;
+    std::vector<DType> dtypes;  // both when the file gives none
+    Inputs<double> inputs;
+    std::map<std::string, ExpectedOutput, std::less<>> expected;
+    std::optional<Tolerance> tolerance;
+    std::optional<std::string> expect_error;
+    std::string note;
+    // As written, when given: checked against the tensors by validate().
+    std::optional<std::vector<int64_t>> x_shape, kernel;
+    // Where each problem field came from ("sh" -> "/stride", "oc" -> "/inputs/w"), so that a
+    // ProblemError naming the field is reported at the JSON value the user wrote.
+    std::map<std::string, std::string, std::less<>> field_pointer;
+    bool nan_data = false;      // an input holds NaN or an infinity
+    bool integer_data = false;  // every input value is an integer
+
+    // conv2d's bias: forward is given b, backward_weights is expected to give db.
+    bool bias() const;
+};
+
+struct File {
+    std::string name;    // display name: "golden/000_1331a5632acb5755.json"
+    std::string source;  // where the expected values come from
+    std::vector<Case> cases;
+};
+
+// Reads one file. `display_name` names it in messages (default: the path as given).
+File load_file(const std::filesystem::path& path, std::string display_name = {});
+// Reads `text` as the content of a file called `display_name`.
+File load_string(std::string_view text, const std::string& display_name);
+
+// The *.json files of `dir` except schema.json, sorted by name.
+std::vector<std::filesystem::path> list_files(const std::filesystem::path& dir);
+// "golden/x.json" for dir/x.json: the directory's own name and the file's.
+std::string display_name(const std::filesystem::path& dir, const std::filesystem::path& file);
+// The golden/ directory of the source tree this build came from.
+std::filesystem::path default_directory();
+
+// Throws GoldenError, at the JSON value behind it, when the case's problem is invalid or an
+// input's shape disagrees with the problem. Nothing is computed before this passes; the
+// loader calls it for every case without expect_error.
+void validate(const Case&);
+
+// The check a case is, at one dtype.
+CheckSpec check_spec(const Case&, DType);
+
+// convconf golden --file F --case NAME --variant V --dtype D
+std::string repro_command(const Case&, std::string_view variant, DType);
+
+// Runs `c` on variant `v` at `dtype`: skipped (with the variant's reason) when the variant
+// cannot run it; for an expect_error case, passed only when validate() rejects the case with
+// a message containing the text (the variant is never called: validation is the harness's);
+// otherwise the variant's outputs compared with the file's values (or shapes) under the
+// case's tolerance or the harness's derived bound.
+CheckResult run_case(const Case& c, const Variant& v, DType dtype);
+
+}  // namespace convconf::golden

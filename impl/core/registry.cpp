@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "impl/naive/naive.hpp"
+#include "reference/onednn/onednn.hpp"
 
 namespace convconf {
 namespace {
@@ -11,6 +12,7 @@ namespace {
 std::vector<std::unique_ptr<Variant>> make_table() {
     std::vector<std::unique_ptr<Variant>> table;
     table.push_back(naive::make_variant());
+    table.push_back(onednn::make_variant());
     return table;
 }
 

@@ -5,6 +5,7 @@
 #include "impl/im2col/im2col.hpp"
 #include "impl/naive/naive.hpp"
 #include "impl/strided/strided.hpp"
+#include "reference/onednn/onednn.hpp"
 
 namespace convconf {
 namespace {
@@ -15,6 +16,7 @@ std::vector<std::unique_ptr<Variant>> make_table() {
     table.push_back(naive::make_variant());
     table.push_back(im2col::make_variant());
     table.push_back(strided::make_variant());
+    table.push_back(onednn::make_variant());
     return table;
 }
 

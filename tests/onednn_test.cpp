@@ -1,0 +1,351 @@
+// oneDNN, the industrial reference, against naive: the notebooks' pooling shapes, benchdnn's
+// ResNet-50 convolution and pooling shapes, what it declares it cannot do, the divergences
+// reference/onednn/README.md records, and proof that a disagreement is caught. The named
+// problem table runs through Registry/Conformance.DefaultPlanPasses/onednn.
+#include <gtest/gtest.h>
+
+#include <cctype>
+#include <cstdlib>
+#include <limits>
+#include <ostream>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "impl/core/descriptor.hpp"
+#include "impl/core/registry.hpp"
+#include "reference/batch.hpp"
+#include "reference/conformance.hpp"
+
+namespace convconf {
+namespace {
+
+const Variant& onednn() {
+    const Variant* v = find_variant("onednn");
+    if (!v) throw std::logic_error("variant onednn is not registered");
+    return *v;
+}
+
+void expect_passes(const CheckSpec& s) {
+    const CheckResult r = run_check(onednn(), s);
+    EXPECT_EQ(r.status, Status::passed) << check_name(s) << "\n" << r.detail;
+}
+
+CheckSpec pool_spec(const PoolProblem& p, Pass pass, Fill fill) {
+    CheckSpec s;
+    s.op = Op::maxpool2d;
+    s.pass = pass;
+    s.fill = fill;
+    static_cast<WindowProblem&>(s.problem) = p;
+    return s;
+}
+
+// ---- The notebooks' shape tests ------------------------------------------------------
+// Seed 004, In [69]-[72]: NHWC max-pooling with window = stride, there checked against
+// TensorFlow. Tie-heavy integers (0..3) leave most windows with several maxima, so argmax
+// checks oneDNN's first-maximum rule.
+
+struct NotebookPool {
+    const char* cell;
+    int64_t n, h, w, c, stride;
+};
+constexpr NotebookPool kNotebookPools[] = {
+    {"In [69]: X 128x28x28x3, S 2", 128, 28, 28, 3, 2},
+    {"In [71]: X 128x30x12x6, S 3", 128, 30, 12, 6, 3},
+    {"In [72]: X 1x100x200x16, S 5", 1, 100, 200, 16, 5},
+};
+
+TEST(OneDnnNotebookPools, NhwcWindowEqualsStride) {
+    for (const NotebookPool& nb : kNotebookPools) {
+        SCOPED_TRACE(nb.cell);
+        PoolProblem p;
+        p.layout = Layout::nhwc;
+        p.mb = nb.n, p.ic = nb.c, p.ih = nb.h, p.iw = nb.w;
+        p.kh = p.kw = p.sh = p.sw = nb.stride;
+        for (Pass pass : {Pass::forward, Pass::backward})
+            expect_passes(pool_spec(p, pass, Fill::ties));
+    }
+}
+
+// ---- benchdnn's ResNet-50 shapes at mb=1 ---------------------------------------------
+// tests/data holds benchdnn's inputs/conv/shapes_resnet_50 and inputs/pool/shapes_resnet_50,
+// read as benchdnn batch files. By default a representative subset runs (7x7 stride 2 with
+// asymmetric padding, 1x1, 1x1 stride 2, 3x3, and both pooling shapes), since naive takes
+// seconds per large shape; CONVCONF_SOAK=1 runs every shape.
+
+bool soak() {
+    const char* v = std::getenv("CONVCONF_SOAK");
+    return v && std::string(v) == "1";
+}
+
+const std::set<std::string> kDefaultConvLayers = {"conv1", "res2a_branch2a", "res3a_branch2a",
+                                                  "res5a_branch2b"};
+
+struct ResNetCase {
+    Op op;
+    std::string name;  // a test name: op, layer and layouts
+    ConvProblem problem;
+    bool in_default_run;
+};
+
+// "resnet_50:res2a_branch1*4" -> "res2a_branch1" (*N counts the layer's repeats in the net).
+std::string layer_of(const std::string& descriptor_name) {
+    std::string layer = descriptor_name.substr(descriptor_name.find(':') + 1);
+    layer = layer.substr(0, layer.find('*'));
+    for (char& ch : layer)
+        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+    return layer;
+}
+
+void set_problem(ConvProblem& to, const ConvProblem& from) { to = from; }
+void set_problem(ConvProblem& to, const PoolProblem& from) {
+    static_cast<WindowProblem&>(to) = from;
+}
+
+template <class Parse>
+void add_cases(std::vector<ResNetCase>& cases, Op op, const char* file, Parse parse,
+               bool (*in_default_run)(const std::string& layer)) {
+    for (const BatchEntry& e : read_batch(std::string(CONVCONF_TEST_DATA_DIR) + "/" + file)) {
+        auto described = [&] {
+            try {
+                return parse(e.descriptor);
+            } catch (const std::exception& ex) {
+                throw std::runtime_error(e.location() + ": " + ex.what());
+            }
+        }();
+        const std::string layer = layer_of(described.name);
+        for (const auto& [act, wei] : {std::pair{Layout::nchw, WeightsLayout::oihw},
+                                       std::pair{Layout::nhwc, WeightsLayout::hwio}}) {
+            const std::string name =
+                std::string(to_string(op)) + "_" + layer + "_" + std::string(to_string(act));
+            ResNetCase c{op, name, {}, in_default_run(layer)};
+            set_problem(c.problem, described.problem);
+            c.problem.mb = 1;
+            c.problem.layout = act;
+            c.problem.weights_layout = wei;
+            cases.push_back(c);
+        }
+    }
+}
+
+std::vector<ResNetCase> resnet_cases() {
+    std::vector<ResNetCase> cases;
+    add_cases(cases, Op::conv2d, "benchdnn_shapes_resnet_50_conv", parse_conv_descriptor,
+              [](const std::string& layer) { return kDefaultConvLayers.count(layer) > 0; });
+    // Both pooling shapes run as max-pooling (ave_pool5 is average pooling in benchdnn):
+    // the shape is what is taken from the file.
+    add_cases(cases, Op::maxpool2d, "benchdnn_shapes_resnet_50_pool", parse_pool_descriptor,
+              [](const std::string&) { return true; });
+    return cases;
+}
+
+// How gtest shows a case: its descriptor, not its bytes.
+void PrintTo(const ResNetCase& c, std::ostream* os) {
+    CheckSpec s;
+    s.op = c.op;
+    s.problem = c.problem;
+    *os << descriptor(s) << " " << layout_string(s);
+}
+
+class OneDnnResNet50 : public ::testing::TestWithParam<ResNetCase> {};
+
+TEST_P(OneDnnResNet50, AgreesWithNaiveInEveryDirection) {
+    const ResNetCase& c = GetParam();
+    if (!c.in_default_run && !soak())
+        GTEST_SKIP() << "outside the default subset; CONVCONF_SOAK=1 runs every ResNet-50 shape";
+    const bool conv = c.op == Op::conv2d;
+    for (const char* dir : conv ? std::vector<const char*>{"FWD_B", "BWD_D", "BWD_WB"}
+                                : std::vector<const char*>{"FWD", "BWD"}) {
+        CheckSpec s;
+        s.op = c.op;
+        s.problem = c.problem;
+        apply_direction(s, dir);
+        s.fill = conv ? Fill::integers : Fill::ties;
+        expect_passes(s);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, OneDnnResNet50, ::testing::ValuesIn(resnet_cases()),
+                         [](const auto& info) { return info.param.name; });
+
+// ---- What the variant declares -------------------------------------------------------
+
+TEST(OneDnnVariant, DeclaresWhatItCannotDoAndIsNotAskedIt) {
+    const Variant& v = onednn();
+    EXPECT_EQ(v.unsupported({Op::conv2d, Pass::forward, DType::f64}),
+              "oneDNN 2.6 has no f64 convolution or pooling on CPU");
+    EXPECT_EQ(v.unsupported({Op::im2col, Pass::forward, DType::f32}),
+              "oneDNN has no im2col/col2im primitive");
+    EXPECT_EQ(v.unsupported({Op::col2im, Pass::forward, DType::f32}),
+              "oneDNN has no im2col/col2im primitive");
+    const auto no_nan = v.unsupported({Op::maxpool2d, Pass::forward, DType::f32, true});
+    ASSERT_TRUE(no_nan.has_value());
+    EXPECT_NE(no_nan->find("oneDNN gives no NaN guarantee for max-pooling"), std::string::npos);
+    EXPECT_EQ(v.unsupported({Op::maxpool2d, Pass::backward, DType::f32}), std::nullopt);
+    EXPECT_EQ(v.unsupported({Op::conv2d, Pass::backward_weights, DType::f32}), std::nullopt);
+
+    // A NaN check is reported skipped, with the reason, never passed.
+    const PoolProblem p = parse_pool_descriptor("mb1ic2ih4kh2sh2").problem;
+    const CheckResult r = run_check(v, pool_spec(p, Pass::forward, Fill::special));
+    EXPECT_EQ(r.status, Status::skipped);
+    EXPECT_EQ(r.detail, *no_nan);
+
+    // Called at f64 anyway, it refuses rather than computing anything.
+    const ConvProblem c = parse_conv_descriptor("mb1ic1ih4oc1kh2").problem;
+    Tensor<double> x(AxisOrder::nchw, c.x_dims()), w(AxisOrder::oihw, c.w_dims());
+    Tensor<double> y(AxisOrder::nchw, c.y_dims());
+    EXPECT_THROW(v.conv_forward(c, x, w, nullptr, y), std::logic_error);
+}
+
+TEST(OneDnnVariant, NamesTheImplementationOneDnnPicksAndItsScratch) {
+    const Variant& v = onednn();
+    const ConvProblem c = parse_conv_descriptor("mb2ic16ih14oc16kh3ph1").problem;
+    for (Pass pass : {Pass::forward, Pass::backward_data, Pass::backward_weights}) {
+        const CheckKind k{Op::conv2d, pass, DType::f32};
+        EXPECT_FALSE(v.implementation_info(k, c).empty()) << to_string(pass);
+        // Plain NCHW/OIHW in, blocked layouts chosen by oneDNN: there is reordering to do.
+        EXPECT_GT(v.workspace_bytes(k, c), 0) << to_string(pass);
+    }
+    ConvProblem pool;
+    static_cast<WindowProblem&>(pool) = parse_pool_descriptor("mb1ic8ih6kh2sh2").problem;
+    const CheckKind k{Op::maxpool2d, Pass::forward, DType::f32};
+    const std::string impl = v.implementation_info(k, pool);
+    EXPECT_EQ(impl.rfind("forward ", 0), 0u) << impl;
+    EXPECT_NE(impl.find(", backward "), std::string::npos) << impl;
+    EXPECT_GT(v.workspace_bytes(k, pool), 0);  // at least the workspace
+    EXPECT_EQ(v.implementation_info({Op::conv2d, Pass::forward, DType::f64}, c), "");
+}
+
+// ---- A disagreement is caught --------------------------------------------------------
+// oneDNN handed the mirror image of an asymmetric padding (top and bottom, left and right
+// swapped: same output size, other taps) must fail the check, and the report must name the
+// implementation oneDNN picked.
+
+template <class P>
+P mirrored(P p) {
+    std::swap(p.pt, p.pb);
+    std::swap(p.pl, p.pr);
+    return p;
+}
+
+class MisledOneDnn final : public VariantOf<MisledOneDnn> {
+public:
+    std::string name() const override { return "onednn_misled"; }
+    std::string description() const override { return "oneDNN given mirrored padding"; }
+    std::string implementation_info(const CheckKind& k, const ConvProblem& p) const override {
+        return onednn().implementation_info(k, mirrored(p));
+    }
+    template <class T>
+    void conv_forward_t(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w,
+                        const Tensor<T>* b, Tensor<T>& y) const {
+        onednn().conv_forward(mirrored(p), x, w, b, y);
+    }
+    template <class T>
+    void conv_backward_data_t(const ConvProblem& p, const Tensor<T>& w, const Tensor<T>& dy,
+                              Tensor<T>& dx) const {
+        onednn().conv_backward_data(mirrored(p), w, dy, dx);
+    }
+    template <class T>
+    void conv_backward_weights_t(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& dy,
+                                 Tensor<T>& dw, Tensor<T>* db) const {
+        onednn().conv_backward_weights(mirrored(p), x, dy, dw, db);
+    }
+    template <class T>
+    void pool_forward_t(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y,
+                        Tensor<int64_t>& argmax) const {
+        onednn().pool_forward(mirrored(p), x, y, argmax);
+    }
+    template <class T>
+    void pool_backward_t(const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy,
+                         Tensor<T>& dx) const {
+        onednn().pool_backward(mirrored(p), x, dy, dx);
+    }
+    template <class T>
+    void im2col_t(const WindowProblem&, const Tensor<T>&, Tensor<T>&) const {}
+    template <class T>
+    void col2im_t(const WindowProblem&, const Tensor<T>&, Tensor<T>&) const {}
+};
+
+void expect_caught(const CheckSpec& s) {
+    const CheckResult r = run_check(MisledOneDnn(), s);
+    ASSERT_EQ(r.status, Status::failed) << check_name(s);
+    const std::string impl =
+        onednn().implementation_info({s.op, s.pass, s.dtype}, mirrored(s.problem));
+    ASSERT_FALSE(impl.empty());
+    EXPECT_NE(r.detail.find("MISMATCH"), std::string::npos) << r.detail;
+    EXPECT_NE(r.detail.find("implementation: " + impl), std::string::npos) << r.detail;
+}
+
+TEST(OneDnnVariant, DisagreementIsCaughtAndNamesTheImplementation) {
+    CheckSpec conv;
+    conv.problem = parse_conv_descriptor("mb2ic2ih5oc3oh6kh3ph1").problem;  // pt 1, pb 2
+    for (const char* dir : {"FWD_B", "BWD_D", "BWD_WB"}) {
+        apply_direction(conv, dir);
+        expect_caught(conv);
+    }
+    const PoolProblem pool = parse_pool_descriptor("mb1ic1ih6oh4kh3sh2ph1").problem;  // pt 1, pb 2
+    for (Pass pass : {Pass::forward, Pass::backward})
+        expect_caught(pool_spec(pool, pass, Fill::floats));
+}
+
+// ---- Divergences (reference/onednn/README.md) ----------------------------------------
+// oneDNN 2.6 (jit:avx2 and ref:any alike) starts each window's maximum at -FLT_MAX, the
+// lowest finite f32, recorded as the window's first tap, and replaces it only with a strictly
+// greater value. Where no element of x exceeds -FLT_MAX, the first tap stays chosen even
+// when it is padding or -inf. These tests pin what this oneDNN does, so that a change in it
+// shows here and the README is revisited. The -inf cases belong to the NaN-and-infinity
+// checks oneDNN is not asked (fill special); the -FLT_MAX one is finite data.
+
+struct PoolOutputs {
+    std::vector<float> y;
+    std::vector<int64_t> argmax;
+    std::vector<float> dx;  // for dy = 1 everywhere
+};
+
+// NCHW with mb = ic = 1, so the values are in spatial row-major order.
+PoolOutputs run_pool(const Variant& v, const PoolProblem& p, const std::vector<float>& x_values) {
+    Tensor<float> x(AxisOrder::nchw, p.x_dims());
+    x.values() = x_values;
+    auto y = Tensor<float>::poisoned(AxisOrder::nchw, p.y_dims());
+    auto argmax = Tensor<int64_t>::poisoned(AxisOrder::nchw, p.y_dims());
+    auto dx = Tensor<float>::poisoned(AxisOrder::nchw, p.x_dims());
+    v.pool_forward(p, x, y, argmax);
+    v.pool_backward(p, x, Tensor<float>(AxisOrder::nchw, p.y_dims(), 1.0f), dx);
+    return {y.values(), argmax.values(), dx.values()};
+}
+
+constexpr float kLowest = std::numeric_limits<float>::lowest();
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+TEST(OneDnnDivergence, LowestFiniteValuesInAPaddedWindowSendTheGradientToPadding) {
+    // Windows {padding, x0} and {x1, x2}.
+    const PoolProblem p = parse_pool_descriptor("mb1ic1ih3iw1kh2kw1sh2ph1").problem;
+    const PoolOutputs naive = run_pool(naive_variant(), p, {kLowest, kLowest, kLowest});
+    const PoolOutputs one = run_pool(onednn(), p, {kLowest, kLowest, kLowest});
+    EXPECT_EQ(one.y, naive.y);
+    EXPECT_EQ(naive.argmax, (std::vector<int64_t>{1, 0}));  // x0: the contract never picks padding
+    EXPECT_EQ(one.argmax, (std::vector<int64_t>{-1, 0}));   // no element of x holds window 0's dy
+    EXPECT_EQ(naive.dx, (std::vector<float>{1, 1, 0}));
+    EXPECT_EQ(one.dx, (std::vector<float>{0, 1, 0}));  // window 0's gradient is lost
+}
+
+TEST(OneDnnDivergence, MinusInfinityFirstInAWindowIsChosenOverTheMaximum) {
+    const PoolProblem p = parse_pool_descriptor("mb1ic1ih2iw1kh2kw1sh2").problem;  // one window
+    const PoolOutputs naive = run_pool(naive_variant(), p, {-kInf, kLowest});
+    const PoolOutputs one = run_pool(onednn(), p, {-kInf, kLowest});
+    EXPECT_EQ(one.y, naive.y);  // -FLT_MAX either way
+    EXPECT_EQ(naive.argmax, (std::vector<int64_t>{1}));
+    EXPECT_EQ(one.argmax, (std::vector<int64_t>{0}));
+    EXPECT_EQ(naive.dx, (std::vector<float>{0, 1}));
+    EXPECT_EQ(one.dx, (std::vector<float>{1, 0}));
+}
+
+TEST(OneDnnDivergence, AWindowOfMinusInfinityGivesLowestFiniteValue) {
+    const PoolProblem p = parse_pool_descriptor("mb1ic1ih2iw1kh2kw1sh2").problem;
+    EXPECT_EQ(run_pool(naive_variant(), p, {-kInf, -kInf}).y, (std::vector<float>{-kInf}));
+    EXPECT_EQ(run_pool(onednn(), p, {-kInf, -kInf}).y, (std::vector<float>{kLowest}));
+}
+
+}  // namespace
+}  // namespace convconf

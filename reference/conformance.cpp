@@ -97,7 +97,7 @@ std::optional<Tensor<double>> allowed_error(const Expected& e, const Allowance& 
 
 template <class T>
 CheckResult run_generated(const Variant& v, const CheckSpec& s) {
-    const Inputs<T> in = InputMaker<T>(s).make();
+    const Inputs<T> in = generated_inputs<T>(s);
     const Outputs<T> out = invoke(v, s, in);
     ReportContext ctx = report_context(v, s, s.fill == Fill::special);
     ctx.repro = repro_command(s, v.name());
@@ -208,6 +208,13 @@ std::string_view to_string(Status s) {
     }
     return "?";
 }
+
+template <class T>
+Inputs<T> generated_inputs(const CheckSpec& spec) {
+    return InputMaker<T>(spec).make();
+}
+template Inputs<float> generated_inputs(const CheckSpec&);
+template Inputs<double> generated_inputs(const CheckSpec&);
 
 CheckResult run_check(const Variant& v, const CheckSpec& s) {
     validate(s);

@@ -102,6 +102,11 @@ struct Signature {
 };
 const Signature& signature(Op, Pass);
 
+// The inputs run_check generates for `spec`: each tensor filled by (spec.seed, its name),
+// integers small enough that every sum the op forms stays exact in spec.dtype.
+template <class T>
+Inputs<T> generated_inputs(const CheckSpec& spec);
+
 // Hands the variant `inputs` and freshly poisoned outputs and calls the entry point of
 // spec.op and spec.pass (spec.bias: conv2d forward gets b, backward_weights computes db).
 // The problem must have passed validate(); inputs must have the problem's shapes.

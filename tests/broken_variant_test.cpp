@@ -2,6 +2,8 @@
 // for it, and rapidcheck shrinks the failure to a small problem.
 #include <gtest/gtest.h>
 
+#include "impl/core/registry.hpp"
+#include "reference/golden/golden.hpp"
 #include "tests/property/broken_variants.hpp"
 #include "tests/property/properties.hpp"
 
@@ -32,7 +34,20 @@ TEST_P(BrokenVariant, IsCaughtAndShrunk) {
     EXPECT_EQ(p.mb, 1) << o.message;
     EXPECT_LE(p.ic * p.ih * p.iw, 32) << o.message;
     EXPECT_NE(o.message.find("RC_PARAMS=\"reproduce="), std::string::npos) << o.message;
-    EXPECT_NE(o.message.find("repro: convconf check --variant " + variant->name()), std::string::npos) << o.message;
+    // The shrunk case was saved as a golden file that fails against the broken variant and
+    // passes against naive, and the message ends with the command that reruns it.
+    ASSERT_TRUE(o.saved.has_value()) << o.message;
+    const std::string rerun = "repro: convconf golden --file " + o.saved->string() + " --case " +
+                              failure_case_name(*o.failure) + " --variant " + variant->name();
+    EXPECT_NE(o.message.find(rerun), std::string::npos) << o.message;
+    EXPECT_EQ(o.message.back(), '\n');
+    EXPECT_NE(o.message.rfind("repro: convconf golden"), std::string::npos);
+    const golden::File file = golden::load_file(*o.saved);
+    ASSERT_EQ(file.cases.size(), 1u);
+    const DType dtype = o.failure->spec.dtype;
+    EXPECT_EQ(golden::run_case(file.cases[0], *variant, dtype).status, Status::failed);
+    const CheckResult by_naive = golden::run_case(file.cases[0], naive_variant(), dtype);
+    EXPECT_EQ(by_naive.status, Status::passed) << by_naive.detail;
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -55,7 +55,7 @@ bool can(const Variant& v, Op op, Pass pass, DType t) { return !v.unsupported({o
 PropertyOutcome exact_on_integer_data(const Variant& variant) {
     PropertyRun run("exact_on_integer_data");
     const auto choices = runnable(variant, {DType::f32, DType::f64});
-    if (choices.empty()) return {false, variant.name() + " declares it can run nothing", {}};
+    if (choices.empty()) return {false, variant.name() + " declares it can run nothing", {}, {}};
     run.check([&] {
         const CheckSpec s = *gen_runnable_check(choices, true);
         require_passed(run_check(variant, s), s, variant.name());

@@ -1,5 +1,9 @@
 #include "tests/property/runner.hpp"
 
+#include <cctype>
+
+#include "reference/golden/writer.hpp"
+
 namespace convconf::property {
 
 int runs_multiplier() {
@@ -26,6 +30,31 @@ void require_passed(const CheckResult& r, const CheckSpec& s, const std::string&
     if (r.status != Status::failed) return;
     current_case()->detail = r.detail;
     RC_FAIL(r.detail);
+}
+
+std::string failure_case_name(const CaseRecord& c) {
+    std::string name = c.variant + "_" + std::string(to_string(c.spec.op)) + "_" + direction(c.spec) + "_" +
+                       std::string(to_string(c.spec.dtype));
+    for (char& ch : name) ch = std::isalnum(uint8_t(ch)) ? char(std::tolower(uint8_t(ch))) : '_';
+    return name;
+}
+
+std::filesystem::path save_failure(const CaseRecord& c, const std::string& property_id) {
+    const char* env = std::getenv("CONVCONF_FAILURES_DIR");
+    const std::filesystem::path dir = env && *env ? env : CONVCONF_DEFAULT_FAILURES_DIR;
+    const Inputs<double> in = c.spec.dtype == DType::f32 ? convert<double>(generated_inputs<float>(c.spec))
+                                                         : generated_inputs<double>(c.spec);
+    const std::string name = failure_case_name(c);
+    const std::string note = "shrunk counterexample of " + property_id + " (" + check_name(c.spec) + ", seed " +
+                             std::to_string(c.spec.seed) + "); expected values from the naive variant";
+    auto cases = nlohmann::ordered_json::array();
+    cases.push_back(golden::case_json(name, c.spec, in, reference_outputs(c.spec, in), note));
+    return golden::write_new_file(dir, name, golden::file_json("rapidcheck property " + property_id, cases));
+}
+
+std::string saved_repro(const CaseRecord& c, const std::filesystem::path& file) {
+    return "convconf golden --file " + file.string() + " --case " + failure_case_name(c) + " --variant " +
+           c.variant + " --dtype " + std::string(to_string(c.spec.dtype));
 }
 
 std::string current_test_id() {

@@ -10,8 +10,10 @@
 
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
+#include <rapidcheck/detail/TestListenerAdapter.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -43,6 +45,15 @@ void note_case(const CheckSpec& s, const std::string& variant);
 // Inside a property: notes the check and fails the case when it failed.
 void require_passed(const CheckResult& r, const CheckSpec& s, const std::string& variant);
 
+// Writes the case as a golden file (inputs, and the naive reference's outputs as the
+// expected values) into CONVCONF_FAILURES_DIR, default failures/ in the build directory,
+// under a name no other failure has; returns its path.
+std::filesystem::path save_failure(const CaseRecord&, const std::string& property_id);
+// convconf golden --file F --case NAME --variant V --dtype D
+std::string saved_repro(const CaseRecord&, const std::filesystem::path& file);
+// The golden case name save_failure gives a case.
+std::string failure_case_name(const CaseRecord&);
+
 // The current gtest's full name; rapidcheck keys reproduction on it (plus a suffix).
 std::string current_test_id();
 
@@ -51,6 +62,7 @@ struct PropertyOutcome {
     bool ok = true;
     std::string message;
     std::optional<CaseRecord> failure;
+    std::optional<std::filesystem::path> saved;  // the golden file the failure was saved to
 };
 
 template <class Testable>
@@ -62,24 +74,28 @@ PropertyOutcome run_property(const std::string& id, Testable&& testable, int bas
     metadata.description = id;
     TestParams params = configuration().testParams;
     params.maxSuccess = base_runs * runs_multiplier();
-    const TestResult result = checkTestable(std::forward<Testable>(testable), metadata, params);
+    // Our own (silent) listener: the failure message below carries the reproduce line, and
+    // rapidcheck's global one would also print it again at exit, for the deliberate
+    // failures of the broken-variant tests too.
+    TestListenerAdapter quiet;
+    const TestResult result = checkTestable(std::forward<Testable>(testable), metadata, params, quiet);
     PropertyOutcome out;
     if (result.template is<SuccessResult>()) return out;
     out.ok = false;
     std::ostringstream msg;
     printResultMessage(result, msg);
-    FailureResult failure;
-    if (result.match(failure)) {
-        msg << "\nrepro: RC_PARAMS=\"reproduce="
-            << reproduceMapToString({{id, failure.reproduce}}) << "\" "
-            << ::testing::internal::GetArgvs().front() << " --gtest_filter=" << current_test_id();
-    }
     if (const auto& c = current_case()) {
         out.failure = c;
         msg << "\nminimal failing case: " << check_name(c->spec) << " seed " << c->spec.seed << "\n"
             << c->detail;
-        if (c->detail.empty()) msg << "repro: " << repro_command(c->spec, c->variant) << "\n";
+        out.saved = save_failure(*c, id);
+        msg << "saved as golden case: " << out.saved->string() << "\n";
     }
+    FailureResult failure;
+    if (result.match(failure))
+        msg << "repro: RC_PARAMS=\"reproduce=" << reproduceMapToString({{id, failure.reproduce}}) << "\" "
+            << ::testing::internal::GetArgvs().front() << " --gtest_filter=" << current_test_id() << "\n";
+    if (out.saved) msg << "repro: " << saved_repro(*out.failure, *out.saved) << "\n";
     out.message = msg.str();
     return out;
 }

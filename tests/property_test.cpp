@@ -16,6 +16,7 @@ class Property : public ::testing::TestWithParam<std::tuple<NamedProperty, const
 TEST_P(Property, Holds) {
     const auto& [property, variant] = GetParam();
     const PropertyOutcome o = property.check(*variant);
+    if (!o.ran) GTEST_SKIP() << variant->name() << " declares none of what " << property.name << " needs";
     if (!o.ok) ADD_FAILURE() << o.message;
 }
 

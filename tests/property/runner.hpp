@@ -63,6 +63,7 @@ struct PropertyOutcome {
     std::string message;
     std::optional<CaseRecord> failure;
     std::optional<std::filesystem::path> saved;  // the golden file the failure was saved to
+    bool ran = true;  // false: the variant declares none of what the property needs
 };
 
 template <class Testable>
@@ -111,7 +112,11 @@ public:
         const std::string id = current_test_id() + "/" + name_ + "/" + std::to_string(count_++);
         outcome_ = run_property(id, std::forward<Testable>(testable), base_runs);
     }
-    PropertyOutcome result() const { return outcome_; }
+    PropertyOutcome result() const {
+        PropertyOutcome o = outcome_;
+        o.ran = count_ > 0;
+        return o;
+    }
 
 private:
     std::string name_;

@@ -87,8 +87,8 @@ PropertyOutcome run_property(const std::string& id, Testable&& testable, int bas
     printResultMessage(result, msg);
     if (const auto& c = current_case()) {
         out.failure = c;
-        msg << "\nminimal failing case: " << check_name(c->spec) << " seed " << c->spec.seed << "\n"
-            << c->detail;
+        // A comparison's mismatch report is already in rapidcheck's description above.
+        msg << "\nminimal failing case: " << check_name(c->spec) << " seed " << c->spec.seed << "\n";
         out.saved = save_failure(*c, id);
         msg << "saved as golden case: " << out.saved->string() << "\n";
     }

@@ -30,9 +30,10 @@ struct UsageError : std::runtime_error {
 
 const char* kUsage =
     "usage:\n"
-    "  convconf run [--variant NAME]... [--list]\n"
-    "      every registered variant checked on the named problem table, every op and pass,\n"
-    "      f32 and f64, both layouts, integer and float data, against the naive reference\n"
+    "  convconf run [--variant NAME]... [--golden DIR] [--list]\n"
+    "      every registered variant on every golden case (golden/, or DIR) and on the named\n"
+    "      problem table: every op and pass, f32 and f64, all layouts, integer and float\n"
+    "      data, against the naive reference\n"
     "  convconf check [--variant NAME]... [--op conv2d|maxpool2d|im2col|col2im]\n"
     "                 [--dir FWD_B|FWD_D|BWD_D|BWD_W|BWD_WB (conv2d), FWD|BWD (maxpool2d)]\n"
     "                 [--dtype f32|f64] [--layout NCHW|NHWC] [--wlayout OIHW|HWIO]\n"
@@ -114,29 +115,48 @@ struct Tally {
 int cmd_run(Args& args) {
     const auto chosen = selected_variants(args);
     const bool list = args.flag("--list");
+    const std::filesystem::path dir = args.value("--golden", golden::default_directory().string());
     if (!args.positional().empty()) throw UsageError("run takes no positional arguments");
     const auto plan = default_plan();
+    std::vector<golden::File> files;
+    for (const auto& path : golden::list_files(dir))
+        files.push_back(golden::load_file(path, golden::display_name(dir, path)));
     if (list) {
-        for (const Variant* v : chosen)
+        int64_t n = 0;
+        for (const Variant* v : chosen) {
+            for (const golden::File& f : files)
+                for (const golden::Case& c : f.cases)
+                    for (DType dt : c.dtypes) {
+                        std::cout << v->name() << "  golden " << f.name << " " << c.name << " " << to_string(dt) << "\n";
+                        ++n;
+                    }
             for (const auto& s : plan) std::cout << v->name() << "  " << check_name(s) << "\n";
-        std::cout << chosen.size() * plan.size() << " checks\n";
+            n += int64_t(plan.size());
+        }
+        std::cout << n << " checks\n";
         return 0;
     }
-    // Summary rows: variant -> "op DIR" -> tally.
+    // Summary rows: variant -> "op DIR" (generated) or "golden op pass" -> tally.
     std::map<std::string, std::map<std::string, Tally>> rows;
     Tally total;
+    auto record = [&](const Variant& v, const std::string& row, const CheckResult& r) {
+        rows[v.name()][row].add(r.status);
+        total.add(r.status);
+        if (r.status == Status::failed) std::cout << r.detail << "\n";
+    };
     for (const Variant* v : chosen) {
-        for (const auto& s : plan) {
-            const CheckResult r = run_check(*v, s);
-            rows[v->name()][std::string(to_string(s.op)) + " " + direction(s)].add(r.status);
-            total.add(r.status);
-            if (r.status == Status::failed) std::cout << r.detail << "\n";
-        }
+        for (const golden::File& f : files)
+            for (const golden::Case& c : f.cases)
+                for (DType dt : c.dtypes)
+                    record(*v, "golden " + std::string(to_string(c.op)) + " " + std::string(to_string(c.pass)),
+                           golden::run_case(c, *v, dt));
+        for (const auto& s : plan)
+            record(*v, std::string(to_string(s.op)) + " " + direction(s), run_check(*v, s));
     }
-    std::printf("%-10s %-18s %8s %8s %8s\n", "variant", "op dir", "passed", "failed", "skipped");
+    std::printf("%-10s %-30s %8s %8s %8s\n", "variant", "checks", "passed", "failed", "skipped");
     for (const auto& [variant, ops] : rows)
         for (const auto& [op, t] : ops)
-            std::printf("%-10s %-18s %8lld %8lld %8lld\n", variant.c_str(), op.c_str(),
+            std::printf("%-10s %-30s %8lld %8lld %8lld\n", variant.c_str(), op.c_str(),
                         (long long)t.passed, (long long)t.failed, (long long)t.skipped);
     std::printf("%lld passed, %lld failed, %lld skipped\n", (long long)total.passed,
                 (long long)total.failed, (long long)total.skipped);

@@ -1,0 +1,84 @@
+// What every convconf subcommand shares: argument parsing, variant selection, tallies.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "impl/core/variant.hpp"
+#include "reference/conformance.hpp"
+
+namespace convconf::cli {
+
+// Bad usage: exit status 2, with the subcommand's usage.
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Pulls "--name VALUE" options off argv; everything else is positional.
+class Args {
+public:
+    Args(int argc, char** argv, int first) {
+        for (int i = first; i < argc; ++i) args_.emplace_back(argv[i]);
+    }
+    bool flag(const std::string& name) {
+        for (size_t i = 0; i < args_.size(); ++i)
+            if (args_[i] == name) {
+                args_.erase(args_.begin() + i);
+                return true;
+            }
+        return false;
+    }
+    std::vector<std::string> values(const std::string& name) {
+        std::vector<std::string> out;
+        for (size_t i = 0; i < args_.size();) {
+            if (args_[i] != name) {
+                ++i;
+                continue;
+            }
+            if (i + 1 >= args_.size()) throw UsageError(name + " needs a value");
+            out.push_back(args_[i + 1]);
+            args_.erase(args_.begin() + i, args_.begin() + i + 2);
+        }
+        return out;
+    }
+    std::string value(const std::string& name, const std::string& fallback) {
+        auto v = values(name);
+        if (v.size() > 1) throw UsageError(name + " given more than once");
+        return v.empty() ? fallback : v.front();
+    }
+    // What remains; options nobody asked for are errors.
+    std::vector<std::string> positional() const {
+        for (const auto& a : args_)
+            if (a.rfind("--", 0) == 0) throw UsageError("unknown option " + a);
+        return args_;
+    }
+
+private:
+    std::vector<std::string> args_;
+};
+
+
+// --variant NAME (repeatable), or every registered variant.
+std::vector<const Variant*> selected_variants(Args& args);
+
+struct Tally {
+    int64_t passed = 0, failed = 0, skipped = 0;
+    void add(Status s) { (s == Status::passed ? passed : s == Status::failed ? failed : skipped)++; }
+};
+
+// "N passed, M failed, K skipped", the closing line every subcommand ends with.
+void print_closing(const Tally&);
+
+// A subcommand: its name, one line for the overview, its --help text, its body.
+struct Command {
+    const char* name;
+    const char* summary;
+    const char* usage;
+    int (*run)(Args&);
+};
+
+extern const Command kRun, kCheck, kGolden, kVariants;
+
+}  // namespace convconf::cli

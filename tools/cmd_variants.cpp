@@ -1,0 +1,31 @@
+// convconf variants: the registered variants
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "impl/core/descriptor.hpp"
+#include "impl/core/registry.hpp"
+#include "reference/conformance.hpp"
+#include "reference/golden/golden.hpp"
+#include "tools/cli.hpp"
+
+namespace convconf::cli {
+namespace {
+
+int cmd_variants(Args& args) {
+    if (!args.positional().empty()) throw UsageError("variants takes no arguments");
+    for (const Variant* v : variants()) std::cout << v->name() << "  " << v->description() << "\n";
+    return 0;
+}
+
+}  // namespace
+
+const Command kVariants{"variants", "the registered variants",
+    "usage: convconf variants\n"
+    "  Each registered variant's name and algorithm.\n",
+    cmd_variants};
+
+}  // namespace convconf::cli

@@ -1,13 +1,16 @@
 // convconf check: one problem, as a benchdnn descriptor, through every variant
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "impl/core/descriptor.hpp"
 #include "impl/core/registry.hpp"
+#include "reference/batch.hpp"
 #include "reference/conformance.hpp"
 #include "reference/golden/golden.hpp"
 #include "tools/cli.hpp"
@@ -15,42 +18,68 @@
 namespace convconf::cli {
 namespace {
 
-int cmd_check(Args& args) {
-    const auto chosen = selected_variants(args);
-    const std::string op_text = args.value("--op", "");
-    const std::string dir = args.value("--dir", "");
-    const std::string dtype = args.value("--dtype", "f32");
-    const std::string layout = args.value("--layout", "NCHW");
-    const std::string wlayout = args.value("--wlayout", "OIHW");
-    const std::string fill_text = args.value("--fill", "");
-    const std::string seed = args.value("--seed", "1");
-    const auto pos = args.positional();
-    if (pos.size() != 1) throw UsageError("check takes exactly one DESCRIPTOR");
+// The settings a problem is checked with: the command line's, overridden per batch entry.
+struct Settings {
+    std::string op, dir, dtype, layout, wlayout, fill, seed, mb, alg;
+};
 
-    CheckSpec s;
-    const bool has_oc = pos[0].find("oc") != std::string::npos;
-    s.op = op_text.empty() ? (has_oc ? Op::conv2d : Op::maxpool2d) : parse_op(op_text, "--op");
-    if (s.op == Op::conv2d) {
-        s.problem = parse_conv_descriptor(pos[0]).problem;
-    } else {
-        static_cast<WindowProblem&>(s.problem) = parse_pool_descriptor(pos[0]).problem;
-    }
-    s.problem.layout = parse_layout(layout, "--layout");
-    s.problem.weights_layout = parse_weights_layout(wlayout, "--wlayout");
-    s.dtype = parse_dtype(dtype, "--dtype");
-    apply_direction(s, dir.empty() ? (s.op == Op::conv2d ? "FWD_B" : "FWD") : dir);
-    s.fill = !fill_text.empty() ? parse_fill(fill_text)
-             : s.op == Op::maxpool2d ? Fill::ties : Fill::integers;
+uint64_t parse_seed(const std::string& text) {
     try {
         size_t used = 0;
-        s.seed = std::stoull(seed, &used);
-        if (used != seed.size()) throw std::invalid_argument(seed);
+        const unsigned long long v = std::stoull(text, &used);
+        if (used == text.size() && text[0] != '-') return v;
     } catch (const std::exception&) {
-        throw UsageError("--seed: \"" + seed + "\" is not a non-negative integer");
     }
+    throw UsageError("--seed: \"" + text + "\" is not a non-negative integer");
+}
 
+// A descriptor is a convolution when it has oc; a pool descriptor parsed as a convolution
+// fails on exactly that token, so the parser itself decides (a name containing "oc" does not).
+Op descriptor_op(const std::string& text) {
+    try {
+        parse_conv_descriptor(text);
+        return Op::conv2d;
+    } catch (const DescriptorError& e) {
+        if (e.token() == "oc") return Op::maxpool2d;
+        throw;
+    }
+}
+
+std::string lower(std::string text) {
+    for (char& c : text) c = char(std::tolower(uint8_t(c)));
+    return text;
+}
+bool is_max(const std::string& alg) { return lower(alg) == "max" || lower(alg) == "pooling_max"; }
+
+CheckSpec make_spec(const std::string& descriptor, const Settings& o) {
+    if (!o.alg.empty() && !is_max(o.alg))
+        throw UsageError("--alg: \"" + o.alg + "\": convconf checks max-pooling only (--alg max)");
+    CheckSpec s;
+    s.op = o.op.empty() ? descriptor_op(descriptor) : parse_op(o.op, "--op");
+    if (s.op == Op::conv2d)
+        s.problem = parse_conv_descriptor(descriptor).problem;
+    else
+        static_cast<WindowProblem&>(s.problem) = parse_pool_descriptor(descriptor).problem;
+    if (!o.mb.empty()) {
+        const uint64_t mb = parse_seed(o.mb);  // same rule: a whole number
+        if (mb < 1) throw UsageError("--mb: must be at least 1");
+        s.problem.mb = int64_t(mb);
+        s.problem.validate();
+    }
+    s.problem.layout = parse_layout(o.layout, "--layout");
+    s.problem.weights_layout = parse_weights_layout(o.wlayout, "--wlayout");
+    s.dtype = parse_dtype(o.dtype, "--dtype");
+    // benchdnn's FWD_I (inference) computes what forward training does: FWD_B for conv, FWD for pool.
+    const std::string dir = o.dir.empty() || o.dir == "FWD_I" ? (s.op == Op::conv2d ? "FWD_B" : "FWD") : o.dir;
+    apply_direction(s, dir);
+    s.fill = !o.fill.empty() ? parse_fill(o.fill) : s.op == Op::maxpool2d ? Fill::ties : Fill::integers;
+    s.seed = parse_seed(o.seed);
+    return s;
+}
+
+// One problem through every chosen variant: verdict, errors against naive, workspace.
+void check_one(const CheckSpec& s, const std::vector<const Variant*>& chosen, Tally& total) {
     std::cout << check_name(s) << " seed " << s.seed << "\n";
-    Tally total;
     for (const Variant* v : chosen) {
         const CheckResult r = run_check(*v, s);
         total.add(r.status);
@@ -60,6 +89,49 @@ int cmd_check(Args& args) {
                     r.max_rel_error, (long long)workspace);
         if (r.status != Status::passed) std::cout << r.detail;
     }
+}
+
+int cmd_check(Args& args) {
+    const auto chosen = selected_variants(args);
+    Settings base{args.value("--op", ""),       args.value("--dir", ""),    args.value("--dtype", "f32"),
+                  args.value("--layout", "NCHW"), args.value("--wlayout", "OIHW"), args.value("--fill", ""),
+                  args.value("--seed", "1"),     args.value("--mb", ""),     args.value("--alg", "")};
+    const auto batches = args.values("--batch");
+    const auto descriptors = args.positional();
+    if (descriptors.empty() && batches.empty()) throw UsageError("check needs a DESCRIPTOR or --batch FILE");
+
+    Tally total;
+    for (const std::string& d : descriptors) check_one(make_spec(d, base), chosen, total);
+    // Batch entries carry benchdnn options; those convconf follows override the command
+    // line's (but an --mb given on the command line overrides the batch's), the rest are
+    // named once and ignored.
+    std::set<std::string> ignored;
+    for (const std::string& file : batches)
+        for (const BatchEntry& e : read_batch(file)) {
+            Settings o = base;
+            for (const auto& [name, value] : e.options) {
+                if (name == "dir") o.dir = value;
+                else if (name == "mb") o.mb = !base.mb.empty() ? base.mb : value == "0" ? "" : value;  // ours wins; benchdnn's 0 = as written
+                else if (name == "alg") o.alg = value;
+                else if (name == "cfg" || name == "dt") o.dtype = value;
+                else if ((name == "tag" || name == "stag") && (lower(value) == "nhwc" || value == "axb")) o.layout = "NHWC";
+                else if ((name == "tag" || name == "stag") && (lower(value) == "nchw" || value == "abx")) o.layout = "NCHW";
+                else ignored.insert("--" + name + "=" + value);
+            }
+            if (!o.alg.empty() && !is_max(o.alg)) {
+                std::printf("skipped: %s %s: --alg=%s (convconf checks max-pooling only)\n", e.location().c_str(),
+                            e.descriptor.c_str(), o.alg.c_str());
+                total.skipped += int64_t(chosen.size());
+                continue;
+            }
+            try {
+                check_one(make_spec(e.descriptor, o), chosen, total);
+            } catch (const std::exception& err) {
+                throw std::invalid_argument(e.location() + ": " + err.what());
+            }
+        }
+    for (const std::string& name : ignored)
+        std::printf("note: benchdnn option %s is not one convconf follows; ignored\n", name.c_str());
     print_closing(total);
     return total.failed ? 1 : 0;
 }
@@ -69,15 +141,19 @@ int cmd_check(Args& args) {
 const Command kCheck{"check", "one problem, as a benchdnn descriptor, through every variant",
     "usage: convconf check [--variant NAME]... [--op conv2d|maxpool2d|im2col|col2im]\n"
     "                      [--dir FWD_B|FWD_D|BWD_D|BWD_W|BWD_WB (conv2d), FWD|BWD (maxpool2d)]\n"
-    "                      [--dtype f32|f64] [--layout NCHW|NHWC] [--wlayout OIHW|HWIO]\n"
-    "                      [--fill int|float|ties|negative|distinct|special] [--seed N] DESCRIPTOR\n"
-    "  One benchdnn descriptor through every variant: the verdict, max abs and rel error\n"
-    "  against naive, and the workspace of each. op defaults to conv2d when the descriptor\n"
-    "  has oc, maxpool2d otherwise. benchdnn's dilation counts from 0 (dh0 = dense).\n"
+    "                      [--alg max] [--dtype f32|f64] [--layout NCHW|NHWC] [--wlayout OIHW|HWIO]\n"
+    "                      [--fill int|float|ties|negative|distinct|special] [--seed N] [--mb N]\n"
+    "                      [--batch FILE]... [DESCRIPTOR]...\n"
+    "  Each benchdnn descriptor (and each of a benchdnn batch file: one descriptor a line, #\n"
+    "  comments, --dir= --mb= --alg= --tag= --cfg= honoured) through every variant: the verdict,\n"
+    "  max abs and rel error against naive, and the workspace of each. op defaults to conv2d\n"
+    "  when the descriptor has oc, maxpool2d otherwise. benchdnn's dilation counts from 0\n"
+    "  (dh0 = dense).\n"
     "examples:\n"
     "  convconf check mb2ic3ih5oc4kh3ph1\n"
     "  convconf check --dir BWD_D --layout NHWC --wlayout HWIO --fill float mb2ic3ih5oc4kh3ph1\n"
-    "  convconf check --dir BWD --fill ties mb1ic2ih4kh2sh2\n",
+    "  convconf check --dir BWD --alg max --fill ties mb1ic2ih4kh2sh2 mb2ic3ih7kh3sh2\n"
+    "  convconf check --mb 1 --batch tests/data/benchdnn_shapes_resnet_50_pool\n",
     cmd_check};
 
 }  // namespace convconf::cli

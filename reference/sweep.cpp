@@ -1,0 +1,67 @@
+#include "reference/sweep.hpp"
+
+#include <algorithm>
+
+#include "reference/data.hpp"
+
+namespace convconf {
+namespace {
+
+struct Axis {
+    int64_t in, k, s, lo, hi, d;
+};
+
+Axis draw_axis(Random& r, bool pool) {
+    Axis a{};
+    a.k = r.integer(1, 5);
+    a.d = r.integer(1, 2);
+    a.s = r.integer(1, 3);
+    const int64_t extent = a.d * (a.k - 1) + 1;
+    a.lo = r.integer(0, extent - 1);
+    a.hi = r.integer(0, extent - 1);
+    int64_t least = std::max<int64_t>(1, extent - a.lo - a.hi);
+    if (pool) least = std::max(least, a.d);
+    a.in = r.integer(least, std::max<int64_t>(least, 12));
+    return a;
+}
+
+struct Direction {
+    Op op;
+    Pass pass;
+    bool bias;
+};
+constexpr Direction kDirections[] = {
+    {Op::conv2d, Pass::forward, true},           {Op::conv2d, Pass::forward, false},
+    {Op::conv2d, Pass::backward_data, false},    {Op::conv2d, Pass::backward_weights, true},
+    {Op::conv2d, Pass::backward_weights, false}, {Op::maxpool2d, Pass::forward, false},
+    {Op::maxpool2d, Pass::backward, false},      {Op::im2col, Pass::forward, false},
+    {Op::col2im, Pass::forward, false},
+};
+
+}  // namespace
+
+std::vector<CheckSpec> sweep_plan(uint64_t seed, int64_t count) {
+    std::vector<CheckSpec> plan;
+    for (int64_t i = 0; i < count; ++i) {
+        Random r(role_seed(seed, "sweep") + uint64_t(i));  // check i depends on (seed, i) only
+        const Direction& d = kDirections[r.integer(0, std::size(kDirections) - 1)];
+        const bool pool = d.op == Op::maxpool2d;
+        CheckSpec s;
+        s.op = d.op, s.pass = d.pass, s.bias = d.bias;
+        s.dtype = r.integer(0, 1) ? DType::f64 : DType::f32;
+        ConvProblem& p = s.problem;
+        p.mb = r.integer(1, 3), p.ic = r.integer(1, 8), p.oc = r.integer(1, 8);
+        const Axis h = draw_axis(r, pool), w = draw_axis(r, pool);
+        p.ih = h.in, p.kh = h.k, p.sh = h.s, p.pt = h.lo, p.pb = h.hi, p.dh = h.d;
+        p.iw = w.in, p.kw = w.k, p.sw = w.s, p.pl = w.lo, p.pr = w.hi, p.dw = w.d;
+        p.layout = r.integer(0, 1) ? Layout::nhwc : Layout::nchw;
+        p.weights_layout = r.integer(0, 1) ? WeightsLayout::hwio : WeightsLayout::oihw;
+        static constexpr Fill kPoolFills[] = {Fill::ties, Fill::negative, Fill::floats, Fill::special};
+        s.fill = pool ? kPoolFills[r.integer(0, 3)] : (r.integer(0, 1) ? Fill::floats : Fill::integers);
+        s.seed = r.integer(1, 1000000);
+        plan.push_back(s);
+    }
+    return plan;
+}
+
+}  // namespace convconf

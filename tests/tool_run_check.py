@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Runs the built `convconf run` and checks what CI relies on: the closing line, the exit
+codes, --junit and --json agreeing with it, and --shard splitting the run exactly."""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+
+BIN = sys.argv[1]
+SMALL = ["--variant", "naive", "--variant", "strided", "--op", "maxpool2d", "--count", "30"]
+
+
+def run(*args):
+    return subprocess.run([BIN, "run", *args], capture_output=True, text=True)
+
+
+def closing(stdout):
+    m = re.search(r"^(\d+) passed, (\d+) failed, (\d+) skipped$", stdout, re.M)
+    assert m, "no closing line in:\n" + stdout
+    return tuple(int(g) for g in m.groups())
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        junit, report = os.path.join(tmp, "r.xml"), os.path.join(tmp, "r.json")
+        r = run(*SMALL, "--junit", junit, "--json", report)
+        assert r.returncode == 0, r.stdout + r.stderr
+        passed, failed, skipped = closing(r.stdout)
+        assert passed > 0 and failed == 0
+
+        suite = ET.parse(junit).getroot().find("testsuite")
+        cases = suite.findall("testcase")
+        assert len(cases) == passed + failed + skipped, (len(cases), passed, failed, skipped)
+        assert int(suite.get("failures")) == failed and int(suite.get("skipped")) == skipped
+        assert all(c.get("classname").split(".")[0] in ("naive", "strided") for c in cases)
+
+        doc = json.load(open(report))
+        assert (doc["passed"], doc["failed"], doc["skipped"]) == (passed, failed, skipped)
+        assert len(doc["checks"]) == len(cases)
+        assert {c["status"] for c in doc["checks"]} <= {"passed", "skipped"}
+
+    # Shards: disjoint, and together exactly the whole run.
+    whole = run(*SMALL, "--list").stdout.splitlines()[:-1]
+    parts = [run(*SMALL, "--list", "--shard", f"{i}/3").stdout.splitlines()[:-1] for i in (1, 2, 3)]
+    union = [line for part in parts for line in part]
+    assert sorted(union) == sorted(whole) and len(set(union)) == len(union) == len(whole), "shards do not partition the run"
+
+    # The same seed gives the same sweep; another seed another one.
+    again = run(*SMALL, "--list").stdout
+    assert again.splitlines()[:-1] == whole
+    other = run(*SMALL, "--list", "--seed", "2").stdout.splitlines()[:-1]
+    assert other != whole
+
+    for bad, flag in ((["--shard", "0/3"], "--shard"), (["--count", "x"], "--count"), (["--op", "conv3d"], "--op")):
+        r = run(*bad)
+        assert r.returncode == 2 and flag in r.stderr, (bad, r.returncode, r.stderr)
+    print("tool run checks: ok")
+
+
+if __name__ == "__main__":
+    main()

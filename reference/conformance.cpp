@@ -147,14 +147,8 @@ std::string direction(const CheckSpec& s) {
     return "?";
 }
 
-void apply_direction(CheckSpec& s, std::string_view dir) {
-    struct Dir {
-        Op op;
-        const char* name;
-        Pass pass;
-        bool bias;
-    };
-    static constexpr Dir kDirs[] = {
+const std::vector<Direction>& all_directions() {
+    static const std::vector<Direction> table{
         {Op::conv2d, "FWD_B", Pass::forward, true},
         {Op::conv2d, "FWD_D", Pass::forward, false},
         {Op::conv2d, "BWD_D", Pass::backward_data, false},
@@ -165,8 +159,12 @@ void apply_direction(CheckSpec& s, std::string_view dir) {
         {Op::im2col, "FWD", Pass::forward, false},
         {Op::col2im, "FWD", Pass::forward, false},
     };
+    return table;
+}
+
+void apply_direction(CheckSpec& s, std::string_view dir) {
     std::string accepted;
-    for (const Dir& d : kDirs) {
+    for (const Direction& d : all_directions()) {
         if (d.op != s.op) continue;
         if (d.name == dir) {
             s.pass = d.pass;
@@ -398,22 +396,11 @@ std::vector<CheckSpec> default_plan() {
                                                         {Layout::nhwc, WeightsLayout::hwio},
                                                         {Layout::nchw, WeightsLayout::hwio},
                                                         {Layout::nhwc, WeightsLayout::oihw}};
-    struct Dir {
-        Op op;
-        Pass pass;
-        bool bias;
-    };
-    const Dir conv_dirs[] = {{Op::conv2d, Pass::forward, true},
-                             {Op::conv2d, Pass::forward, false},
-                             {Op::conv2d, Pass::backward_data, false},
-                             {Op::conv2d, Pass::backward_weights, true},
-                             {Op::conv2d, Pass::backward_weights, false},
-                             {Op::im2col, Pass::forward, false},
-                             {Op::col2im, Pass::forward, false}};
     for (const NamedConv& n : conv_problems()) {
         const ConvProblem& base = n.problem;
         for (const auto& [layout, wl] : layouts)
-            for (const Dir& d : conv_dirs) {
+            for (const Direction& d : all_directions()) {
+                if (d.op == Op::maxpool2d) continue;  // pooling has its own problems, below
                 // im2col/col2im have no weights: one weights layout is enough.
                 if (d.op != Op::conv2d && wl != (layout == Layout::nchw ? WeightsLayout::oihw
                                                                          : WeightsLayout::hwio))

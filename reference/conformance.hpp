@@ -39,6 +39,17 @@ PoolProblem pool_problem(const ConvProblem&);
 // pass the op lacks or a fill the op does not take. Nothing is computed before this passes.
 void validate(const CheckSpec&);
 
+// One op and pass (and, for conv2d, whether it has a bias), named as benchdnn's --dir.
+struct Direction {
+    Op op;
+    const char* name;  // FWD_B FWD_D BWD_D BWD_W BWD_WB for conv2d; FWD BWD for maxpool2d; FWD
+    Pass pass;
+    bool bias;
+};
+// Every direction of every op, conv2d first: the one table the plan, the sweep, the
+// property tests and --dir parsing share.
+const std::vector<Direction>& all_directions();
+
 // The problem as a benchdnn descriptor: a conv descriptor for conv2d, a pool-style one
 // (no oc) for maxpool2d, im2col and col2im.
 std::string descriptor(const CheckSpec&);

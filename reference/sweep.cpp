@@ -25,26 +25,14 @@ Axis draw_axis(Random& r, bool pool) {
     return a;
 }
 
-struct Direction {
-    Op op;
-    Pass pass;
-    bool bias;
-};
-constexpr Direction kDirections[] = {
-    {Op::conv2d, Pass::forward, true},           {Op::conv2d, Pass::forward, false},
-    {Op::conv2d, Pass::backward_data, false},    {Op::conv2d, Pass::backward_weights, true},
-    {Op::conv2d, Pass::backward_weights, false}, {Op::maxpool2d, Pass::forward, false},
-    {Op::maxpool2d, Pass::backward, false},      {Op::im2col, Pass::forward, false},
-    {Op::col2im, Pass::forward, false},
-};
-
 }  // namespace
 
 std::vector<CheckSpec> sweep_plan(uint64_t seed, int64_t count) {
     std::vector<CheckSpec> plan;
     for (int64_t i = 0; i < count; ++i) {
         Random r(role_seed(seed, "sweep") + uint64_t(i));  // check i depends on (seed, i) only
-        const Direction& d = kDirections[r.integer(0, std::size(kDirections) - 1)];
+        const auto& directions = all_directions();
+        const Direction& d = directions[size_t(r.integer(0, int64_t(directions.size()) - 1))];
         const bool pool = d.op == Op::maxpool2d;
         CheckSpec s;
         s.op = d.op, s.pass = d.pass, s.bias = d.bias;

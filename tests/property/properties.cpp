@@ -15,18 +15,6 @@
 namespace convconf::property {
 namespace {
 
-struct Direction {
-    Op op;
-    Pass pass;
-    bool bias;
-};
-constexpr Direction kDirections[] = {
-    {Op::conv2d, Pass::forward, true},           {Op::conv2d, Pass::forward, false},
-    {Op::conv2d, Pass::backward_data, false},    {Op::conv2d, Pass::backward_weights, true},
-    {Op::conv2d, Pass::backward_weights, false}, {Op::maxpool2d, Pass::forward, false},
-    {Op::maxpool2d, Pass::backward, false},      {Op::im2col, Pass::forward, false},
-    {Op::col2im, Pass::forward, false},
-};
 
 // Integer data with exact sums: plain integers for arithmetic, tie-heavy ones for pooling.
 Fill integer_fill(Op op) { return op == Op::maxpool2d ? Fill::ties : Fill::integers; }
@@ -35,7 +23,7 @@ Fill integer_fill(Op op) { return op == Op::maxpool2d ? Fill::ties : Fill::integ
 std::vector<std::pair<Direction, DType>> runnable(const Variant& v, std::initializer_list<DType> dtypes,
                                                   bool nan_data = false) {
     std::vector<std::pair<Direction, DType>> out;
-    for (const Direction& d : kDirections)
+    for (const Direction& d : all_directions())
         for (DType t : dtypes)
             if (!v.unsupported({d.op, d.pass, t, nan_data})) out.push_back({d, t});
     return out;

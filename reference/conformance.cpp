@@ -258,6 +258,20 @@ const Signature& signature(Op op, Pass pass) {
     throw std::logic_error("signature: unknown op");
 }
 
+// Guard regions and poison, looked at after the variant returned.
+template <class T>
+void inspect_output(const std::string& name, const Tensor<T>& t, std::vector<std::string>& violations) {
+    if (const std::string damage = t.guard_damage(); !damage.empty())
+        violations.push_back("OUT OF BOUNDS WRITE: output " + name + ": the variant wrote " + damage +
+                             " (guard regions of " + std::to_string(kGuardElements) + " elements surround it)");
+    const std::vector<int64_t> left = t.unwritten();
+    if (left.empty()) return;
+    std::string where;
+    for (size_t i = 0; i < left.size() && i < 5; ++i) where += (i ? ", " : "") + t.index_string(left[i]);
+    violations.push_back("UNWRITTEN: output " + name + ": " + std::to_string(left.size()) + " of " +
+                         std::to_string(t.size()) + " elements never written (still the poison value), first " + where);
+}
+
 template <class T>
 Outputs<T> invoke(const Variant& v, const CheckSpec& s, const Inputs<T>& in) {
     const ConvProblem& p = s.problem;
@@ -302,6 +316,8 @@ Outputs<T> invoke(const Variant& v, const CheckSpec& s, const Inputs<T>& in) {
             v.col2im(p, in.at("col"), output("x", Tensor<T>::poisoned(act, p.x_dims())));
             break;
     }
+    for (const auto& [name, t] : out.tensors) inspect_output(name, t, out.violations);
+    if (!out.argmax.empty()) inspect_output("argmax", out.argmax, out.violations);
     return out;
 }
 
@@ -363,6 +379,14 @@ void add_comparison(const Comparison& c, CheckResult& result) {
 template <class T>
 void compare_outputs(const Outputs<T>& out, const Expectations& expected, const Allowance& a,
                      const ReportContext& base, CheckResult& result) {
+    if (!out.violations.empty()) {
+        result.status = Status::failed;
+        result.detail += "VIOLATION " + std::string(to_string(base.op)) + " " + std::string(to_string(base.pass)) +
+                         ": variant " + base.variant + ", " + std::string(to_string(base.dtype)) + ", " +
+                         base.layout + "\n  problem: " + base.problem + "\n";
+        for (const std::string& v : out.violations) result.detail += "  " + v + "\n";
+        result.detail += "  repro: " + base.repro + "\n";
+    }
     for (const auto& [name, e] : expected) {
         ReportContext ctx = base;
         ctx.output = name;

@@ -101,6 +101,9 @@ template <class T>
 struct Outputs {
     std::map<std::string, Tensor<T>, std::less<>> tensors;
     Tensor<int64_t> argmax;  // maxpool2d forward only (integer, so kept apart)
+    // What the variant did outside its outputs' values: writes into the guard regions
+    // around an output, elements it never wrote. Each names the output and where.
+    std::vector<std::string> violations;
 
     // Storage-order shape of the output called `name`.
     const std::vector<int64_t>& shape(std::string_view name) const;
@@ -146,7 +149,8 @@ struct Allowance {
 // and the repro line are the caller's). nan_data: the inputs hold NaN or infinities.
 ReportContext report_context(const Variant&, const CheckSpec&, bool nan_data);
 
-// Compares each output named in `expected` with the variant's, adding the outcome (errors,
+// Compares each output named in `expected` with the variant's (after reporting any
+// out-of-bounds write or unwritten element in out.violations), adding the outcome (errors,
 // status, mismatch reports) to `result`.
 template <class T>
 void compare_outputs(const Outputs<T>&, const Expectations& expected, const Allowance&,

@@ -96,6 +96,15 @@ struct ForgetsLastElement {
         if (op == Op::conv2d) t[t.size() - 1] = poison_value<U>();
     }
 };
+// Writes one element past the end of conv's y and two before its start.
+struct WritesOutOfBounds {
+    template <class U> static void spoil(Op op, Tensor<U>& t) {
+        if (op != Op::conv2d) return;
+        t.data()[t.size()] = U(0);  // inside the guard region the harness put around y
+        t.data()[-1] = U(0);
+        t.data()[-2] = U(0);
+    }
+};
 // Reports a tie-broken argmax as the last maximum instead of the first.
 struct LastMaximum {
     template <class U> static void spoil(Op op, Tensor<U>& t) {
@@ -114,9 +123,21 @@ TEST(ConformanceHarness, UnwrittenElementFailsAndSaysWhere) {
     Broken<ForgetsLastElement> v;
     const CheckResult r = run_check(v, conv_spec());
     ASSERT_EQ(r.status, Status::failed);
-    EXPECT_NE(r.detail.find("(n,c,h,w)=(0,1,2,2) got nan"), std::string::npos) << r.detail;
+    EXPECT_NE(r.detail.find("UNWRITTEN: output y: 1 of 18 elements never written (still the poison value), "
+                            "first (n,c,h,w)=(0,1,2,2)"),
+              std::string::npos) << r.detail;
     EXPECT_NE(r.detail.find("repro: convconf check --variant broken --op conv2d --dir FWD_D"),
               std::string::npos) << r.detail;
+}
+
+TEST(ConformanceHarness, OutOfBoundsWriteFailsAndSaysWhere) {
+    Broken<WritesOutOfBounds> v;
+    const CheckResult r = run_check(v, conv_spec());
+    ASSERT_EQ(r.status, Status::failed);
+    EXPECT_NE(r.detail.find("OUT OF BOUNDS WRITE: output y: the variant wrote 2 elements before the start "
+                            "(-2, -1); 1 element past the end (+0)"),
+              std::string::npos) << r.detail;
+    EXPECT_NE(r.detail.find("repro: convconf check --variant broken"), std::string::npos) << r.detail;
 }
 
 TEST(ConformanceHarness, WrongArgmaxFails) {

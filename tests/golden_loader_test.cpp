@@ -50,7 +50,7 @@ std::string pool_case(const std::string& extra = "", const std::string& x = "[[[
            extra + "}";
 }
 
-std::vector<double> values(const Tensor<double>& t) { return t.values(); }
+std::vector<double> values(const Tensor<double>& t) { return {t.values().begin(), t.values().end()}; }
 
 // `text` with its one occurrence of `from` replaced by `to`.
 std::string replaced(std::string text, const std::string& from, const std::string& to) {

@@ -297,6 +297,11 @@ TEST(OneDnnVariant, DisagreementIsCaughtAndNamesTheImplementation) {
 // shows here and the README is revisited. The -inf cases belong to the NaN-and-infinity
 // checks oneDNN is not asked (fill special); the -FLT_MAX one is finite data.
 
+template <class T>
+std::vector<T> to_vector(const Tensor<T>& t) {
+    return {t.values().begin(), t.values().end()};
+}
+
 struct PoolOutputs {
     std::vector<float> y;
     std::vector<int64_t> argmax;
@@ -306,13 +311,13 @@ struct PoolOutputs {
 // NCHW with mb = ic = 1, so the values are in spatial row-major order.
 PoolOutputs run_pool(const Variant& v, const PoolProblem& p, const std::vector<float>& x_values) {
     Tensor<float> x(AxisOrder::nchw, p.x_dims());
-    x.values() = x_values;
+    x.assign(x_values);
     auto y = Tensor<float>::poisoned(AxisOrder::nchw, p.y_dims());
     auto argmax = Tensor<int64_t>::poisoned(AxisOrder::nchw, p.y_dims());
     auto dx = Tensor<float>::poisoned(AxisOrder::nchw, p.x_dims());
     v.pool_forward(p, x, y, argmax);
     v.pool_backward(p, x, Tensor<float>(AxisOrder::nchw, p.y_dims(), 1.0f), dx);
-    return {y.values(), argmax.values(), dx.values()};
+    return {to_vector(y), to_vector(argmax), to_vector(dx)};
 }
 
 constexpr float kLowest = std::numeric_limits<float>::lowest();

@@ -2,6 +2,7 @@
 // ../shared/golden-format.md, each checking the field the error names.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <functional>
 
 #include "impl/core/problem.hpp"
@@ -99,7 +100,9 @@ INSTANTIATE_TEST_SUITE_P(
         FieldRule{"x", [](ConvProblem& p) { p.mb = int64_t{1} << 40, p.ic = int64_t{1} << 30; }},
         FieldRule{"w", [](ConvProblem& p) { p.oc = int64_t{1} << 62; }},
         FieldRule{"col", [](ConvProblem& p) {
-            p.ih = p.iw = int64_t{1} << 20, p.kh = p.kw = 1 << 10, p.ic = 1 << 10, p.mb = 1;
+            // x is tiny, but a 2^20 x 2^20 kernel over 2^20 x 2^20 positions overflows col.
+            p.mb = p.ic = 1, p.ih = p.iw = 8, p.kh = p.kw = int64_t{1} << 20;
+            p.pt = p.pb = p.pl = p.pr = int64_t{1} << 20;
         }}),
     [](const auto& info) { return std::string(info.param.field) + "_" + std::to_string(info.index); });
 
@@ -128,6 +131,26 @@ TEST(PoolValidate, PartlyPaddedWindowsAreValid) {
     PoolProblem p = small_pool();
     p.pt = p.pl = 1, p.pb = p.pr = 1;  // every window keeps one element of x
     EXPECT_NO_THROW(p.validate());
+}
+
+TEST(MemoryCap, ProblemBeyondTheCapIsRefusedNamingTheTensor) {
+    ConvProblem p = small_conv();
+    p.mb = 4096, p.ic = 4096, p.ih = p.iw = 256;  // x: 2^36 doubles, 512 GiB > the 8 GiB default
+    try {
+        p.validate();
+        ADD_FAILURE() << "accepted";
+    } catch (const ProblemError& e) {
+        EXPECT_EQ(e.field(), "x");
+        EXPECT_NE(std::string(e.what()).find("CONVCONF_MAX_BYTES"), std::string::npos) << e.what();
+    }
+    ::setenv("CONVCONF_MAX_BYTES", "1000", 1);  // a cap the user lowered: small tensors hit it too
+    EXPECT_THROW(small_conv().validate(), ProblemError);
+    EXPECT_THROW(Tensor<double>({126}), std::invalid_argument);  // 1008 bytes
+    EXPECT_NO_THROW(Tensor<double>({125}));
+    ::setenv("CONVCONF_MAX_BYTES", "lots", 1);
+    EXPECT_THROW(max_tensor_bytes(), std::invalid_argument);
+    ::unsetenv("CONVCONF_MAX_BYTES");
+    EXPECT_EQ(max_tensor_bytes(), int64_t{8} << 30);
 }
 
 TEST(TensorCount, OverflowIsAnErrorNotAnAllocation) {

@@ -23,11 +23,24 @@ TEST(Tensor, HwioStoresOutputChannelsInnermost) {
     EXPECT_EQ(t.offset(3, 1, 1, 2), ((1 * 5 + 2) * 3 + 1) * 4 + 3);
 }
 
-TEST(Tensor, PoisonedOutputsAreNaNAndIndicesMinusOne) {
+TEST(Tensor, PoisonedOutputsHaveIntactGuardsUntilWrittenPast) {
+    auto t = Tensor<float>::poisoned({2, 3});
+    EXPECT_EQ(t.guard_damage(), "");
+    EXPECT_EQ(t.unwritten().size(), 6u);
+    t.fill(0.0f);
+    EXPECT_TRUE(t.unwritten().empty());
+    t.data()[6] = 1.0f;  // one past the end: inside the guard region
+    EXPECT_EQ(t.guard_damage(), "1 element past the end (+0)");
+    // A NaN the variant computed is not the poison value.
+    t[0] = std::numeric_limits<float>::quiet_NaN();
+    EXPECT_TRUE(t.unwritten().empty());
+}
+
+TEST(Tensor, PoisonedOutputsAreNaNAndIndicesTheLowestInt64) {
     const auto t = Tensor<float>::poisoned(AxisOrder::nchw, {1, 2, 2, 2});
     for (float v : t.values()) EXPECT_TRUE(std::isnan(v));
     const auto a = Tensor<int64_t>::poisoned({3});
-    for (int64_t v : a.values()) EXPECT_EQ(v, -1);
+    for (int64_t v : a.values()) EXPECT_EQ(v, std::numeric_limits<int64_t>::min());
 }
 
 TEST(Tensor, EmptyOrNegativeExtentIsAnError) {

@@ -1,5 +1,7 @@
 #include "impl/core/problem.hpp"
 
+#include <cerrno>
+#include <cstdlib>
 #include <limits>
 
 namespace convconf {
@@ -8,6 +10,32 @@ ProblemError::ProblemError(std::string field, const std::string& message)
     : std::invalid_argument("invalid problem: " + field + ": " + message),
       field_(std::move(field)),
       message_(message) {}
+
+int64_t max_tensor_bytes() {
+    constexpr int64_t kDefault = int64_t{8} << 30;
+    const char* env = std::getenv("CONVCONF_MAX_BYTES");
+    if (!env || !*env) return kDefault;
+    char* end = nullptr;
+    errno = 0;
+    const long long v = std::strtoll(env, &end, 10);
+    if (*end != '\0' || errno != 0 || v < 1)
+        throw std::invalid_argument("CONVCONF_MAX_BYTES=\"" + std::string(env) + "\" is not a whole number of bytes >= 1");
+    return v;
+}
+
+namespace {
+std::string cap_message(int64_t bytes) {
+    return "needs " + std::to_string(bytes) + " bytes, more than the cap of " + std::to_string(max_tensor_bytes()) +
+           " (CONVCONF_MAX_BYTES raises it)";
+}
+}  // namespace
+
+void require_within_memory_cap(int64_t count, int64_t element_bytes, const std::string& what) {
+    int64_t bytes = 0;
+    if (__builtin_mul_overflow(count, element_bytes, &bytes))
+        throw std::invalid_argument(what + ": byte count overflows 64 bits");
+    if (bytes > max_tensor_bytes()) throw std::invalid_argument(what + " " + cap_message(bytes));
+}
 
 int64_t checked_count(const std::string& field, std::initializer_list<int64_t> extents,
                       int64_t element_bytes) {
@@ -22,6 +50,7 @@ int64_t checked_count(const std::string& field, std::initializer_list<int64_t> e
         throw ProblemError(field, "byte count overflows 64 bits (" + std::to_string(count) +
                                       " elements of " + std::to_string(element_bytes) +
                                       " bytes)");
+    if (bytes > max_tensor_bytes()) throw ProblemError(field, "tensor " + cap_message(bytes));
     return count;
 }
 

@@ -38,8 +38,15 @@ private:
 // whatever the physical layout.
 using Dims4 = std::array<int64_t, 4>;
 
-// Multiplies extents, throwing ProblemError(field) if the product overflows int64 or the
-// byte count (product * element_bytes) would.
+// The most bytes one tensor may take: CONVCONF_MAX_BYTES if set (a whole number), else
+// 8 GiB, a third of this machine. Problems and tensors beyond it are refused before any
+// allocation is attempted.
+int64_t max_tensor_bytes();
+// Throws std::invalid_argument when count elements of element_bytes exceed the cap.
+void require_within_memory_cap(int64_t count, int64_t element_bytes, const std::string& what = "tensor");
+
+// Multiplies extents, throwing ProblemError(field) if the product overflows int64, the
+// byte count (product * element_bytes) would, or it exceeds max_tensor_bytes().
 int64_t checked_count(const std::string& field, std::initializer_list<int64_t> extents,
                       int64_t element_bytes = 8);
 

@@ -7,6 +7,9 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cstring>
+#include <span>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -32,14 +35,28 @@ std::string_view to_string(AxisOrder);
 std::array<int, 4> physical_to_logical(AxisOrder);
 
 // The value a fresh output is filled with before a variant runs, so that an element the
-// variant forgets to write cannot pass: NaN for floating point, -1 for indices.
+// variant forgets to write cannot pass: a NaN with its own payload for floating point (told
+// apart, bit for bit, from any NaN a variant computes), the most negative int64 for
+// indices. And the value of the guard regions around it, which a variant must not touch.
 template <class T>
-constexpr T poison_value() {
-    if constexpr (std::numeric_limits<T>::has_quiet_NaN)
-        return std::numeric_limits<T>::quiet_NaN();
-    else
-        return T(-1);
+T poison_value() {
+    if constexpr (std::is_same_v<T, float>) return std::bit_cast<float>(uint32_t{0x7FC0DEAD});
+    else if constexpr (std::is_same_v<T, double>) return std::bit_cast<double>(uint64_t{0x7FF800000000DEADull});
+    else return std::numeric_limits<T>::min();
 }
+template <class T>
+T guard_value() {
+    if constexpr (std::is_same_v<T, float>) return std::bit_cast<float>(uint32_t{0x7FC0BEEF});
+    else if constexpr (std::is_same_v<T, double>) return std::bit_cast<double>(uint64_t{0x7FF800000000BEEFull});
+    else return T(0x5EEDF00D5EEDF00Dll);
+}
+template <class T>
+bool same_bits(T a, T b) {
+    return std::memcmp(&a, &b, sizeof(T)) == 0;
+}
+
+// Elements of guard region before and after a poisoned output.
+constexpr int64_t kGuardElements = 16;
 
 template <class T>
 class Tensor {
@@ -67,19 +84,53 @@ public:
         }
     }
 
+    // A fresh output: every element poison_value(), surrounded by guard regions of
+    // kGuardElements guard_value()s on each side, checked by guard_damage().
     static Tensor poisoned(AxisOrder order, const Dims4& dims) {
-        return Tensor(order, dims, poison_value<T>());
+        Tensor t(order, dims, poison_value<T>());
+        t.add_guards();
+        return t;
     }
     static Tensor poisoned(std::vector<int64_t> shape) {
-        return Tensor(std::move(shape), poison_value<T>());
+        Tensor t(std::move(shape), poison_value<T>());
+        t.add_guards();
+        return t;
+    }
+
+    // Empty when both guard regions are intact; otherwise which elements outside the
+    // tensor were written: "3 elements past the end (+0, +1, +2)".
+    std::string guard_damage() const {
+        std::vector<int64_t> before, after;
+        for (int64_t g = 0; g < guard_; ++g) {
+            if (!same_bits(storage_[g], guard_value<T>())) before.push_back(g - guard_);
+            if (!same_bits(storage_[guard_ + size() + g], guard_value<T>())) after.push_back(g);
+        }
+        std::string out;
+        auto describe = [&](const std::vector<int64_t>& at, const char* where, const char* sign) {
+            if (at.empty()) return;
+            out += (out.empty() ? "" : "; ") + std::to_string(at.size()) + " element" + (at.size() > 1 ? "s " : " ") +
+                   where + " (";
+            for (size_t i = 0; i < at.size(); ++i) out += (i ? ", " : "") + std::string(sign) + std::to_string(at[i]);
+            out += ")";
+        };
+        describe(before, "before the start", "");
+        describe(after, "past the end", "+");
+        return out;
+    }
+    // Flat indices of the elements that still hold the poison value, bit for bit.
+    std::vector<int64_t> unwritten() const {
+        std::vector<int64_t> out;
+        for (int64_t e = 0; e < size(); ++e)
+            if (same_bits((*this)[e], poison_value<T>())) out.push_back(e);
+        return out;
     }
 
     AxisOrder order() const { return order_; }
     // Physical shape, in storage order.
     const std::vector<int64_t>& shape() const { return shape_; }
     int rank() const { return static_cast<int>(shape_.size()); }
-    int64_t size() const { return static_cast<int64_t>(data_.size()); }
-    bool empty() const { return data_.empty(); }
+    int64_t size() const { return static_cast<int64_t>(storage_.size()) - 2 * guard_; }
+    bool empty() const { return size() == 0; }
 
     // Logical extents (n, c, h, w) / (o, i, h, w) of a 4-D tensor.
     Dims4 dims() const {
@@ -95,19 +146,25 @@ public:
         return a * logical_strides_[0] + b * logical_strides_[1] + c * logical_strides_[2] +
                d * logical_strides_[3];
     }
-    T& at(int64_t a, int64_t b, int64_t c, int64_t d) { return data_[offset(a, b, c, d)]; }
-    const T& at(int64_t a, int64_t b, int64_t c, int64_t d) const {
-        return data_[offset(a, b, c, d)];
+    T& at(int64_t a, int64_t b, int64_t c, int64_t d) { return data()[offset(a, b, c, d)]; }
+    const T& at(int64_t a, int64_t b, int64_t c, int64_t d) const { return data()[offset(a, b, c, d)]; }
+
+    T& operator[](int64_t i) { return data()[i]; }
+    const T& operator[](int64_t i) const { return data()[i]; }
+    T* data() { return storage_.data() + guard_; }
+    const T* data() const { return storage_.data() + guard_; }
+    // The elements, in storage order (guard regions excluded).
+    std::span<T> values() { return {data(), size_t(size())}; }
+    std::span<const T> values() const { return {data(), size_t(size())}; }
+    // Replaces the elements; `v` must hold exactly size() of them.
+    void assign(const std::vector<T>& v) {
+        if (int64_t(v.size()) != size())
+            throw std::invalid_argument("Tensor: " + std::to_string(v.size()) + " values for " +
+                                        std::to_string(size()) + " elements");
+        std::copy(v.begin(), v.end(), data());
     }
 
-    T& operator[](int64_t i) { return data_[i]; }
-    const T& operator[](int64_t i) const { return data_[i]; }
-    T* data() { return data_.data(); }
-    const T* data() const { return data_.data(); }
-    std::vector<T>& values() { return data_; }
-    const std::vector<T>& values() const { return data_; }
-
-    void fill(T v) { std::fill(data_.begin(), data_.end(), v); }
+    void fill(T v) { std::fill(data(), data() + size(), v); }
 
     // The logical index of flat element i, as text: "(n,c,h,w)=(0,1,2,3)",
     // "(o,i,h,w)=(...)" for weights, "(row,col)=(...)" or "(i)=(...)" for plain tensors.
@@ -120,7 +177,7 @@ public:
         out.order_ = order_;
         out.shape_ = shape_;
         out.logical_strides_ = logical_strides_;
-        out.data_.assign(data_.begin(), data_.end());
+        out.storage_.assign(data(), data() + size());
         return out;
     }
 
@@ -135,7 +192,14 @@ private:
             if (__builtin_mul_overflow(count, e, &count))
                 throw std::invalid_argument("Tensor: element count overflows 64 bits");
         }
-        data_.assign(static_cast<size_t>(count), fill);
+        require_within_memory_cap(count, int64_t(sizeof(T)));
+        storage_.assign(static_cast<size_t>(count), fill);
+    }
+    void add_guards() {
+        std::vector<T> guarded(size_t(size() + 2 * kGuardElements), guard_value<T>());
+        std::copy(data(), data() + size(), guarded.begin() + kGuardElements);
+        storage_ = std::move(guarded);
+        guard_ = kGuardElements;
     }
     void require_4d() const {
         if (order_ == AxisOrder::plain) throw std::logic_error("Tensor: not a 4-D tensor");
@@ -144,7 +208,8 @@ private:
     AxisOrder order_ = AxisOrder::plain;
     std::vector<int64_t> shape_;
     std::array<int64_t, 4> logical_strides_{};
-    std::vector<T> data_;
+    std::vector<T> storage_;  // guard_ elements, the tensor, guard_ elements
+    int64_t guard_ = 0;
 };
 
 std::string index_string(AxisOrder order, const std::vector<int64_t>& shape, int64_t flat);

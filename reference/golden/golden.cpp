@@ -245,7 +245,7 @@ Tensor<double> make_tensor(AxisOrder order, const std::vector<int64_t>& shape,
         for (int i = 0; i < 4; ++i) dims[perm[i]] = shape[i];
         t = Tensor<double>(order, dims);
     }
-    t.values() = std::move(values);
+    t.assign(values);
     return t;
 }
 
@@ -256,8 +256,12 @@ std::vector<int64_t> storage_shape(AxisOrder order, const Dims4& dims) {
     return s;
 }
 
+// The logical (n, c, h, w) extents of a 4-D storage shape, without allocating a tensor.
 Dims4 logical_dims(AxisOrder order, const std::vector<int64_t>& shape) {
-    return make_tensor(order, shape, {}).dims();
+    const auto perm = physical_to_logical(order);
+    Dims4 dims{};
+    for (int i = 0; i < 4; ++i) dims[perm[i]] = shape.at(size_t(i));
+    return dims;
 }
 
 void require_rank(const Node& n, const RawTensor& t, const Role& role, std::string_view name) {

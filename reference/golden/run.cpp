@@ -14,7 +14,7 @@ Tensor<double> as_output(const Tensor<double>& value, const std::vector<int64_t>
     if (value.order() != AxisOrder::plain || value.shape() == output_shape) return value;
     Tensor<double> t(output_shape);
     if (t.size() != value.size()) return value;
-    t.values() = value.values();
+    std::copy(value.values().begin(), value.values().end(), t.data());
     return t;
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Runs the built `convconf run` and checks what CI relies on: the closing line, the exit
-codes, --junit and --json agreeing with it, and --shard splitting the run exactly."""
+codes, --junit and --json agreeing with it, the same results with 1 and 2 threads, and
+--shard splitting the run exactly."""
 import json
 import os
 import re
@@ -42,6 +43,15 @@ def main():
         assert len(doc["checks"]) == len(cases)
         assert {c["status"] for c in doc["checks"]} <= {"passed", "skipped"}
 
+        # One thread or two: the same checks with the same results, in the same order.
+        reports = []
+        for threads in ("1", "2"):
+            path = os.path.join(tmp, f"t{threads}.json")
+            r = run(*SMALL, "--threads", threads, "--json", path)
+            assert r.returncode == 0, r.stdout + r.stderr
+            reports.append([{k: v for k, v in c.items() if k != "seconds"} for c in json.load(open(path))["checks"]])
+        assert reports[0] == reports[1], "results differ between 1 and 2 threads"
+
     # Shards: disjoint, and together exactly the whole run.
     whole = run(*SMALL, "--list").stdout.splitlines()[:-1]
     parts = [run(*SMALL, "--list", "--shard", f"{i}/3").stdout.splitlines()[:-1] for i in (1, 2, 3)]
@@ -54,7 +64,8 @@ def main():
     other = run(*SMALL, "--list", "--seed", "2").stdout.splitlines()[:-1]
     assert other != whole
 
-    for bad, flag in ((["--shard", "0/3"], "--shard"), (["--count", "x"], "--count"), (["--op", "conv3d"], "--op")):
+    for bad, flag in ((["--shard", "0/3"], "--shard"), (["--count", "x"], "--count"), (["--op", "conv3d"], "--op"),
+                      (["--threads", "0"], "--threads")):
         r = run(*bad)
         assert r.returncode == 2 and flag in r.stderr, (bad, r.returncode, r.stderr)
     print("tool run checks: ok")

@@ -1,7 +1,10 @@
 // convconf run: the conformance run: every variant on every golden case and the named problem table
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <mutex>
+#include <thread>
 #include <cstdio>
 #include <fstream>
 #include <optional>
@@ -13,6 +16,7 @@
 
 #include "impl/core/descriptor.hpp"
 #include "impl/core/registry.hpp"
+#include "impl/core/threads.hpp"
 #include "reference/conformance.hpp"
 #include "reference/golden/golden.hpp"
 #include "reference/sweep.hpp"
@@ -170,6 +174,8 @@ int cmd_run(Args& args) {
     const int64_t count = parse_count("--count", args.value("--count", "200"));
     const auto [shard, shards] = parse_shard(args.value("--shard", "1/1"));
     const std::string junit = args.value("--junit", ""), json = args.value("--json", "");
+    const int64_t threads = parse_count("--threads", args.value("--threads", "1"));
+    if (threads < 1 || threads > 256) throw UsageError("--threads: must be from 1 to 256");
     if (!args.positional().empty()) throw UsageError("run takes no positional arguments");
     const bool filter_op = !op_text.empty();
     const Op only_op = filter_op ? parse_op(op_text, "--op") : Op::conv2d;
@@ -212,22 +218,37 @@ int cmd_run(Args& args) {
 
     std::map<std::string, std::map<std::string, Tally>> rows;  // variant -> group -> tally
     Tally total;
-    std::vector<Outcome> outcomes;
+    std::vector<Outcome> outcomes(items.size());
     Progress progress(items.size());
-    for (const Item& it : items) {
-        const auto start = std::chrono::steady_clock::now();
-        const CheckResult r = it.golden_case ? golden::run_case(*it.golden_case, *it.variant, it.dtype)
-                                             : run_check(*it.variant, it.spec);
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        outcomes.push_back({r.status, r.detail, seconds});
-        rows[it.variant->name()][it.group].add(r.status);
-        total.add(r.status);
-        if (r.status == Status::failed) {
-            progress.clear();
-            std::cout << r.detail << "\n";
+    // Workers take checks in order from a shared counter; each outcome lands at its
+    // check's index, so reports, tables, JUnit and JSON are the same for any thread count
+    // (only the live order of failure reports may differ).
+    std::atomic<size_t> next{0};
+    std::mutex lock;
+    size_t done = 0;
+    auto work = [&] {
+        set_threads(1);  // one OpenMP thread inside each check (impl/core/threads.hpp)
+        for (size_t k; (k = next++) < items.size();) {
+            const Item& it = items[k];
+            const auto start = std::chrono::steady_clock::now();
+            const CheckResult r = it.golden_case ? golden::run_case(*it.golden_case, *it.variant, it.dtype)
+                                                 : run_check(*it.variant, it.spec);
+            const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            const std::lock_guard<std::mutex> guard(lock);
+            outcomes[k] = {r.status, r.detail, seconds};
+            rows[it.variant->name()][it.group].add(r.status);
+            total.add(r.status);
+            if (r.status == Status::failed) {
+                progress.clear();
+                std::cout << r.detail << "\n" << std::flush;
+            }
+            progress.update(++done, total, it);
         }
-        progress.update(outcomes.size(), total, it);
-    }
+    };
+    std::vector<std::thread> pool;
+    for (int64_t t = 1; t < threads; ++t) pool.emplace_back(work);
+    work();
+    for (std::thread& t : pool) t.join();
     progress.clear();
     std::printf("%-10s %-32s %8s %8s %8s\n", "variant", "checks", "passed", "failed", "skipped");
     for (const auto& [variant, groups] : rows)
@@ -244,14 +265,16 @@ int cmd_run(Args& args) {
 
 const Command kRun{"run", "the conformance run: every variant on every golden case and the named problem table",
     "usage: convconf run [--variant NAME]... [--op conv2d|maxpool2d|im2col|col2im] [--golden DIR]\n"
-    "                    [--seed N] [--count N] [--shard I/N] [--junit FILE] [--json FILE] [--list]\n"
+    "                    [--seed N] [--count N] [--shard I/N] [--threads N] [--junit FILE] [--json FILE]\n"
+    "                    [--list]\n"
     "  Every registered variant (or each --variant) on every golden case (golden/, or the\n"
     "  files of DIR) at each of its dtypes, on the named problem table (every op and pass,\n"
     "  f32 and f64, all layouts, integer and float data) and on a deterministic sweep of\n"
     "  --count generated problems (default 200) drawn from --seed (default 1), each against\n"
     "  the naive reference (onednn's checks compare naive's results with oneDNN's too).\n"
     "  --shard I/N runs every N-th check starting at the I-th: the N shards together are the\n"
-    "  whole run. --junit and --json write one record per check.\n"
+    "  whole run. --threads N runs N checks at a time (the results are the same for any N).\n"
+    "  --junit and --json write one record per check.\n"
     "  Prints each failure's report and repro line, a table per variant, and\n"
     "  'N passed, M failed, K skipped'. Exit 1 on any failure, 2 on bad usage.\n"
     "examples:\n"

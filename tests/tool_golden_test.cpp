@@ -416,10 +416,15 @@ TEST_F(ToolGolden, AddBadFlagsAreUsageErrorsNamingTheFlag) {
              "--input", "x=x.txt", "--expected", "y=y.txt"});
     EXPECT_EQ(r.status, 2);
     EXPECT_TRUE(has(r.err, "conv2d forward needs --input w=PATH")) << r.err;
-    r = add_conv("m.json", "p", {"--input", "b=missing.txt"});
+    // An array that cannot be read or parsed: bad input, named, exit 2 (not a usage error).
+    r = add_pool("m.json", "p", {"--kernel", "2,2", "--expected", "y=missing.txt"});
     EXPECT_EQ(r.status, 2);
-    r = add_conv("m.json", "c", {"--expected", "y=nothere.txt"});
+    EXPECT_TRUE(has(r.err, "convconf: --expected y=missing.txt: missing.txt: cannot read")) << r.err;
+    write("summarised.txt", "[[[[0 1 ... 8 9]]]]");
+    r = add_pool("m.json", "p", {"--kernel", "2,2", "--expected", "y=summarised.txt"});
     EXPECT_EQ(r.status, 2);
+    EXPECT_TRUE(has(r.err, "--expected y=summarised.txt: summarised.txt:1:9: numpy summarised this array")) << r.err;
+    fs::remove(dir_ / "summarised.txt");
     expect_files({});
 }
 

@@ -264,7 +264,7 @@ NumpyArray read_array(const TensorArg& a) {
         try {
             text = golden::read_text(a.path);
         } catch (const std::exception& e) {
-            throw UsageError(a.text() + ": " + e.what());
+            throw std::runtime_error(a.text() + ": " + e.what());
         }
     }
     NumpyArray array;

@@ -428,7 +428,22 @@ TEST_F(ToolGolden, AddBadFlagsAreUsageErrorsNamingTheFlag) {
     expect_files({});
 }
 
-// ---- golden check, list, help ------------------------------------------------------------------
+// ---- golden (run), check, list, help -------------------------------------------------------------
+
+TEST_F(ToolGolden, RunNamesAFileAsGivenSoItsReproLineWorks) {
+    write("wrong.txt", "[[[[11. 15.]\n   [ 8. 16.]]]]");
+    ASSERT_EQ(add_pool("mine.json", "pool_wrong", {"--kernel", "2,2", "--expected", "y=wrong.txt", "--force"}).status,
+              0);
+    const std::string absolute = (dir_ / "mine.json").string();
+    const Ran r = run({"golden", "--file", absolute, "--variant", "naive", "--dtype", "f32"});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_TRUE(has(r.out, "repro: convconf golden --file " + absolute + " --case pool_wrong --variant naive")) << r.out;
+    // A file found in the golden directory by its name keeps the golden/ prefix.
+    EXPECT_TRUE(has(run({"golden", "--file", "003_ee95f665f38c7247.json", "--variant", "naive"}).out,
+                    "passed   golden/003_ee95f665f38c7247.json ")) << "lookup in golden/";
+    fs::remove(dir_ / "wrong.txt");
+}
+
 
 TEST_F(ToolGolden, CheckValidatesAndRuns) {
     ASSERT_EQ(add_conv("good.json", "conv_pad1").status, 0);

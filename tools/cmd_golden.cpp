@@ -74,8 +74,11 @@ int cmd_golden(Args& args) {
 
     std::vector<golden::File> files;
     if (!file.empty()) {
+        // Named as given when it exists as given, so that its repro lines work from here; a
+        // file found in DIR is named as the golden files are ("golden/x.json").
         const std::filesystem::path path = golden_file(file, dir);
-        files.push_back(golden::load_file(path, golden::display_name(path.parent_path(), path)));
+        const bool as_given = path == std::filesystem::path(file);
+        files.push_back(golden::load_file(path, as_given ? file : golden::display_name(dir, path)));
     } else {
         for (const auto& path : golden::list_files(dir))
             files.push_back(golden::load_file(path, golden::display_name(dir, path)));

@@ -116,8 +116,9 @@ TEST(GoldenTensor, ExpectedColMayHaveAnyShape) {
 
 TEST(GoldenLayout, NhwcTensorsAreReadInNhwcOrder) {
     // x[n, h, w, c]: channel 0 is 1..4, channel 1 is 10..40.
-    const golden::Case c = load_case(pool_case(R"(, "layout": "NHWC")",
-                                               R"([[[[1, 10], [2, 20]], [[3, 30], [4, 40]]]])"));
+    const golden::Case c = load_case(replaced(pool_case(R"(, "layout": "NHWC")",
+                                                        R"([[[[1, 10], [2, 20]], [[3, 30], [4, 40]]]])"),
+                                              R"("shape": [1, 1, 1, 1])", R"("shape": [1, 1, 1, 2])"));
     const Tensor<double>& x = c.inputs.at("x");
     EXPECT_EQ(x.order(), AxisOrder::nhwc);
     EXPECT_EQ(x.dims(), (Dims4{1, 2, 2, 2}));
@@ -169,7 +170,8 @@ TEST(GoldenDefaults, TwoValuePadMeansSymmetric) {
 }
 
 TEST(GoldenDefaults, FourValuePadIsTopLeftBottomRight) {
-    const golden::Case c = load_case(pool_case(R"(, "pad": [1, 0, 0, 1], "stride": [1, 1])"));
+    const golden::Case c = load_case(replaced(pool_case(R"(, "pad": [1, 0, 0, 1], "stride": [1, 1])"),
+                                              R"("shape": [1, 1, 1, 1])", R"("shape": [1, 1, 2, 2])"));
     const ConvProblem& p = c.problem;
     EXPECT_EQ((std::array{p.pt, p.pl, p.pb, p.pr}), (std::array<int64_t, 4>{1, 0, 0, 1}));
 }
@@ -199,13 +201,6 @@ TEST(GoldenRun, WrongValueFailsWithGoldenReproLine) {
                             "--variant naive --dtype f32"),
               std::string::npos)
         << r.detail;
-}
-
-TEST(GoldenRun, WrongShapeOnlyExpectationFails) {
-    const golden::Case c = load_case(replaced(pool_case(), R"("shape": [1, 1, 1, 1])", R"("shape": [1, 1, 2, 2])"));
-    const CheckResult r = golden::run_case(c, naive_variant(), DType::f64);
-    EXPECT_EQ(r.status, Status::failed);
-    EXPECT_NE(r.detail.find("output shape [1,1,1,1], expected [1,1,2,2]"), std::string::npos) << r.detail;
 }
 
 TEST(GoldenRun, ToleranceReplacesTheDerivedBound) {
@@ -285,6 +280,21 @@ TEST(GoldenMalformed, ShapeDisagreesWithProblem) {
                  "x_shape [1,1,2,3] disagrees with the problem");
     // A 4-D tensor written with another rank.
     expect_error(file_of(pool_case("", "[[1, 2], [3, 4]]")), "/cases/0/inputs/x", "x must have rank 4");
+}
+
+TEST(GoldenMalformed, ExpectedShapeDisagreesWithProblem) {
+    // A shape-only expectation too: a wrong shape is the file's error, found before any run.
+    expect_error(file_of(replaced(pool_case(), R"("shape": [1, 1, 1, 1])", R"("shape": [1, 1, 2, 2])")),
+                 "/cases/0/expected/y",
+                 "shape [1,1,2,2] disagrees with the problem (mb1ic1ih2kh2sh2, NCHW), which gives [1,1,1,1] here");
+    expect_error(file_of(pool_case(R"(, "layout": "NHWC")", R"([[[[1, 10], [2, 20]], [[3, 30], [4, 40]]]])")),
+                 "/cases/0/expected/y", "which gives [1,1,1,2] here");
+    expect_error(file_of(R"({"name": "c", "op": "im2col", "pass": "forward", "kernel": [2, 2],
+        "inputs": {"x": {"shape": [1, 1, 3, 3], "fill": 1}}, "expected": {"col": {"shape": [4, 3]}}})"),
+                 "/cases/0/expected/col", "shape [4,3] holds 12 elements, but the problem");
+    expect_error(file_of(R"({"name": "c", "op": "conv2d", "pass": "backward_weights", "kernel": [1, 1],
+        "inputs": {"x": [[[[1, 2]]]], "dy": [[[[1, 2]]]]}, "expected": {"dw": [[[[3]]]], "db": [3, 3]}})"),
+                 "/cases/0/expected/db", "shape [2] disagrees with the problem");
 }
 
 TEST(GoldenMalformed, InvalidProblemIsReportedAtTheFieldBehindIt) {

@@ -43,6 +43,12 @@ public:
         }
         return out;
     }
+    // Takes `name` off the front ("golden add ..."): true when it was the first argument.
+    bool word(const std::string& name) {
+        if (args_.empty() || args_.front() != name) return false;
+        args_.erase(args_.begin());
+        return true;
+    }
     std::string value(const std::string& name, const std::string& fallback) {
         auto v = values(name);
         if (v.size() > 1) throw UsageError(name + " given more than once");
@@ -77,6 +83,9 @@ struct Command {
     const char* summary;
     const char* usage;
     int (*run)(Args&);
+    // A command with subcommands ("golden add"): the one `args` names, its word taken off;
+    // its usage is then what --help and a usage error show.
+    const Command* (*subcommand)(Args&) = nullptr;
 };
 
 extern const Command kRun, kCheck, kGolden, kVariants;

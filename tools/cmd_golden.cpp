@@ -1,4 +1,9 @@
-// convconf golden: golden cases through every variant
+// convconf golden: golden cases. `golden` (or `golden run`) runs them through every variant,
+// `golden check FILE...` validates files and runs them, `golden list` shows what there is,
+// `golden add` turns numpy's printed output into a case (tools/cmd_golden_add.cpp).
+#include "tools/cmd_golden.hpp"
+
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -6,11 +11,14 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "impl/core/descriptor.hpp"
 #include "impl/core/registry.hpp"
 #include "reference/conformance.hpp"
+#include "reference/golden/edit.hpp"
 #include "reference/golden/golden.hpp"
-#include "tools/cli.hpp"
+#include "reference/golden/schema.hpp"
 
 namespace convconf::cli {
 namespace {
@@ -24,26 +32,17 @@ std::filesystem::path golden_file(const std::filesystem::path& given, const std:
     throw UsageError("--file: no file " + given.string() + " (nor " + in_dir.string() + ")");
 }
 
-int cmd_golden(Args& args) {
-    const auto chosen = selected_variants(args);
-    const std::filesystem::path dir = args.value("--golden", golden::default_directory().string());
-    const std::string file = args.value("--file", "");
-    const std::string case_name = args.value("--case", "");
-    const std::string dtype_text = args.value("--dtype", "");
-    if (!args.positional().empty()) throw UsageError("golden takes no positional arguments");
-    // Canonical spelling of the one dtype to run, empty for every dtype of each case.
-    const std::string only_dtype =
-        dtype_text.empty() ? "" : std::string(to_string(parse_dtype(dtype_text, "--dtype")));
+// --dtype's canonical spelling, or empty for every dtype of each case.
+std::string only_dtype(Args& args) {
+    const std::string text = args.value("--dtype", "");
+    return text.empty() ? "" : std::string(to_string(parse_dtype(text, "--dtype")));
+}
 
-    std::vector<golden::File> files;
-    if (!file.empty()) {
-        const std::filesystem::path path = golden_file(file, dir);
-        files.push_back(golden::load_file(path, golden::display_name(path.parent_path(), path)));
-    } else {
-        for (const auto& path : golden::list_files(dir))
-            files.push_back(golden::load_file(path, golden::display_name(dir, path)));
-    }
-    Tally total;
+// Runs every case of `files` (or the one called `case_name`) on `chosen` at each of its
+// dtypes (or `dtype` alone), one line per check and the report of each failure. Returns
+// whether a case of that name was found.
+bool run_files(const std::vector<golden::File>& files, const std::vector<const Variant*>& chosen,
+               const std::string& case_name, const std::string& dtype, Tally& total) {
     bool case_found = case_name.empty();
     for (const golden::File& f : files)
         for (const golden::Case& c : f.cases) {
@@ -51,7 +50,7 @@ int cmd_golden(Args& args) {
             case_found = true;
             for (const Variant* v : chosen)
                 for (DType dt : c.dtypes) {
-                    if (!only_dtype.empty() && to_string(dt) != only_dtype) continue;
+                    if (!dtype.empty() && to_string(dt) != dtype) continue;
                     const CheckResult r = golden::run_case(c, *v, dt);
                     total.add(r.status);
                     std::printf("%-8s %s %s %s %s\n", std::string(to_string(r.status)).c_str(),
@@ -59,24 +58,199 @@ int cmd_golden(Args& args) {
                                 std::string(to_string(dt)).c_str());
                     if (r.status == Status::skipped) std::printf("  reason: %s\n", r.detail.c_str());
                     if (r.status == Status::failed) std::cout << r.detail;
+                    std::fflush(stdout);
                 }
         }
-    if (!case_found) throw UsageError("--case: no case \"" + case_name + "\" in the files read");
+    return case_found;
+}
+
+int cmd_golden(Args& args) {
+    const auto chosen = selected_variants(args);
+    const std::filesystem::path dir = args.value("--golden", golden::default_directory().string());
+    const std::string file = args.value("--file", "");
+    const std::string case_name = args.value("--case", "");
+    const std::string dtype = only_dtype(args);
+    if (!args.positional().empty()) throw UsageError("golden takes no positional arguments");
+
+    std::vector<golden::File> files;
+    if (!file.empty()) {
+        // Named as given when it exists as given, so that its repro lines work from here; a
+        // file found in DIR is named as the golden files are ("golden/x.json").
+        const std::filesystem::path path = golden_file(file, dir);
+        const bool as_given = path == std::filesystem::path(file);
+        files.push_back(golden::load_file(path, as_given ? file : golden::display_name(dir, path)));
+    } else {
+        for (const auto& path : golden::list_files(dir))
+            files.push_back(golden::load_file(path, golden::display_name(dir, path)));
+    }
+    Tally total;
+    if (!run_files(files, chosen, case_name, dtype, total))
+        throw UsageError("--case: no case \"" + case_name + "\" in the files read");
     print_closing(total);
     return total.failed ? 1 : 0;
 }
 
+// One file through both checks: golden/schema.json (structure, as other programs see it)
+// and the loader (everything the schema cannot say: shapes, the problem, unique names).
+// Prints what is wrong to stderr; returns the file when both pass.
+std::optional<golden::File> checked_file(const std::string& path, const golden::Schema& schema) {
+    std::string text;
+    try {
+        text = golden::read_text(path);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "convconf: %s\n", e.what());
+        return std::nullopt;
+    }
+    bool valid = true;
+    // A text that is not JSON at all is the loader's to report (with its line and column).
+    const nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
+    if (!doc.is_discarded())
+        for (const golden::SchemaViolation& v : schema.violations(doc)) {
+            // Worded as the loader's errors: "FILE: (POINTER) message", no pointer for the root.
+            const std::string at = v.pointer.empty() ? "" : "(" + v.pointer + ") ";
+            std::fprintf(stderr, "convconf: %s: %s%s [golden/schema.json]\n", path.c_str(), at.c_str(),
+                         v.message.c_str());
+            valid = false;
+        }
+    try {
+        golden::File f = golden::load_string(text, path);
+        if (valid) return f;
+    } catch (const golden::GoldenError& e) {
+        std::fprintf(stderr, "convconf: %s\n", e.what());
+    }
+    return std::nullopt;
+}
+
+int cmd_check(Args& args) {
+    const auto chosen = selected_variants(args);
+    const std::string dtype = only_dtype(args);
+    const std::vector<std::string> paths = args.positional();
+    if (paths.empty()) throw UsageError("check needs at least one FILE");
+    const golden::Schema schema = golden::Schema::load(golden::default_schema_path());
+    std::vector<golden::File> files;
+    int invalid = 0;
+    for (const std::string& path : paths) {
+        if (auto f = checked_file(path, schema)) {
+            std::printf("valid    %s: %zu case%s (golden/schema.json and the loader's rules)\n", path.c_str(),
+                        f->cases.size(), f->cases.size() == 1 ? "" : "s");
+            files.push_back(std::move(*f));
+        } else {
+            std::printf("invalid  %s (the reasons are on stderr); its cases are not run\n", path.c_str());
+            ++invalid;
+        }
+    }
+    std::fflush(stdout);
+    Tally total;
+    run_files(files, chosen, "", dtype, total);
+    print_closing(total);
+    if (invalid)
+        std::printf("%d of %zu file%s invalid\n", invalid, paths.size(), paths.size() == 1 ? "" : "s");
+    return invalid ? 2 : total.failed ? 1 : 0;
+}
+
+std::string one_line(std::string s) {
+    std::replace(s.begin(), s.end(), '\n', ' ');
+    return s;
+}
+
+std::string pad_to(const std::string& s, size_t width) {
+    return s + std::string(width - std::min(width, s.size()), ' ');
+}
+
+int cmd_list(Args& args) {
+    const std::string dir_text = args.value("--golden", "");
+    const std::vector<std::string> given = args.positional();
+    if (!dir_text.empty() && !given.empty()) throw UsageError("give --golden DIR or FILEs, not both");
+    std::vector<golden::File> files;
+    if (!given.empty()) {
+        for (const auto& path : given) files.push_back(golden::load_file(path));
+    } else {
+        const std::filesystem::path dir =
+            dir_text.empty() ? golden::default_directory() : std::filesystem::path(dir_text);
+        if (!std::filesystem::is_directory(dir))
+            throw UsageError("--golden: " + dir.string() + " is not a directory");
+        for (const auto& path : golden::list_files(dir))
+            files.push_back(golden::load_file(path, golden::display_name(dir, path)));
+    }
+    size_t cases = 0;
+    for (const golden::File& f : files) {
+        std::printf("%s: %zu case%s; source: %s\n", f.name.c_str(), f.cases.size(),
+                    f.cases.size() == 1 ? "" : "s",
+                    one_line(f.source.empty() ? "(none given)" : f.source).c_str());
+        size_t width = 0;
+        for (const golden::Case& c : f.cases) width = std::max(width, c.name.size());
+        for (const golden::Case& c : f.cases) {
+            std::string dtypes;
+            for (DType dt : c.dtypes) dtypes += (dtypes.empty() ? "" : ",") + std::string(to_string(dt));
+            const std::string what = std::string(to_string(c.op)) + " " + std::string(to_string(c.pass));
+            const std::string note =
+                c.expect_error ? "expects the error \"" + *c.expect_error + "\"; " + c.note : c.note;
+            const std::string line = "  " + pad_to(c.name, width) + "  " + pad_to(what, 26) + " " +
+                                     pad_to(dtypes, 8) + " " + one_line(note);
+            std::printf("%s\n", line.substr(0, line.find_last_not_of(' ') + 1).c_str());
+        }
+        cases += f.cases.size();
+    }
+    std::printf("%zu file%s, %zu case%s\n", files.size(), files.size() == 1 ? "" : "s", cases,
+                cases == 1 ? "" : "s");
+    return 0;
+}
+
+const Command kGoldenCheck{
+    "golden check", "validate golden files and run their cases",
+    "usage: convconf golden check FILE... [--variant NAME]... [--dtype f32|f64]\n"
+    "  Validates each FILE against golden/schema.json and the loader's rules (every\n"
+    "  shape against the problem, the problem itself, unique case names; errors name the\n"
+    "  file and the JSON pointer), then runs the cases of the valid files through every\n"
+    "  variant (or those given), at each dtype of each case (or the one given).\n"
+    "  Exit status: 0 all passed, 1 a case failed, 2 a file is invalid or bad usage.\n"
+    "examples:\n"
+    "  convconf golden check golden/001_b9ad586398eff267.json\n"
+    "  convconf golden check mine.json --variant naive --dtype f64\n",
+    cmd_check};
+
+const Command kGoldenList{
+    "golden list", "the golden files and their cases",
+    "usage: convconf golden list [--golden DIR | FILE...]\n"
+    "  Each file of DIR (default: the source tree's golden/), or each FILE, with its source,\n"
+    "  then one line per case: name, op and pass, dtypes, note.\n"
+    "examples:\n"
+    "  convconf golden list\n"
+    "  convconf golden list mine.json\n",
+    cmd_list};
+
+const Command* golden_subcommand(Args& args);
+
 }  // namespace
 
-const Command kGolden{"golden", "golden cases through every variant",
-    "usage: convconf golden [--golden DIR] [--file FILE] [--case NAME] [--variant NAME]...\n"
-    "                       [--dtype f32|f64]\n"
-    "  The golden cases (expected values the notebooks printed) of every file in DIR\n"
-    "  (default: the source tree's golden/), or of FILE alone, through every variant. A FILE\n"
-    "  that does not exist as given is looked up in DIR by its name.\n"
+const Command kGolden{
+    "golden", "golden cases: run them, add one from numpy's output, check, list",
+    "usage: convconf golden [run] [--golden DIR] [--file FILE] [--case NAME] [--variant NAME]...\n"
+    "                             [--dtype f32|f64]\n"
+    "       convconf golden add --file FILE --name NAME --op OP --pass PASS ...\n"
+    "       convconf golden check FILE... [--variant NAME]... [--dtype f32|f64]\n"
+    "       convconf golden list [--golden DIR | FILE...]\n"
+    "  golden [run]: the golden cases (expected values the notebooks printed) of every file in\n"
+    "  DIR (default: the source tree's golden/), or of FILE alone, through every variant. A\n"
+    "  FILE that does not exist as given is looked up in DIR by its name.\n"
+    "  golden add: a new case from arrays as numpy prints them (convconf golden add --help).\n"
+    "  golden check: validate files and run their cases. golden list: files and cases.\n"
     "examples:\n"
     "  convconf golden\n"
-    "  convconf golden --file golden/000_1331a5632acb5755.json --case conv_arange16_ones2x2_bias3\n",
-    cmd_golden};
+    "  convconf golden --file golden/000_1331a5632acb5755.json --case conv_arange16_ones2x2_bias3\n"
+    "  convconf golden add --help\n",
+    cmd_golden, golden_subcommand};
+
+namespace {
+
+const Command* golden_subcommand(Args& args) {
+    if (args.word("add")) return &kGoldenAdd;
+    if (args.word("check")) return &kGoldenCheck;
+    if (args.word("list")) return &kGoldenList;
+    args.word("run");
+    return &kGolden;
+}
+
+}  // namespace
 
 }  // namespace convconf::cli

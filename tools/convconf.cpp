@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     Args args(argc, argv, 2);
+    if (command->subcommand) command = command->subcommand(args);
     if (args.flag("--help") || args.flag("-h")) {
         std::fputs(command->usage, stdout);
         return 0;

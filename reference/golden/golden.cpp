@@ -25,7 +25,8 @@ namespace convconf::golden {
 
 GoldenError::GoldenError(const std::string& file, const std::string& pointer,
                          const std::string& message)
-    : std::runtime_error(file + ": " + (pointer.empty() ? "" : "(" + pointer + ") ") + message) {}
+    : std::runtime_error(file + ": " + (pointer.empty() ? "" : "(" + pointer + ") ") + message),
+      pointer_(pointer) {}
 
 namespace {
 
@@ -506,6 +507,17 @@ std::string display_name(const std::filesystem::path& dir, const std::filesystem
 
 std::filesystem::path default_directory() { return CONVCONF_GOLDEN_DIR; }
 
+std::map<std::string, std::vector<int64_t>, std::less<>> tensor_shapes(const CheckSpec& spec) {
+    const ConvProblem& p = spec.problem;
+    const AxisOrder act = axis_order(p.layout), wei = axis_order(p.weights_layout);
+    const auto cd = p.col_dims();
+    const Dims4 y_dims = spec.op == Op::maxpool2d ? pool_problem(p).y_dims() : p.y_dims();
+    const std::vector<int64_t> x = storage_shape(act, p.x_dims()), w = storage_shape(wei, p.w_dims()),
+                               y = storage_shape(act, y_dims);
+    return {{"x", x},  {"w", w},      {"b", {p.oc}}, {"dy", y}, {"col", {cd[0], cd[1]}},
+            {"y", y},  {"argmax", y}, {"dx", x},     {"dw", w}, {"db", {p.oc}}};
+}
+
 void validate(const Case& c) {
     const CheckSpec spec = check_spec(c, c.dtypes.front());
     auto fail = [&](const std::string& where, const std::string& message) {
@@ -520,25 +532,35 @@ void validate(const Case& c) {
         fail("", e.what());
     }
     const ConvProblem& p = c.problem;
-    const AxisOrder act = axis_order(p.layout), wei = axis_order(p.weights_layout);
-    const auto cd = p.col_dims();
-    const Dims4 y = c.op == Op::maxpool2d ? pool_problem(p).y_dims() : p.y_dims();
-    const std::map<std::string_view, std::vector<int64_t>> needed{
-        {"x", storage_shape(act, p.x_dims())}, {"w", storage_shape(wei, p.w_dims())},
-        {"b", {p.oc}},                         {"dy", storage_shape(act, y)},
-        {"col", {cd[0], cd[1]}}};
+    const auto shapes = tensor_shapes(spec);
     const std::string where = descriptor(spec) + ", " + layout_string(spec);
     for (const auto& [name, t] : c.inputs)
-        if (t.shape() != needed.at(name))
+        if (t.shape() != shapes.at(name))
             fail("/inputs/" + name, "shape " + shape_string(t.shape()) +
                                         " disagrees with the problem (" + where + "), which needs " +
-                                        shape_string(needed.at(name)) + " here");
-    if (c.x_shape && *c.x_shape != needed.at("x"))
+                                        shape_string(shapes.at(name)) + " here");
+    if (c.x_shape && *c.x_shape != shapes.at("x"))
         fail("/x_shape", "x_shape " + shape_string(*c.x_shape) + " disagrees with the problem (" +
-                             where + "), which needs " + shape_string(needed.at("x")));
+                             where + "), which needs " + shape_string(shapes.at("x")));
     if (c.kernel && *c.kernel != std::vector<int64_t>{p.kh, p.kw})
         fail("/kernel", "kernel " + shape_string(*c.kernel) + " disagrees with w's " +
                             shape_string({p.kh, p.kw}));
+    // An expected output of the wrong shape is a typo in the file, never a variant's fault,
+    // so it is the file's error. An expected col may have any shape of col's element count.
+    for (const auto& [name, e] : c.expected) {
+        const std::vector<int64_t>& gives = shapes.at(name);
+        if (name == "col") {
+            if (element_count(e.shape) != element_count(gives))
+                fail("/expected/col", "shape " + shape_string(e.shape) + " holds " +
+                                          std::to_string(element_count(e.shape)) +
+                                          " elements, but the problem (" + where + ") gives col " +
+                                          shape_string(gives) + ", " + std::to_string(element_count(gives)) +
+                                          " elements");
+        } else if (e.shape != gives) {
+            fail("/expected/" + name, "shape " + shape_string(e.shape) + " disagrees with the problem (" +
+                                          where + "), which gives " + shape_string(gives) + " here");
+        }
+    }
 }
 
 }  // namespace convconf::golden

@@ -29,6 +29,11 @@ class GoldenError : public std::runtime_error {
 public:
     // pointer may be empty (an error about the file as a whole).
     GoldenError(const std::string& file, const std::string& pointer, const std::string& message);
+    // The JSON pointer of the offending value ("/cases/3/stride"), empty for the whole file.
+    const std::string& pointer() const { return pointer_; }
+
+private:
+    std::string pointer_;
 };
 
 // An expected output: its shape as written and, unless the case asserts only the shape, its
@@ -83,10 +88,17 @@ std::string display_name(const std::filesystem::path& dir, const std::filesystem
 // The golden/ directory of the source tree this build came from.
 std::filesystem::path default_directory();
 
-// Throws GoldenError, at the JSON value behind it, when the case's problem is invalid or an
-// input's shape disagrees with the problem. Nothing is computed before this passes; the
+// Throws GoldenError, at the JSON value behind it, when the case's problem is invalid or a
+// tensor's shape (an input's, or an expected output's: a SHAPE too) disagrees with the
+// problem; an expected col needs only the element count of the problem's col. Nothing is computed before this passes; the
 // loader calls it for every case without expect_error.
 void validate(const Case&);
+
+// The shape of every tensor an op and pass can name (golden-format.md: inputs x w b dy col,
+// outputs y argmax dx dw db col x) for `spec`'s problem, in the axis order it is written:
+// activations in the layout, w and dw in the weights layout, b and db [oc], col
+// [mb*oh*ow, ic*kh*kw]. The problem must be valid.
+std::map<std::string, std::vector<int64_t>, std::less<>> tensor_shapes(const CheckSpec& spec);
 
 // The check a case is, at one dtype.
 CheckSpec check_spec(const Case&, DType);

@@ -24,6 +24,18 @@ nlohmann::ordered_json file_json(const std::string& source, nlohmann::ordered_js
 // one per line, arrays of numbers kept on one line.
 std::string format_json(const nlohmann::ordered_json& value);
 
+// One case as a person writes it in a golden file, every line starting with `indent`: one
+// field per line ("op" and "pass" share one), short arrays and objects on one line
+// (`[1, 1]`), and nested arrays (tensors) laid out as numpy prints them: the innermost rows
+// on one line each, brackets aligned, numbers right-aligned to a common width. No final
+// newline; `newline` separates the lines.
+std::string format_case(const nlohmann::ordered_json& c, const std::string& indent,
+                        const std::string& newline = "\n");
+
+// A tensor value as JSON: an integer when it is one (below 2^53), "nan", "inf", "-inf" as
+// strings (golden-format.md), otherwise the double (-0.0 stays -0.0).
+nlohmann::ordered_json json_number(double v);
+
 // Writes `content` to a new file `dir`/`stem`.json, or `stem`-2.json, -3, ... if taken:
 // created exclusively, so two writers never share or overwrite a file. Creates `dir`.
 // Returns the path written.

@@ -1,0 +1,42 @@
+// golden/schema.json applied in C++, without a new dependency: the JSON Schema (draft
+// 2020-12) keywords that schema uses, each with the specification's meaning. A keyword
+// outside that set is refused when the schema is read, so a schema that grows one is never
+// half-checked in silence.
+//
+// The loader (golden.hpp) is stricter than the schema (rectangular arrays, shapes against
+// the problem, unique names); the schema is what other programs can check a file with.
+// `convconf golden check` applies both, `golden add` both to the file it writes.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace convconf::golden {
+
+struct SchemaViolation {
+    std::string pointer;  // of the offending value in the document: "/cases/0/stride/0"
+    std::string message;  // "type must be integer, but is string"
+};
+
+class Schema {
+public:
+    // Throws std::invalid_argument for a keyword outside the supported set or a $ref that
+    // is not a pointer into this schema.
+    explicit Schema(nlohmann::json schema);
+    // Reads and checks a schema file; errors name the file.
+    static Schema load(const std::filesystem::path& path);
+
+    // Every violation, in document order of the schema's checks; empty when `doc` is valid.
+    std::vector<SchemaViolation> violations(const nlohmann::json& doc) const;
+
+private:
+    nlohmann::json schema_;
+};
+
+// golden/schema.json of the source tree this build came from.
+std::filesystem::path default_schema_path();
+
+}  // namespace convconf::golden

@@ -1,0 +1,220 @@
+// Adding a case to a golden file (reference/golden/edit.hpp, writer.hpp's format_case):
+// nothing a person wrote is lost (issue 8). The file keeps every byte outside the inserted
+// case, the case reads like the hand-written ones, and the file is replaced atomically.
+#include <gtest/gtest.h>
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "impl/core/registry.hpp"
+#include "reference/golden/edit.hpp"
+#include "reference/golden/golden.hpp"
+#include "reference/golden/writer.hpp"
+
+namespace convconf {
+namespace {
+
+using ordered_json = nlohmann::ordered_json;
+
+ordered_json pool_case(const std::string& name) {
+    return ordered_json::parse(R"({"name": ")" + name + R"(", "op": "maxpool2d", "pass": "forward",
+        "kernel": [2, 2], "inputs": {"x": [[[[1, 2], [3, 4]]]]}, "expected": {"y": [[[[4]]]]}})");
+}
+
+// A hand-written file with idiosyncrasies that must survive: odd spacing, a note holding
+// brackets, braces, quotes and a backslash, "cases" before "source", no final newline.
+const std::string kHandWritten =
+    "{ \"format\" : \"convconf-golden/1\",\n"
+    "  \"cases\":[\n"
+    "      {\"name\": \"first\",   \"note\": \"tricky ]} \\\" \\\\ [{\",\n"
+    "       \"op\": \"maxpool2d\", \"pass\": \"forward\", \"kernel\": [2,2],\n"
+    "       \"inputs\": {\"x\": [[[[1,2],[3,4]]]]}, \"expected\": {\"y\": [[[[4]]]]}}\n"
+    "  ] ,\n"
+    "  \"source\": \"by hand\"}";
+
+TEST(GoldenFormatCase, ReadsLikeTheHandWrittenFiles) {
+    ordered_json c = {{"name", "conv_pad1"}, {"note", "In [13]"}, {"op", "conv2d"},
+                      {"pass", "forward"},   {"pad", {1, 1}},     {"tolerance", {{"abs", 0.5}, {"rel", 0}}}};
+    c["inputs"]["x"] = ordered_json::parse("[[[[0, 1, 2], [3, 4, 5], [6, 7, 8]]]]");
+    c["inputs"]["w"] = ordered_json::parse("[[[[1, 1], [1, 1]]]]");
+    c["inputs"]["b"] = {3};
+    c["expected"]["y"] =
+        ordered_json::parse("[[[[3, -4.5, \"nan\"], [12, 23, -0.0]], [[1, 1, 1], [2, 2, 2]]]]");
+    EXPECT_EQ(golden::format_case(c, "  "),
+              "  {\n"
+              "    \"name\": \"conv_pad1\",\n"
+              "    \"note\": \"In [13]\",\n"
+              "    \"op\": \"conv2d\", \"pass\": \"forward\",\n"
+              "    \"pad\": [1, 1],\n"
+              "    \"tolerance\": {\"abs\": 0.5, \"rel\": 0},\n"
+              "    \"inputs\": {\n"
+              "      \"x\": [[[[0, 1, 2],\n"
+              "              [3, 4, 5],\n"
+              "              [6, 7, 8]]]],\n"
+              "      \"w\": [[[[1, 1],\n"
+              "              [1, 1]]]],\n"
+              "      \"b\": [3]\n"
+              "    },\n"
+              "    \"expected\": {\n"
+              "      \"y\": [[[[    3,  -4.5, \"nan\"],\n"
+              "              [   12,    23,  -0.0]],\n"
+              "             [[    1,     1,     1],\n"
+              "              [    2,     2,     2]]]]\n"
+              "    }\n"
+              "  }");
+}
+
+TEST(GoldenFormatCase, JsonNumberKeepsWhatNumpyPrinted) {
+    EXPECT_EQ(golden::json_number(13).dump(), "13");
+    EXPECT_EQ(golden::json_number(-0.0).dump(), "-0.0");
+    EXPECT_EQ(golden::json_number(0.1).dump(), "0.1");
+    EXPECT_EQ(golden::json_number(NAN).dump(), "\"nan\"");
+    EXPECT_EQ(golden::json_number(-INFINITY).dump(), "\"-inf\"");
+    EXPECT_EQ(golden::json_number(1e300).get<double>(), 1e300);
+}
+
+TEST(GoldenAppendCase, KeepsEveryByteOutsideTheNewCase) {
+    const std::string after = golden::append_case(kHandWritten, pool_case("second"));
+    // Everything up to the end of the first case, and everything after it, is the file's own.
+    const size_t end_of_first = kHandWritten.find("}}\n  ]") + 2;
+    EXPECT_EQ(after.substr(0, end_of_first), kHandWritten.substr(0, end_of_first));
+    const std::string tail = kHandWritten.substr(end_of_first);
+    EXPECT_EQ(after.substr(after.size() - tail.size()), tail);
+    // The new case at the first case's indentation, in the hand-written style.
+    EXPECT_NE(after.find(",\n      {\n        \"name\": \"second\",\n"), std::string::npos) << after;
+    const golden::File f = golden::load_string(after, "x.json");
+    ASSERT_EQ(f.cases.size(), 2u);
+    EXPECT_EQ(f.cases[0].note, "tricky ]} \" \\ [{");
+    EXPECT_EQ(f.cases[1].name, "second");
+    EXPECT_EQ(f.source, "by hand");
+}
+
+TEST(GoldenAppendCase, OpensAnEmptyCasesArray) {
+    for (const std::string empty : {"[]", "[ ]", "[\n  ]"}) {
+        const std::string before = "{\n  \"format\": \"convconf-golden/1\",\n  \"cases\": " + empty + "\n}\n";
+        const std::string after = golden::append_case(before, pool_case("only"));
+        EXPECT_EQ(after.rfind("{\n  \"format\": \"convconf-golden/1\",\n  \"cases\": [\n    {\n", 0), 0u)
+            << after;
+        EXPECT_EQ(after.substr(after.size() - 12), "    }\n  ]\n}\n") << after;
+        EXPECT_EQ(golden::load_string(after, "x.json").cases.size(), 1u);
+    }
+    EXPECT_EQ(golden::load_string(golden::append_case(golden::empty_file_text("s"), pool_case("a")), "x.json")
+                  .cases.at(0)
+                  .name,
+              "a");
+}
+
+TEST(GoldenAppendCase, MinifiedFile) {
+    const std::string before = R"({"format":"convconf-golden/1","cases":[)" + pool_case("a").dump() + "]}";
+    const std::string after = golden::append_case(before, pool_case("b"));
+    EXPECT_EQ(after.rfind(before.substr(0, before.size() - 2), 0), 0u);
+    EXPECT_EQ(after.substr(after.size() - 2), "]}");
+    EXPECT_EQ(golden::load_string(after, "x.json").cases.size(), 2u);
+}
+
+TEST(GoldenAppendCase, KeepsWindowsLineEndings) {
+    const std::string before = "{\r\n  \"format\": \"convconf-golden/1\",\r\n  \"cases\": [\r\n    " +
+                               pool_case("a").dump() + "\r\n  ]\r\n}\r\n";
+    const std::string after = golden::append_case(before, pool_case("b"));
+    EXPECT_EQ(after.rfind(before.substr(0, before.find("\r\n  ]")), 0), 0u);
+    for (size_t i = after.find('\n'); i != std::string::npos; i = after.find('\n', i + 1))
+        EXPECT_EQ(after[i - 1], '\r') << "a bare LF at " << i;
+    EXPECT_EQ(golden::load_string(after, "x.json").cases.size(), 2u);
+}
+
+TEST(GoldenAppendCase, KeepsTabIndentation) {
+    const std::string before = "{\n\t\"format\": \"convconf-golden/1\",\n\t\"cases\": [\n\t\t" +
+                               pool_case("a").dump() + "\n\t]\n}\n";
+    const std::string after = golden::append_case(before, pool_case("b"));
+    EXPECT_NE(after.find(",\n\t\t{\n\t\t  \"name\": \"b\""), std::string::npos) << after;
+}
+
+TEST(GoldenAppendCase, RefusesTextWithoutOneCasesArray) {
+    EXPECT_THROW(golden::append_case(R"({"format": "convconf-golden/1"})", pool_case("a")),
+                 std::runtime_error);
+    EXPECT_THROW(golden::append_case(R"({"cases": [], "cases": []})", pool_case("a")), std::runtime_error);
+    EXPECT_THROW(golden::append_case(R"({"cases": {}})", pool_case("a")), std::runtime_error);
+    EXPECT_THROW(golden::append_case("[1, 2]", pool_case("a")), std::runtime_error);
+}
+
+// ---- replace_file ----------------------------------------------------------------------------
+
+class ReplaceFile : public ::testing::Test {
+protected:
+    void SetUp() override {
+        std::string templ = (std::filesystem::temp_directory_path() / "convconf_edit_XXXXXX").string();
+        ASSERT_NE(::mkdtemp(templ.data()), nullptr);
+        dir_ = templ;
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+    void write(const std::filesystem::path& p, const std::string& text) {
+        std::ofstream(p, std::ios::binary) << text;
+    }
+    // Nothing but `names` in the directory: no temporary file left behind.
+    void expect_only(std::set<std::string> names) {
+        std::set<std::string> found;
+        for (const auto& e : std::filesystem::directory_iterator(dir_))
+            found.insert(e.path().filename().string());
+        EXPECT_EQ(found, names);
+    }
+    static mode_t mode_of(const std::filesystem::path& p) {
+        struct stat st {};
+        ::stat(p.c_str(), &st);
+        return st.st_mode & 07777;
+    }
+    std::filesystem::path dir_;
+};
+
+TEST_F(ReplaceFile, CreatesANewFileWithTheUmasksMode) {
+    const auto path = dir_ / "new.json";
+    golden::replace_file(path, "new", std::nullopt);
+    EXPECT_EQ(golden::read_text(path), "new");
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    EXPECT_EQ(mode_of(path), 0666 & ~mask);
+    expect_only({"new.json"});
+}
+
+TEST_F(ReplaceFile, ReplacesAndKeepsThePermissions) {
+    const auto path = dir_ / "g.json";
+    write(path, "old");
+    ::chmod(path.c_str(), 0640);
+    golden::replace_file(path, "new", std::string("old"));
+    EXPECT_EQ(golden::read_text(path), "new");
+    EXPECT_EQ(mode_of(path), 0640u);
+    expect_only({"g.json"});
+}
+
+TEST_F(ReplaceFile, FollowsASymlinkToItsFile) {
+    write(dir_ / "real.json", "old");
+    std::filesystem::create_symlink("real.json", dir_ / "link.json");
+    golden::replace_file(dir_ / "link.json", "new", std::string("old"));
+    EXPECT_TRUE(std::filesystem::is_symlink(dir_ / "link.json"));
+    EXPECT_EQ(golden::read_text(dir_ / "real.json"), "new");
+    expect_only({"real.json", "link.json"});
+}
+
+TEST_F(ReplaceFile, RefusesWhenTheFileChangedOrAppeared) {
+    const auto path = dir_ / "g.json";
+    write(path, "someone else's edit");
+    EXPECT_THROW(golden::replace_file(path, "new", std::string("old")), std::runtime_error);
+    EXPECT_EQ(golden::read_text(path), "someone else's edit");
+    EXPECT_THROW(golden::replace_file(path, "new", std::nullopt), std::runtime_error);
+    EXPECT_EQ(golden::read_text(path), "someone else's edit");
+    EXPECT_THROW(golden::replace_file(dir_ / "gone.json", "new", std::string("old")), std::runtime_error);
+    expect_only({"g.json"});
+}
+
+TEST_F(ReplaceFile, MissingDirectoryIsAnError) {
+    EXPECT_THROW(golden::replace_file(dir_ / "no" / "g.json", "new", std::nullopt), std::runtime_error);
+    expect_only({});
+}
+
+}  // namespace
+}  // namespace convconf

@@ -282,7 +282,7 @@ TEST_F(ToolGolden, AddReadsAnArrayFromStdin) {
                        "--input", "w=w.txt", "--input", "b=b.txt",   "--expected", "y=-"},
                       kY);
     ASSERT_EQ(r.status, 0) << r.err;
-    EXPECT_EQ(golden::load_file(dir_ / "mine.json").cases.at(0).expected.at("y").value->values().at(5), 11);
+    EXPECT_EQ(golden::load_file(dir_ / "mine.json").cases.at(0).expected.at("y").value->values()[5], 11);
     // Only one array can come from stdin.
     EXPECT_EQ(run({"golden", "add", "--file", "other.json", "--name", "p", "--op", "maxpool2d", "--pass",
                    "forward", "--kernel", "2,2", "--input", "x=-", "--expected", "y=-"})

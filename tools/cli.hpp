@@ -79,6 +79,6 @@ struct Command {
     int (*run)(Args&);
 };
 
-extern const Command kRun, kCheck, kGolden, kVariants;
+extern const Command kRun, kCheck, kGolden, kVariants, kBench;
 
 }  // namespace convconf::cli

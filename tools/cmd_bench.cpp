@@ -5,10 +5,13 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <malloc.h>
 
 #include "impl/core/threads.hpp"
 #include "reference/bench.hpp"
@@ -246,8 +249,27 @@ int cmd_bench(Args& args) {
                                *why + "): no ratios");
 
     convconf::set_threads(report.threads);
+    // Keep freed memory in the process. Variants allocate their workspace on every call;
+    // glibc would hand large blocks back to the kernel (munmap, heap trimming) and every
+    // call would then fault its pages in afresh, which times the kernel's page clearing,
+    // not the variant (measured: onednn on ic64ih56oc64kh1 mb2, 1 thread, 2.9 ms -> 0.94 ms;
+    // two thirds of it was faulting in its reorder buffers and scratchpad).
+    // 32 MiB is the largest threshold glibc accepts on 64-bit; blocks above it stay mmapped.
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
     report.hardware_threads = int(cores);
     report.load_start = load_average();
+    // Others' work on the cores: a thread may wait for a core at every parallel region (on
+    // a 2-core VM under load, measured: in steps of the 4 ms scheduler tick).
+    if (report.load_start[0] > double(cores) - double(report.threads) + 0.5) {
+        char busy[200];
+        std::snprintf(busy, sizeof busy,
+                      "the machine is busy (load average %.2f on %u cores, %d thread%s asked): "
+                      "timings are noisy%s",
+                      report.load_start[0], cores, report.threads, report.threads == 1 ? "" : "s",
+                      report.threads > 1 ? "; --threads 1 is less affected" : "");
+        report.notes.push_back(busy);
+    }
     const bench::Budget budget{report.reps, report.warmup, report.max_seconds};
 
     std::printf("convconf bench: %s, %d thread%s, each call timed up to %d times after %d warm-up%s, "

@@ -69,10 +69,11 @@ TEST(OneDnnNotebookPools, NhwcWindowEqualsStride) {
 }
 
 // ---- benchdnn's ResNet-50 shapes at mb=1 ---------------------------------------------
-// tests/data holds benchdnn's inputs/conv/shapes_resnet_50 and inputs/pool/shapes_resnet_50,
-// read as benchdnn batch files. By default a representative subset runs (7x7 stride 2 with
-// asymmetric padding, 1x1, 1x1 stride 2, 3x3, and both pooling shapes), since naive takes
-// seconds per large shape; CONVCONF_SOAK=1 runs every shape.
+// reference/benchdnn holds benchdnn's inputs/conv/shapes_resnet_50 and
+// inputs/pool/shapes_resnet_50, read as benchdnn batch files (as `convconf bench` reads
+// them). By default a representative subset runs (7x7 stride 2 with asymmetric padding,
+// 1x1, 1x1 stride 2, 3x3, and both pooling shapes), since naive takes seconds per large
+// shape; CONVCONF_SOAK=1 runs every shape.
 
 bool soak() {
     const char* v = std::getenv("CONVCONF_SOAK");
@@ -106,7 +107,7 @@ void set_problem(ConvProblem& to, const PoolProblem& from) {
 template <class Parse>
 void add_cases(std::vector<ResNetCase>& cases, Op op, const char* file, Parse parse,
                bool (*in_default_run)(const std::string& layer)) {
-    for (const BatchEntry& e : read_batch(std::string(CONVCONF_TEST_DATA_DIR) + "/" + file)) {
+    for (const BatchEntry& e : read_batch(std::string(CONVCONF_BENCHDNN_DIR) + "/" + file)) {
         auto described = [&] {
             try {
                 return parse(e.descriptor);
@@ -131,11 +132,11 @@ void add_cases(std::vector<ResNetCase>& cases, Op op, const char* file, Parse pa
 
 std::vector<ResNetCase> resnet_cases() {
     std::vector<ResNetCase> cases;
-    add_cases(cases, Op::conv2d, "benchdnn_shapes_resnet_50_conv", parse_conv_descriptor,
+    add_cases(cases, Op::conv2d, "shapes_resnet_50_conv", parse_conv_descriptor,
               [](const std::string& layer) { return kDefaultConvLayers.count(layer) > 0; });
     // Both pooling shapes run as max-pooling (ave_pool5 is average pooling in benchdnn):
     // the shape is what is taken from the file.
-    add_cases(cases, Op::maxpool2d, "benchdnn_shapes_resnet_50_pool", parse_pool_descriptor,
+    add_cases(cases, Op::maxpool2d, "shapes_resnet_50_pool", parse_pool_descriptor,
               [](const std::string&) { return true; });
     return cases;
 }

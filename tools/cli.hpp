@@ -88,6 +88,6 @@ struct Command {
     const Command* (*subcommand)(Args&) = nullptr;
 };
 
-extern const Command kRun, kCheck, kGolden, kVariants;
+extern const Command kRun, kCheck, kGolden, kVariants, kBench;
 
 }  // namespace convconf::cli

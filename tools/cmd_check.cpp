@@ -153,7 +153,7 @@ const Command kCheck{"check", "one problem, as a benchdnn descriptor, through ev
     "  convconf check mb2ic3ih5oc4kh3ph1\n"
     "  convconf check --dir BWD_D --layout NHWC --wlayout HWIO --fill float mb2ic3ih5oc4kh3ph1\n"
     "  convconf check --dir BWD --alg max --fill ties mb1ic2ih4kh2sh2 mb2ic3ih7kh3sh2\n"
-    "  convconf check --mb 1 --batch tests/data/benchdnn_shapes_resnet_50_pool\n",
+    "  convconf check --mb 1 --batch reference/benchdnn/shapes_resnet_50_pool\n",
     cmd_check};
 
 }  // namespace convconf::cli

@@ -12,7 +12,7 @@ namespace {
 
 using convconf::cli::Command;
 const Command* const kCommands[] = {&convconf::cli::kRun, &convconf::cli::kCheck, &convconf::cli::kGolden,
-                                    &convconf::cli::kVariants};
+                                    &convconf::cli::kVariants, &convconf::cli::kBench};
 
 void overview(FILE* out) {
     std::fputs("usage: convconf COMMAND [options]   (convconf COMMAND --help for its options)\n", out);
@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
         std::fputs(command->usage, stdout);
         return 0;
     }
-    convconf::set_threads(1);  // many small problems: see impl/core/threads.hpp
+    convconf::set_threads(1);  // many small problems (bench sets its own): impl/core/threads.hpp
     try {
         return command->run(args);
     } catch (const UsageError& e) {

@@ -1,0 +1,306 @@
+#include "reference/bench.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <type_traits>
+#include <variant>
+
+#include "impl/core/descriptor.hpp"
+#include "reference/batch.hpp"
+#include "reference/data.hpp"
+
+namespace convconf::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// The notebooks' shapes (../shared/seeds), as benchdnn descriptors. Where a notebook gives
+// no filter count (the 448x640 image was only lowered by im2col), one filter.
+struct NotebookShape {
+    const char* name;
+    const char* descriptor;
+    Layout layout;
+};
+constexpr NotebookShape kNotebookShapes[] = {
+    // 000 In [1]: Convolution(W, b).forward(np.arange(16).reshape(1,1,4,4)), W 1x1x2x2.
+    {"conv 1x1x4x4 k2", "mb1ic1ih4oc1kh2", Layout::nchw},
+    // 001 In [13]: Convolution(w, b, pad=1) on np.arange(9).reshape(1,1,3,3).
+    {"conv 1x1x3x3 k2 pad1", "mb1ic1ih3oc1kh2ph1", Layout::nchw},
+    // 000: two images, two channels, three 2x2 filters (np.arange(64).reshape(2,2,4,4)).
+    {"conv 2x2x4x4 k2 3 filters", "mb2ic2ih4oc3kh2", Layout::nchw},
+    // 001 In [10]: my_im2col(np.random.randn(1,3,448,640), 5, 5), as a convolution.
+    {"conv 1x3x448x640 k5", "mb1ic3ih448iw640oc1kh5kw5", Layout::nchw},
+    // 000/001 MyPooling(2,2,2) on 1x1x4x4; 002 np.random.randint(0,10,2*3*4*4); 003 2x2x4x5.
+    {"pool 1x1x4x4 k2 s2", "mb1ic1ih4kh2sh2", Layout::nchw},
+    {"pool 2x3x4x4 k2 s2", "mb2ic3ih4kh2sh2", Layout::nchw},
+    {"pool 2x2x4x5 k2 s2", "mb2ic2ih4iw5kh2kw2sh2sw2", Layout::nchw},
+    // 004 In [54]: float_sequence(48).reshape(4,4,3), HWC; In [69]-[72]: NHWC, window = stride.
+    {"pool NHWC 1x4x4x3 s2", "mb1ic3ih4kh2sh2", Layout::nhwc},
+    {"pool NHWC 128x28x28x3 s2", "mb128ic3ih28kh2sh2", Layout::nhwc},
+    {"pool NHWC 128x30x12x6 s3", "mb128ic6ih30iw12kh3kw3sh3sw3", Layout::nhwc},
+    {"pool NHWC 1x100x200x16 s5", "mb1ic16ih100iw200kh5kw5sh5sw5", Layout::nhwc},
+};
+
+std::vector<Problem> notebook_set() {
+    std::vector<Problem> out;
+    for (const NotebookShape& s : kNotebookShapes) {
+        Problem p = parse_problem(s.descriptor);
+        p.name = s.name;
+        p.problem.layout = s.layout;
+        out.push_back(p);
+    }
+    return out;
+}
+
+std::vector<Problem> resnet50_set() {
+    const std::string dir = CONVCONF_BENCHDNN_DIR;
+    std::vector<Problem> out = read_problems(dir + "/shapes_resnet_50_conv");
+    for (Problem& p : read_problems(dir + "/shapes_resnet_50_pool")) out.push_back(p);
+    return out;
+}
+
+// benchdnn's tags for plain 4-D layouts: nchw = abx (dimensions in order), nhwc = axb.
+template <class L>
+bool set_tag(const BatchEntry& e, const char* option, L& layout) {
+    const auto it = e.options.find(option);
+    if (it == e.options.end() || it->second.empty() || it->second == "any") return false;
+    std::string tag = it->second;
+    if constexpr (std::is_same_v<L, Layout>) {
+        if (tag == "abx" || tag == "abcd") tag = "nchw";
+        if (tag == "axb" || tag == "acdb") tag = "nhwc";
+        try {
+            layout = parse_layout(tag);
+        } catch (const std::exception&) {
+            throw BatchError(e.location() + ": --" + option + "=" + it->second +
+                             ": convconf has the activation layouts nchw (abx) and nhwc (axb)");
+        }
+    } else {
+        try {
+            layout = parse_weights_layout(tag);
+        } catch (const std::exception&) {
+            throw BatchError(e.location() + ": --" + option + "=" + it->second +
+                             ": convconf has the weights layouts oihw and hwio");
+        }
+    }
+    return true;
+}
+
+template <class T>
+struct Typed {
+    Inputs<T> in;
+    Tensor<T> out, db;       // y, dx or dw; db for BWD_WB
+    Tensor<int64_t> argmax;  // maxpool2d forward
+};
+
+}  // namespace
+
+// ---- Problems -----------------------------------------------------------------------------
+
+std::string Problem::label() const { return name.empty() ? descriptor() : name; }
+
+std::string Problem::descriptor() const {
+    if (op == Op::conv2d) return to_descriptor(problem);
+    return to_descriptor(pool_problem(problem));
+}
+
+const std::vector<std::string>& set_names() {
+    static const std::vector<std::string> names = {"resnet50", "notebooks"};
+    return names;
+}
+
+std::vector<Problem> problem_set(std::string_view name) {
+    if (name == "resnet50") return resnet50_set();
+    if (name == "notebooks") return notebook_set();
+    std::string known;
+    for (const auto& n : set_names()) known += " " + n;
+    throw std::invalid_argument("--set: no set \"" + std::string(name) + "\" (built in:" + known + ")");
+}
+
+Problem parse_problem(std::string_view descriptor) {
+    // Tokens end where the name (`n...`) starts; no token name has an n in it.
+    const std::string_view tokens = descriptor.substr(0, descriptor.find('n'));
+    Problem p;
+    if (tokens.find("oc") != std::string_view::npos) {
+        auto d = parse_conv_descriptor(descriptor);
+        p.op = Op::conv2d;
+        p.name = d.name;
+        p.problem = d.problem;
+    } else {
+        auto d = parse_pool_descriptor(descriptor);
+        p.op = Op::maxpool2d;
+        p.name = d.name;
+        static_cast<WindowProblem&>(p.problem) = d.problem;
+    }
+    return p;
+}
+
+std::vector<Problem> read_problems(const std::string& path) {
+    std::vector<Problem> out;
+    for (const BatchEntry& e : read_batch(path)) {
+        Problem p;
+        try {
+            p = parse_problem(e.descriptor);
+        } catch (const std::exception& ex) {
+            throw BatchError(e.location() + ": " + ex.what());
+        }
+        if (auto mb = e.options.find("mb"); mb != e.options.end()) {
+            int64_t n = 0;
+            size_t used = 0;
+            try {
+                n = std::stoll(mb->second, &used);
+            } catch (const std::exception&) {
+                used = 0;
+            }
+            if (used == 0 || used != mb->second.size() || n < 0)
+                throw BatchError(e.location() + ": --mb=" + mb->second +
+                                 ": not a non-negative integer");
+            if (n > 0) p.problem.mb = n;  // benchdnn: 0 keeps the descriptor's
+        }
+        if (!set_tag(e, "tag", p.problem.layout)) set_tag(e, "stag", p.problem.layout);
+        set_tag(e, "wtag", p.problem.weights_layout);
+        out.push_back(p);
+    }
+    return out;
+}
+
+// ---- Counting -----------------------------------------------------------------------------
+
+double conv_flops(const ConvProblem& p) {
+    return 2.0 * double(p.mb) * double(p.oc) * double(p.oh()) * double(p.ow()) * double(p.ic) *
+           double(p.kh) * double(p.kw);
+}
+
+double pool_bytes(const PoolProblem& p, Pass pass, DType dtype) {
+    const double element = dtype == DType::f32 ? 4 : 8;
+    const double x = double(p.mb) * double(p.ic) * double(p.ih) * double(p.iw);
+    const double y = double(p.mb) * double(p.ic) * double(p.oh()) * double(p.ow());
+    return element * (pass == Pass::forward ? x + y : 2 * x + y);
+}
+
+double work(const CheckSpec& s) {
+    if (s.op == Op::conv2d) return conv_flops(s.problem);
+    if (s.op == Op::maxpool2d) return pool_bytes(pool_problem(s.problem), s.pass, s.dtype);
+    throw std::invalid_argument("bench times conv2d and maxpool2d, not " + std::string(to_string(s.op)));
+}
+
+std::string_view throughput_unit(Op op) { return op == Op::conv2d ? "GFLOP/s" : "GB/s"; }
+
+double median(std::vector<double> v) {
+    if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
+    const size_t mid = v.size() / 2;
+    std::nth_element(v.begin(), v.begin() + mid, v.end());
+    if (v.size() % 2) return v[mid];
+    const double upper = v[mid];
+    return (upper + *std::max_element(v.begin(), v.begin() + mid)) / 2;
+}
+
+double geometric_mean(const std::vector<double>& v) {
+    if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
+    double sum = 0;
+    for (double x : v) sum += std::log(x);
+    return std::exp(sum / double(v.size()));
+}
+
+// ---- Timing -------------------------------------------------------------------------------
+
+struct Workload::Buffers {
+    std::variant<Typed<float>, Typed<double>> typed;
+};
+
+namespace {
+
+template <class T>
+Typed<T> make_buffers(const CheckSpec& s) {
+    Typed<T> t;
+    t.in = generated_inputs<T>(s);
+    const ConvProblem& p = s.problem;
+    const AxisOrder act = axis_order(p.layout);
+    switch (s.op) {
+        case Op::conv2d:
+            if (s.pass == Pass::forward) {
+                t.out = Tensor<T>::poisoned(act, p.y_dims());
+            } else if (s.pass == Pass::backward_data) {
+                t.out = Tensor<T>::poisoned(act, p.x_dims());
+            } else {
+                t.out = Tensor<T>::poisoned(axis_order(p.weights_layout), p.w_dims());
+                if (s.bias) t.db = Tensor<T>::poisoned({p.oc});
+            }
+            break;
+        case Op::maxpool2d: {
+            const PoolProblem pp = pool_problem(p);
+            if (s.pass == Pass::forward) {
+                t.out = Tensor<T>::poisoned(act, pp.y_dims());
+                t.argmax = Tensor<int64_t>::poisoned(act, pp.y_dims());
+            } else {
+                t.out = Tensor<T>::poisoned(act, pp.x_dims());
+            }
+            break;
+        }
+        default: throw std::invalid_argument("bench times conv2d and maxpool2d only");
+    }
+    return t;
+}
+
+template <class T>
+void call(const Variant& v, const CheckSpec& s, Typed<T>& t) {
+    const ConvProblem& p = s.problem;
+    if (s.op == Op::conv2d) {
+        if (s.pass == Pass::forward)
+            v.conv_forward(p, t.in.at("x"), t.in.at("w"), s.bias ? &t.in.at("b") : nullptr, t.out);
+        else if (s.pass == Pass::backward_data)
+            v.conv_backward_data(p, t.in.at("w"), t.in.at("dy"), t.out);
+        else
+            v.conv_backward_weights(p, t.in.at("x"), t.in.at("dy"), t.out, s.bias ? &t.db : nullptr);
+    } else if (s.pass == Pass::forward) {
+        v.pool_forward(pool_problem(p), t.in.at("x"), t.out, t.argmax);
+    } else {
+        v.pool_backward(pool_problem(p), t.in.at("x"), t.in.at("dy"), t.out);
+    }
+}
+
+}  // namespace
+
+Workload::Workload(const CheckSpec& spec) : spec_(spec), buffers_(std::make_unique<Buffers>()) {
+    spec_.fill = Fill::floats;
+    spec_.seed = 1;
+    validate(spec_);
+    if (spec_.dtype == DType::f32)
+        buffers_->typed = make_buffers<float>(spec_);
+    else
+        buffers_->typed = make_buffers<double>(spec_);
+}
+Workload::~Workload() = default;
+Workload::Workload(Workload&&) noexcept = default;
+Workload& Workload::operator=(Workload&&) noexcept = default;
+
+void Workload::run(const Variant& v) {
+    std::visit([&](auto& typed) { call(v, spec_, typed); }, buffers_->typed);
+}
+
+Timing time_variant(Workload& w, const Variant& v, const Budget& budget) {
+    Timing t;
+    const Clock::time_point start = Clock::now();
+    double last = 0;  // the last call's duration predicts the next one's
+    auto fits = [&] { return seconds_since(start) + last <= budget.max_seconds; };
+    for (int i = 0; i < budget.warmup && (i == 0 || fits()); ++i) {
+        const Clock::time_point t0 = Clock::now();
+        w.run(v);
+        last = seconds_since(t0);
+        ++t.warmups;
+    }
+    for (int i = 0; i < std::max(budget.reps, 1) && (i == 0 || fits()); ++i) {
+        const Clock::time_point t0 = Clock::now();
+        w.run(v);
+        last = seconds_since(t0);
+        t.seconds.push_back(last);
+    }
+    return t;
+}
+
+}  // namespace convconf::bench

@@ -1,0 +1,392 @@
+// convconf bench: times the variants against each other and against oneDNN
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <malloc.h>
+
+#include "impl/core/threads.hpp"
+#include "reference/bench.hpp"
+#include "reference/conformance.hpp"
+#include "tools/bench_report.hpp"
+#include "tools/cli.hpp"
+
+namespace convconf::cli {
+namespace {
+
+int64_t parse_integer(const std::string& text, const std::string& flag, int64_t min) {
+    int64_t n = 0;
+    size_t used = 0;
+    try {
+        n = std::stoll(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used == 0 || used != text.size() || n < min)
+        throw UsageError(flag + ": \"" + text + "\" is not an integer >= " + std::to_string(min));
+    return n;
+}
+
+double parse_seconds(const std::string& text, const std::string& flag) {
+    double v = 0;
+    size_t used = 0;
+    try {
+        v = std::stod(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used == 0 || used != text.size() || !(v > 0) || !std::isfinite(v))
+        throw UsageError(flag + ": \"" + text + "\" is not a positive number of seconds");
+    return v;
+}
+
+std::array<double, 3> load_average() {
+    std::array<double, 3> l{-1, -1, -1};
+    if (getloadavg(l.data(), 3) != 3) l = {-1, -1, -1};
+    return l;
+}
+
+// Significant digits without an exponent: 1234, 12.3, 0.0123.
+std::string significant(double v, int digits) {
+    if (!(v > 0) || !std::isfinite(v)) return "-";
+    const int decimals = std::max(0, digits - 1 - int(std::floor(std::log10(v))));
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    return buf;
+}
+
+struct Direction {
+    Op op;
+    std::string name;  // FWD_B ... BWD
+};
+
+// --dir values, repeatable or comma-separated; each is a conv2d or a maxpool2d direction.
+std::vector<Direction> parse_directions(const std::vector<std::string>& values) {
+    std::vector<Direction> out;
+    auto add = [&](const std::string& d) {
+        for (Op op : {Op::conv2d, Op::maxpool2d}) {
+            CheckSpec s;
+            s.op = op;
+            try {
+                apply_direction(s, d);
+            } catch (const std::invalid_argument&) {
+                continue;
+            }
+            for (const Direction& have : out)
+                if (have.op == op && have.name == d) return;
+            out.push_back({op, d});
+            return;
+        }
+        throw UsageError("--dir: \"" + d +
+                         "\" is not a direction (conv2d: FWD_B FWD_D BWD_D BWD_W BWD_WB; "
+                         "maxpool2d: FWD BWD)");
+    };
+    for (const std::string& v : values) {
+        size_t start = 0;
+        while (true) {
+            const size_t comma = v.find(',', start);
+            add(v.substr(start, comma - start));
+            if (comma == std::string::npos) break;
+            start = comma + 1;
+        }
+    }
+    if (out.empty())
+        for (const auto& [op, name] : {std::pair{Op::conv2d, "FWD_B"}, {Op::conv2d, "BWD_D"},
+                                       {Op::conv2d, "BWD_WB"}, {Op::maxpool2d, "FWD"},
+                                       {Op::maxpool2d, "BWD"}})
+            out.push_back({op, name});
+    return out;
+}
+
+// The terminal table, printed a problem and direction at a time as they are measured.
+class Table {
+public:
+    Table(size_t problem_width, size_t variant_width)
+        : pw_(int(std::max<size_t>(problem_width, 7))), vw_(int(std::max<size_t>(variant_width, 7))) {}
+
+    void header() const {
+        std::printf("%-*s  %-6s  %-9s  %-*s  %4s  %10s  %17s  %12s  %9s\n", pw_, "problem", "dir",
+                    "layout", vw_, "variant", "reps", "median ms", "throughput", "workspace B",
+                    "vs onednn");
+    }
+    void row(const BenchRow& r) const {
+        std::printf("%-*s  %-6s  %-9s  %-*s  ", pw_, r.problem.c_str(), r.direction.c_str(),
+                    r.layout.c_str(), vw_, r.variant.c_str());
+        if (r.outcome != BenchRow::Outcome::measured) {
+            const std::string first_line = r.message.substr(0, r.message.find('\n'));
+            std::printf("%s: %s\n", r.outcome == BenchRow::Outcome::error ? "ERROR" : "skipped",
+                        first_line.c_str());
+            return;
+        }
+        const std::string throughput = significant(r.throughput, 4) + " " + std::string(unit_of(r.op));
+        std::printf("%4zu  %10s  %17s  %12lld  %9s\n", r.times_ms.size(),
+                    significant(r.median_ms, 4).c_str(), throughput.c_str(),
+                    (long long)r.workspace_bytes, r.ratio ? significant(*r.ratio, 3).c_str() : "-");
+    }
+
+private:
+    int pw_, vw_;
+};
+
+std::vector<BenchSummary> summarise(const BenchReport& r, const std::vector<Direction>& dirs) {
+    std::vector<BenchSummary> out;
+    for (const std::string& v : r.variants)
+        for (const Direction& d : dirs) {
+            std::vector<double> throughputs, ratios;
+            for (const BenchRow& row : r.rows) {
+                if (row.variant != v || row.op != d.op || row.direction != d.name ||
+                    row.outcome != BenchRow::Outcome::measured)
+                    continue;
+                throughputs.push_back(row.throughput);
+                if (row.ratio) ratios.push_back(*row.ratio);
+            }
+            if (throughputs.empty()) continue;
+            BenchSummary s{v, d.op, d.name, int(throughputs.size()), bench::geometric_mean(throughputs),
+                           int(ratios.size()), std::nullopt};
+            if (!ratios.empty()) s.ratio = bench::geometric_mean(ratios);
+            out.push_back(s);
+        }
+    return out;
+}
+
+void print_summary(const std::vector<BenchSummary>& summaries, size_t variant_width) {
+    if (summaries.empty()) return;
+    const int vw = int(std::max<size_t>(variant_width, 7));
+    std::printf("\ngeometric means over the problems (ratio: variant throughput / onednn throughput):\n");
+    std::printf("%-*s  %-16s  %8s  %17s  %9s\n", vw, "variant", "direction", "problems",
+                "throughput", "vs onednn");
+    for (const BenchSummary& s : summaries) {
+        const std::string throughput = significant(s.throughput, 4) + " " + std::string(unit_of(s.op));
+        std::string ratio = s.ratio ? significant(*s.ratio, 3) : "-";
+        if (s.ratio && s.ratios < s.measured)
+            ratio += " (over " + std::to_string(s.ratios) + ")";
+        std::printf("%-*s  %-16s  %8d  %17s  %9s\n", vw, s.variant.c_str(),
+                    direction_name(s.op, s.direction).c_str(), s.measured, throughput.c_str(),
+                    ratio.c_str());
+    }
+}
+
+int cmd_bench(Args& args) {
+    using Clock = std::chrono::steady_clock;
+    const Clock::time_point started = Clock::now();
+    const auto chosen = selected_variants(args);
+    const auto sets = args.values("--set");
+    const auto batches = args.values("--batch");
+    const auto dir_values = args.values("--dir");
+    const std::string mb_text = args.value("--mb", "");
+    const std::string reps_text = args.value("--reps", "10");
+    const std::string warmup_text = args.value("--warmup", "1");
+    const std::string max_time_text = args.value("--max-time", "2");
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    const std::string threads_text = args.value("--threads", std::to_string(cores));
+    const std::string layout_text = args.value("--layout", "");
+    const std::string wlayout_text = args.value("--wlayout", "");
+    const std::string dtype_text = args.value("--dtype", "f32");
+    const std::string csv = args.value("--csv", "");
+    const std::string json = args.value("--json", "");
+    const std::string svg = args.value("--svg", "");
+    const auto descriptors = args.positional();
+
+    BenchReport report;
+    report.dtype = parse_dtype(dtype_text, "--dtype");
+    report.reps = int(parse_integer(reps_text, "--reps", 1));
+    report.warmup = int(parse_integer(warmup_text, "--warmup", 0));
+    report.max_seconds = parse_seconds(max_time_text, "--max-time");
+    report.threads = int(parse_integer(threads_text, "--threads", 1));
+    if (!mb_text.empty()) report.mb = parse_integer(mb_text, "--mb", 1);
+    std::optional<Layout> layout;
+    std::optional<WeightsLayout> wlayout;
+    if (!layout_text.empty()) layout = parse_layout(layout_text, "--layout");
+    if (!wlayout_text.empty()) wlayout = parse_weights_layout(wlayout_text, "--wlayout");
+    const std::vector<Direction> dirs = parse_directions(dir_values);
+    for (const Direction& d : dirs) report.directions.push_back(direction_name(d.op, d.name));
+    for (const Variant* v : chosen) report.variants.push_back(v->name());
+
+    // The problems, in the order given: sets, then batch files, then descriptors.
+    std::vector<bench::Problem> problems;
+    for (const std::string& s : sets) {
+        try {
+            for (auto& p : bench::problem_set(s)) problems.push_back(p);
+        } catch (const std::invalid_argument& e) {
+            throw UsageError(e.what());
+        }
+        report.sources.push_back("set " + s);
+    }
+    for (const std::string& b : batches) {
+        for (auto& p : bench::read_problems(b)) problems.push_back(p);
+        report.sources.push_back("batch " + b);
+    }
+    for (const std::string& d : descriptors) {
+        problems.push_back(bench::parse_problem(d));
+        report.sources.push_back("descriptor " + d);
+    }
+    if (problems.empty())
+        throw UsageError("no problems: give --set NAME, --batch FILE or DESCRIPTORs");
+    for (bench::Problem& p : problems) {
+        if (report.mb) p.problem.mb = *report.mb;
+        if (layout) p.problem.layout = *layout;
+        if (wlayout) p.problem.weights_layout = *wlayout;
+    }
+    const bool anything = std::any_of(problems.begin(), problems.end(), [&](const bench::Problem& p) {
+        return std::any_of(dirs.begin(), dirs.end(), [&](const Direction& d) { return d.op == p.op; });
+    });
+    if (!anything) throw UsageError("--dir: no direction given applies to the problems given");
+
+    const Variant* onednn = nullptr;
+    for (const Variant* v : chosen)
+        if (v->name() == "onednn") onednn = v;
+    if (!onednn) report.notes.push_back("onednn is not among the variants measured: no ratios");
+    else if (auto why = onednn->unsupported({Op::conv2d, Pass::forward, report.dtype, false}))
+        report.notes.push_back("onednn does not run " + std::string(to_string(report.dtype)) + " (" +
+                               *why + "): no ratios");
+
+    convconf::set_threads(report.threads);
+    // Keep freed memory in the process. Variants allocate their workspace on every call;
+    // glibc would hand large blocks back to the kernel (munmap, heap trimming) and every
+    // call would then fault its pages in afresh, which times the kernel's page clearing,
+    // not the variant (measured: onednn on ic64ih56oc64kh1 mb2, 1 thread, 2.9 ms -> 0.94 ms;
+    // two thirds of it was faulting in its reorder buffers and scratchpad).
+    // 32 MiB is the largest threshold glibc accepts on 64-bit; blocks above it stay mmapped.
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+    report.hardware_threads = int(cores);
+    report.load_start = load_average();
+    // Others' work on the cores: a thread may wait for a core at every parallel region (on
+    // a 2-core VM under load, measured: in steps of the 4 ms scheduler tick).
+    if (report.load_start[0] > double(cores) - double(report.threads) + 0.5) {
+        char busy[200];
+        std::snprintf(busy, sizeof busy,
+                      "the machine is busy (load average %.2f on %u cores, %d thread%s asked): "
+                      "timings are noisy%s",
+                      report.load_start[0], cores, report.threads, report.threads == 1 ? "" : "s",
+                      report.threads > 1 ? "; --threads 1 is less affected" : "");
+        report.notes.push_back(busy);
+    }
+    const bench::Budget budget{report.reps, report.warmup, report.max_seconds};
+
+    std::printf("convconf bench: %s, %d thread%s, each call timed up to %d times after %d warm-up%s, "
+                "at most %g s per variant and problem; load average %.2f %.2f %.2f\n",
+                std::string(to_string(report.dtype)).c_str(), report.threads, report.threads == 1 ? "" : "s",
+                report.reps, report.warmup, report.warmup == 1 ? "" : "s", report.max_seconds,
+                report.load_start[0], report.load_start[1], report.load_start[2]);
+    for (const std::string& n : report.notes) std::printf("note: %s\n", n.c_str());
+    size_t problem_width = 0, variant_width = 0;
+    for (const auto& p : problems) problem_width = std::max(problem_width, p.label().size());
+    for (const Variant* v : chosen) variant_width = std::max(variant_width, v->name().size());
+    const Table table(problem_width, variant_width);
+    table.header();
+    std::fflush(stdout);
+
+    int errors = 0;
+    for (const bench::Problem& problem : problems)
+        for (const Direction& d : dirs) {
+            if (d.op != problem.op) continue;
+            CheckSpec spec;
+            spec.op = problem.op;
+            spec.problem = problem.problem;
+            spec.dtype = report.dtype;
+            apply_direction(spec, d.name);
+            bench::Workload workload(spec);
+            const size_t first = report.rows.size();
+            for (const Variant* v : chosen) {
+                BenchRow row;
+                row.problem = problem.label();
+                row.descriptor = problem.descriptor();
+                row.op = problem.op;
+                row.direction = d.name;
+                row.layout = layout_string(spec);
+                row.variant = v->name();
+                const CheckKind kind{spec.op, spec.pass, spec.dtype, false};
+                if (auto why = v->unsupported(kind)) {
+                    row.outcome = BenchRow::Outcome::skipped;
+                    row.message = *why;
+                } else {
+                    try {
+                        row.workspace_bytes = v->workspace_bytes(kind, spec.problem);
+                        row.implementation = v->implementation_info(kind, spec.problem);
+                        const bench::Timing t = bench::time_variant(workload, *v, budget);
+                        row.warmups = t.warmups;
+                        for (double s : t.seconds) row.times_ms.push_back(s * 1e3);
+                        row.median_ms = t.median() * 1e3;
+                        row.work = bench::work(spec);
+                        row.throughput = row.work / t.median() / 1e9;
+                    } catch (const std::exception& e) {
+                        row.outcome = BenchRow::Outcome::error;
+                        row.message = e.what();
+                        ++errors;
+                    }
+                }
+                report.rows.push_back(row);
+            }
+            // Ratios to onednn as measured in this group: same problem, direction, inputs.
+            const BenchRow* base = nullptr;
+            for (size_t i = first; i < report.rows.size(); ++i)
+                if (report.rows[i].variant == "onednn" &&
+                    report.rows[i].outcome == BenchRow::Outcome::measured)
+                    base = &report.rows[i];
+            for (size_t i = first; i < report.rows.size(); ++i) {
+                BenchRow& r = report.rows[i];
+                if (base && r.outcome == BenchRow::Outcome::measured) r.ratio = r.throughput / base->throughput;
+                table.row(r);
+            }
+            std::fflush(stdout);
+        }
+
+    report.summaries = summarise(report, dirs);
+    print_summary(report.summaries, variant_width);
+    report.load_end = load_average();
+    report.elapsed_seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    int64_t measured = 0, skipped = 0;
+    for (const BenchRow& r : report.rows) {
+        measured += r.outcome == BenchRow::Outcome::measured;
+        skipped += r.outcome == BenchRow::Outcome::skipped;
+    }
+    std::printf("\n%lld measured, %lld skipped, %d errors in %.1f s; load average %.2f %.2f %.2f at the end\n",
+                (long long)measured, (long long)skipped, errors, report.elapsed_seconds, report.load_end[0],
+                report.load_end[1], report.load_end[2]);
+    if (!csv.empty()) write_csv(csv, report);
+    if (!json.empty()) write_json(json, report);
+    if (!svg.empty()) write_svg(svg, report);
+    return errors ? 1 : 0;
+}
+
+}  // namespace
+
+const Command kBench{"bench", "time the variants against each other and against oneDNN",
+    "usage: convconf bench [--set resnet50|notebooks]... [--batch FILE]... [DESCRIPTOR]...\n"
+    "                      [--variant NAME]... [--dir DIR[,DIR]...]... [--mb N]\n"
+    "                      [--dtype f32|f64] [--layout NCHW|NHWC] [--wlayout OIHW|HWIO]\n"
+    "                      [--reps N] [--warmup N] [--max-time SECONDS] [--threads N]\n"
+    "                      [--csv FILE] [--json FILE] [--svg FILE]\n"
+    "  Times each variant's entry point on each problem and direction: the median of up to\n"
+    "  --reps timed calls (default 10) after --warmup untimed ones (default 1), within\n"
+    "  --max-time seconds per variant and problem (default 2; a slow variant gets fewer\n"
+    "  calls, at least one timed, and the reps column says how many). Prints a row per\n"
+    "  problem, direction and variant: reps, median ms, GFLOP/s (conv2d: 2*mb*oc*oh*ow*ic*kh*kw\n"
+    "  per pass) or GB/s (maxpool2d: x+y forward, x+dy+dx backward), workspace bytes, and the\n"
+    "  ratio of its throughput to onednn's measured in the same run; then per variant and\n"
+    "  direction the geometric mean of the throughputs and of the ratios.\n"
+    "  Problems: --set resnet50 (benchdnn's ResNet-50 conv and pool shapes), --set notebooks\n"
+    "  (the notebooks' shapes), benchdnn batch files (their --mb= and --tag= are followed),\n"
+    "  DESCRIPTORs (conv2d when it has oc, else maxpool2d); --mb, --layout, --wlayout\n"
+    "  override them all. --dir: FWD_B FWD_D BWD_D BWD_W BWD_WB (conv2d), FWD BWD (maxpool2d);\n"
+    "  default FWD_B,BWD_D,BWD_WB and FWD,BWD. --threads defaults to every core. Inputs are\n"
+    "  uniform floats; results are not checked (run and check do that). oneDNN has no f64:\n"
+    "  at f64 there are no ratios. Exit 1 if a variant threw (an ERROR row), 2 on bad usage.\n"
+    "examples:\n"
+    "  convconf bench --set resnet50 --mb 2\n"
+    "  convconf bench --set resnet50 --mb 2 --variant im2col --variant strided --variant onednn\n"
+    "                 --csv bench.csv --json bench.json --svg bench.svg\n"
+    "  convconf bench --set notebooks --dir FWD,BWD --layout NHWC\n"
+    "  convconf bench --dir BWD_D --reps 20 mb2ic64ih56oc64kh3ph1\n",
+    cmd_bench};
+
+}  // namespace convconf::cli

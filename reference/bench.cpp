@@ -1,6 +1,7 @@
 #include "reference/bench.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <stdexcept>

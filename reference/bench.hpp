@@ -10,7 +10,6 @@
 // layouts oneDNN picks and, for max-pool forward, reading argmax back (reference/onednn).
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iomanip>
 #include <iterator>
 #include <map>
 #include <sstream>
@@ -124,6 +125,9 @@ Axis log_axis(double min, double max) {
             if (decades_only && m != 1.0) continue;
             if (t >= a.lo * 0.9999 && t <= a.hi * 1.0001) a.ticks.push_back(t);
         }
+    // The ends are labelled too, so the frame says where the scale stops.
+    if (a.ticks.empty() || a.ticks.front() > a.lo * 1.0001) a.ticks.insert(a.ticks.begin(), a.lo);
+    if (a.ticks.back() < a.hi * 0.9999) a.ticks.push_back(a.hi);
     return a;
 }
 
@@ -170,6 +174,7 @@ std::vector<Chart> charts(const BenchReport& r) {
 class SvgChartWriter {
 public:
     SvgChartWriter(std::ostream& out, const BenchReport& r) : out_(out), report_(r) {
+        out_ << std::fixed << std::setprecision(1);  // tenths of a pixel are plenty
         int i = 0;
         for (const std::string& v : r.variants)
             if (v != "onednn") colour_[v] = kColours[i++ % std::size(kColours)];
@@ -318,7 +323,8 @@ private:
                         (report_.threads == 1 ? " thread" : " threads");
         if (report_.mb) s += ", mb " + std::to_string(*report_.mb);
         s += ", median of up to " + std::to_string(report_.reps) +
-             " timed calls; bars start at 1 (onednn); log scale";
+             (report_.reps == 1 ? " timed call" : " timed calls") + "; bars start at 1 (onednn); log scale";
+        if (report_.load_start[0] >= 0) s += "; load average " + fmt("%.2f", report_.load_start[0]);
         return s;
     }
 

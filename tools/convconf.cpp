@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
         std::fputs(command->usage, stdout);
         return 0;
     }
-    convconf::set_threads(1);  // many small problems (bench sets its own): impl/core/threads.hpp
+    convconf::set_threads(1);  // many small problems: see impl/core/threads.hpp
     try {
         return command->run(args);
     } catch (const UsageError& e) {

@@ -10,6 +10,9 @@
 namespace convconf {
 namespace {
 
+// numpy's limit on dimensions (NPY_MAXDIMS, numpy 2); also bounds parse_list's recursion.
+constexpr size_t kMaxDims = 64;
+
 class Reader {
 public:
     Reader(std::string_view text, std::string_view source) : text_(text), source_(source) {}
@@ -48,6 +51,9 @@ private:
     // depth has the same length as the first one seen there (numpy arrays are rectangular).
     void parse_list(size_t depth, NumpyArray& out) {
         const size_t open = pos_;
+        if (depth == kMaxDims)
+            fail("nested deeper than " + std::to_string(kMaxDims) + " lists: numpy arrays have at most " +
+                 std::to_string(kMaxDims) + " dimensions");
         expect('[');
         int64_t count = 0;
         bool nested = false;

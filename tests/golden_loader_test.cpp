@@ -259,6 +259,27 @@ TEST(GoldenMalformed, NonRectangularNestedArray) {
                  "non-rectangular nested array");
 }
 
+// Found while fuzzing (tests/fuzz/regressions/golden): deep nesting recursed once per level,
+// wide nesting overflowed the element count, and "fill" let a few bytes allocate gigabytes.
+TEST(GoldenMalformed, TensorTooDeepOrTooLarge) {
+    std::string pointer = "/cases/0/inputs/x";
+    for (int level = 0; level < 64; ++level) pointer += "/0";  // the 65th array
+    expect_error(file_of(pool_case("", std::string(65, '[') + "1" + std::string(65, ']'))), pointer,
+                 "nested deeper than 64 arrays");
+    std::string wide = "0";
+    for (int i = 0; i < 20; ++i) wide = "[" + wide + ",0,0,0,0,0,0,0,0,0]";  // 10^20 elements
+    expect_error(file_of(pool_case("", wide)), "/cases/0/inputs/x", "too many elements for a golden tensor");
+    expect_error(file_of(pool_case("", R"({"shape": [1, 1, 4096, 4096], "fill": 0})")),
+                 "/cases/0/inputs/x", "too many elements for a golden tensor");
+    std::string cases;
+    for (int i = 0; i < 9; ++i)
+        cases += (i ? ", " : "") +
+                 replaced(replaced(pool_case("", R"({"shape": [1, 1, 2048, 2048], "fill": 0})"), R"("name": "pool")",
+                                   "\"name\": \"c" + std::to_string(i) + "\""),
+                          R"({"shape": [1, 1, 1, 1]})", R"({"shape": [1, 1, 1024, 1024]})");
+    expect_error(file_of(cases), "/cases/8", "too many elements for a golden file");
+}
+
 TEST(GoldenMalformed, ShapeDisagreesWithData) {
     expect_error(file_of(pool_case("", R"({"shape": [1, 1, 2, 2], "data": [1, 2, 3]})")),
                  "/cases/0/inputs/x/data", "has 3 values, but shape [1,1,2,2] holds 4");

@@ -51,6 +51,8 @@ TEST(NumpyText, RefusesWhatIsNotOneRectangularArray) {
     expect_error("[1 2] [3]", "unexpected text after the array");
     expect_error("[]", "empty list");
     expect_error("[[1 2]", "expected ']'");
+    // Found while fuzzing: each level recursed, so 40000 '[' overflowed the stack.
+    expect_error(std::string(65, '['), "dy.txt:1:65: nested deeper than 64 lists");
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <functional>
 
+#include "impl/core/descriptor.hpp"
 #include "impl/core/problem.hpp"
 #include "impl/core/tensor.hpp"
 
@@ -124,6 +125,51 @@ TEST(PoolValidate, DilatedWindowSkippingTheInputNamesDilation) {
     p.ih = 1, p.kh = 2, p.dh = 3, p.sh = 1, p.pt = 1, p.pb = 1;
     // oh = (1+2-4)/1+1 = 0 -> invalid by size first; make it fit: taps at -1 and 2.
     p.pb = 2;  // padded 4, extent 4: oh = 1; window rows -1 and 2, input has row 0 only
+    expect_rejected(p, "dh");
+}
+
+// The first window, in output order, with no tap inside the input, by visiting every tap;
+// empty when every window has one.
+std::string brute_force_blame(const PoolProblem& p) {
+    for (int64_t o = 0; o < p.oh(); ++o) {
+        const int64_t first = o * p.sh - p.pt, last = first + (p.kh - 1) * p.dh;
+        bool hit = false;
+        for (int64_t row = first; row <= last; row += p.dh) hit = hit || (row >= 0 && row < p.ih);
+        if (!hit) return last < 0 ? "pt" : first >= p.ih ? "pb" : "dh";
+    }
+    return {};
+}
+
+TEST(PoolValidate, WindowCoverageAgreesWithVisitingEveryTap) {
+    PoolProblem p = small_pool();
+    p.iw = p.kw = p.sw = 1;
+    for (p.ih = 1; p.ih <= 6; ++p.ih)
+        for (p.kh = 1; p.kh <= 4; ++p.kh)
+            for (p.sh = 1; p.sh <= 4; ++p.sh)
+                for (p.dh = 1; p.dh <= 8; ++p.dh)
+                    for (p.pt = 0; p.pt <= 6; ++p.pt)
+                        for (p.pb = 0; p.pb <= 6; ++p.pb) {
+                            if (p.kh_extent() > p.ih + p.pt + p.pb) continue;  // rejected for size
+                            const std::string want = brute_force_blame(p);
+                            if (want.empty()) EXPECT_NO_THROW(p.validate()) << to_descriptor(p);
+                            else expect_rejected(p, want);
+                        }
+}
+
+// Found by the descriptor fuzzer: coverage was checked window by window whenever the
+// dilation exceeds the input, 2^40 windows here (tests/fuzz/regressions/descriptor/).
+TEST(PoolValidate, HugeDilatedProblemsValidateAtOnce) {
+    // These problems are about validate()'s time, not memory: lift the cap for them.
+    ::setenv("CONVCONF_MAX_BYTES", "9223372036854775807", 1);
+    struct Restore {
+        ~Restore() { ::unsetenv("CONVCONF_MAX_BYTES"); }
+    } restore;
+    PoolProblem p = small_pool();
+    p.iw = p.kw = p.sw = 1, p.sh = 1;
+    p.ih = (int64_t{1} << 40) - 1, p.kh = 1, p.dh = int64_t{1} << 40;  // 2^40 - 1 windows, all hit
+    EXPECT_NO_THROW(p.validate());
+    p.ih = int64_t{1} << 39, p.kh = 2, p.dh = (int64_t{1} << 39) + 1;
+    p.pt = p.pb = (int64_t{1} << 39) - 1;  // window 2^39 - 2 has taps at -1 and 2^39: both outside
     expect_rejected(p, "dh");
 }
 

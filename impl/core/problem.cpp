@@ -1,8 +1,11 @@
 #include "impl/core/problem.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <limits>
+#include <tuple>
+#include <utility>
 
 namespace convconf {
 
@@ -79,29 +82,47 @@ void require_window_fits(const char* k_field, int64_t in, int64_t k, int64_t pad
                                         std::to_string(in + pad_lo + pad_hi));
 }
 
+// Sum over i in [0, n) of floor((a*i + b) / m), for n >= 0 and m >= 1, in O(log m) steps
+// (the Euclid-like reduction of AtCoder Library's floor_sum). As called below, a*n and |b|
+// are at most 2^42, so no intermediate comes near 2^127.
+__extension__ typedef __int128 Wide;
+Wide floor_sum(Wide n, Wide m, Wide a, Wide b) {
+    auto floor_div = [](Wide x, Wide y) { return x / y - Wide(x % y != 0 && (x < 0) != (y < 0)); };
+    Wide sum = 0;
+    for (;;) {
+        const Wide qa = floor_div(a, m), qb = floor_div(b, m);  // a, b into [0, m)
+        sum += n * (n - 1) / 2 * qa + n * qb;
+        a -= qa * m, b -= qb * m;
+        const Wide top = a * n + b;
+        if (top < m) return sum;
+        n = top / m, b = top % m;
+        std::swap(m, a);
+    }
+}
+
 // Names the field to blame when some output position's window along this axis has no tap
 // inside [0, in): the low pad when the window lies before the input, the high pad when
 // after it, the dilation when its taps skip over the input. Empty when every window hits.
+// Blames the first such window, in output order.
 std::string window_missing_input(int64_t in, int64_t k, int64_t stride, int64_t pad_lo,
                                  int64_t dilation, int64_t out, const char* lo_field,
                                  const char* hi_field, const char* dilation_field) {
-    auto check = [&](int64_t o) -> std::string {
-        const int64_t first = o * stride - pad_lo;
-        const int64_t last = first + (k - 1) * dilation;
-        if (last < 0) return lo_field;
-        if (first >= in) return hi_field;
-        // First tap at or after row 0: hit iff it is still inside the input.
-        const int64_t skip = first >= 0 ? 0 : (-first + dilation - 1) / dilation;
-        return first + skip * dilation < in ? std::string() : std::string(dilation_field);
-    };
-    // Taps no further apart than the input is long cannot skip over it, so only the two
-    // end windows can miss; wider gaps can leave any window empty, so check them all.
-    if (dilation <= in) {
-        std::string blame = check(0);
-        return blame.empty() ? check(out - 1) : blame;
+    // Windows move forward, so only the first can lie wholly before the input and only the
+    // last wholly after it.
+    if (-pad_lo + (k - 1) * dilation < 0) return lo_field;
+    // A window starting inside the input hits at its first tap. One starting in the low pad
+    // reaches row 0 (the first window does), so its first tap at or after row 0 is at
+    // (start mod dilation): it hits iff that is below `in`, always when the taps are no
+    // further apart than the input is long. Counting the hits in closed form, rather than
+    // visiting up to 2^40 windows, keeps validate() instant for any problem it accepts:
+    // [x mod d < in] = floor(x/d) - floor((x-in)/d) for 0 < in <= d.
+    const int64_t in_low_pad = std::min(out, (pad_lo + stride - 1) / stride);
+    if (dilation > in && in_low_pad > 0) {
+        const Wide hits = floor_sum(in_low_pad, dilation, stride, -pad_lo) -
+                          floor_sum(in_low_pad, dilation, stride, Wide{-pad_lo} - in);
+        if (hits != in_low_pad) return dilation_field;
     }
-    for (int64_t o = 0; o < out; ++o)
-        if (std::string blame = check(o); !blame.empty()) return blame;
+    if ((out - 1) * stride - pad_lo >= in) return hi_field;
     return {};
 }
 
@@ -131,8 +152,10 @@ void WindowProblem::validate() const {
                             {"sw", sw}, {"pt", pt}, {"pl", pl}, {"pb", pb}, {"pr", pr},
                             {"dh", dh}, {"dw", dw}})
         if (v > kLimit) throw ProblemError(field, "value " + std::to_string(v) + " exceeds 2^40");
-    checked_count("kh", {dh, kh}, 1);
-    checked_count("kw", {dw, kw}, 1);
+    // Extent products, not tensors: only overflow matters here, not the memory cap.
+    for (auto [field, d, k] : {std::tuple{"kh", dh, kh}, {"kw", dw, kw}})
+        if (int64_t extent = 0; __builtin_mul_overflow(d, k, &extent))
+            throw ProblemError(field, "dilation * kernel overflows 64 bits");
     require_window_fits("kh", ih, kh, pt, pb, dh);
     require_window_fits("kw", iw, kw, pl, pr, dw);
     checked_count("x", {mb, ic, ih, iw});

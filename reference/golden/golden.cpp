@@ -34,7 +34,14 @@ using json = nlohmann::json;
 
 constexpr std::string_view kFormat = "convconf-golden/1";
 // A golden tensor is typed in by hand or printed by a notebook; far beyond this is a typo.
-constexpr int64_t kMaxElements = int64_t{1} << 28;
+// The limits keep what a file can make the loader allocate (a few bytes of "fill" or
+// "arange" describe a whole tensor) far below the fuzzers' 2 GB: 32 MB per tensor as
+// doubles (ResNet-50's conv1 input at mb 4 fits), 256 MB per file.
+constexpr int64_t kMaxElements = int64_t{1} << 22;
+constexpr int64_t kMaxFileElements = int64_t{1} << 25;
+// numpy's limit on dimensions (NPY_MAXDIMS, numpy 2): a nested array deeper than this is
+// no tensor, and reading it would recurse once per level.
+constexpr size_t kMaxRank = 64;
 
 std::string escape_key(std::string_view key) {
     std::string out;
@@ -166,13 +173,19 @@ RawTensor read_nested(const Node& n) {
     // The shape is read off the first element at each depth; read_nested checks the rest.
     const json* first = &n.j;
     std::string pointer = n.pointer;
+    int64_t count = 1;  // saturates: extents multiply past int64 in a few bytes of nesting
     while (first->is_array()) {
         if (first->empty()) Node{*first, pointer, n.file}.fail("empty array: every extent must be >= 1");
+        if (t.shape.size() == kMaxRank)
+            Node{*first, pointer, n.file}.fail("nested deeper than " + std::to_string(kMaxRank) +
+                                               " arrays: a tensor has at most " +
+                                               std::to_string(kMaxRank) + " dimensions");
         t.shape.push_back(int64_t(first->size()));
+        if (__builtin_mul_overflow(count, t.shape.back(), &count)) count = kMaxElements + 1;
         first = &(*first)[0];
         pointer += "/0";
     }
-    if (element_count(t.shape) > kMaxElements) n.fail("too many elements for a golden tensor");
+    if (count > kMaxElements) n.fail("too many elements for a golden tensor");
     t.values.emplace();
     read_nested(n, 0, t.shape, *t.values);
     return t;
@@ -448,11 +461,17 @@ File read_file(const Node& n) {
     const Node cases = n.at("cases");
     cases.require_array();
     std::map<std::string, std::string> first_seen;
+    int64_t elements = 0;  // in every tensor of the file so far
     for (size_t i = 0; i < cases.j.size(); ++i) {
         const Node cn = cases.at(i);
         Case c = read_case(cn);
         const auto [it, fresh] = first_seen.emplace(c.name, cn.pointer);
         if (!fresh) cn.at("name").fail("duplicate case name \"" + c.name + "\" (first at " + it->second + ")");
+        for (const auto& [name, t] : c.inputs) elements += t.size();
+        for (const auto& [name, e] : c.expected) elements += e.value ? e.value->size() : 0;
+        if (elements > kMaxFileElements)
+            cn.fail("too many elements for a golden file: its tensors hold more than " +
+                    std::to_string(kMaxFileElements) + " in all");
         f.cases.push_back(std::move(c));
     }
     return f;

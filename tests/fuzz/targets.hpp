@@ -1,0 +1,39 @@
+// What each fuzz target checks on one input: shared by the libFuzzer entry points
+// (tests/fuzz/*_fuzz.cpp, built with clang by the fuzz preset) and by the ordinary test
+// suite (tests/fuzz_regression_test.cpp), which replays every saved input through the same
+// function, so a crash found once stays found.
+//
+// For every input a check returns normally when the parser kept its documented promise:
+// the input was rejected with the exception its header names, or accepted with a result
+// that has the properties below. A broken promise throws Finding. Any other exception is a
+// finding too: the checks catch only what the parsers document, so it escapes (libFuzzer
+// reports the abort; gtest reports the exception).
+#pragma once
+
+#include <stdexcept>
+#include <string_view>
+
+namespace convconf::fuzz {
+
+// Deliberately not a std::invalid_argument or a GoldenError: no check may swallow it.
+class Finding : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// golden::load_string: a GoldenError, or a file whose every case (but the expect_error
+// ones) has a problem that validates at each of its dtypes and tensors whose value counts
+// match their shapes.
+void check_golden_loader(std::string_view bytes);
+
+// parse_numpy: a std::invalid_argument, or an array whose shape has extents >= 1 whose
+// product is the number of values, and which reads back the same when printed as numpy
+// prints it.
+void check_numpy_text(std::string_view bytes);
+
+// parse_conv_descriptor and parse_pool_descriptor: a DescriptorError, or a problem that
+// validates and round-trips (descriptor.hpp: reading what to_descriptor wrote gives the
+// same problem and name, and writing that gives the same text).
+void check_descriptor(std::string_view bytes);
+
+}  // namespace convconf::fuzz

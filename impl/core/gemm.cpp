@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <oneapi/dnnl/dnnl.h>
+#include <omp.h>
 
 namespace convconf {
 
@@ -14,8 +15,13 @@ void gemm<float>(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, fl
                  const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
                  int64_t ldc) {
     if (M == 0 || N == 0) return;
+    // One thread (parallel.hpp): with more available, sgemm may split K across threads and
+    // round differently. The setting is this thread's own and is put back.
+    const int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
     const dnnl_status_t st = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', M, N, K, alpha,
                                         A, lda, B, ldb, beta, C, ldc);
+    omp_set_num_threads(threads);
     if (st != dnnl_success)
         throw std::runtime_error("dnnl_sgemm failed with status " + std::to_string(int(st)));
 }

@@ -1,7 +1,9 @@
 // Matrix multiply for the lowering-based families (im2col, strided):
 //   C[M x N] = alpha * op(A) * op(B) + beta * C, all row-major, op(X) = X or X^T.
 // f32 goes to oneDNN's dnnl_sgemm; f64 to a plain cache-blocked loop nest of our own
-// (oneDNN 2.6 has no f64 GEMM). beta == 0 overwrites C without reading it, so a C that
+// (oneDNN 2.6 has no f64 GEMM). Both run on the calling thread only: callers get their
+// parallelism from parallel_for's tasks (parallel.hpp), which keeps results independent of
+// the thread count. beta == 0 overwrites C without reading it, so a C that
 // holds NaN (a poisoned output) is not propagated.
 #pragma once
 

@@ -38,22 +38,30 @@ ConvProblem conv(int64_t mb, int64_t ic, int64_t ih, int64_t iw, int64_t oc, int
 
 CheckKind kind(Op op, Pass pass, DType dtype) { return {op, pass, dtype}; }
 
-// mb2 ic3 5x5, 3x3 kernel, pad 1, stride 1: oh = ow = (5 + 2 - 3)/1 + 1 = 5, so the column
-// matrix is [2*5*5 x 3*3*3] = [50 x 27] = 1350 elements: 5400 bytes in f32, 10800 in f64.
-// HWIO weights add an OIHW copy of w (or dw), 4*3*3*3 = 108 elements.
-TEST(Im2colWorkspace, IsTheColumnMatrixPlusAnyWeightsReorder) {
+// The column matrix is lowered one block of output positions of one image at a time
+// (impl/core/lowering.hpp, position_blocks: 48Ki elements / (ic*kh*kw) positions, at least
+// 96, at most one image's). These tests run on one thread: one block in flight.
+// mb2 ic3 5x5, 3x3 kernel, pad 1, stride 1: oh = ow = (5 + 2 - 3)/1 + 1 = 5, so one image's
+// block is [3*3*3 x 5*5] = [27 x 25] = 675 elements: 2700 bytes in f32, 5400 in f64.
+// Backward-weights sums each image (group, at most 8) into a partial dW of 4*27 = 108
+// elements, the first in dw itself. HWIO weights with NCHW add an OIHW copy of w, 108.
+TEST(Im2colWorkspace, IsOneBlockOfTheColumnMatrixPlusAnyWeightsReorder) {
     const auto v = im2col::make_variant();
     ConvProblem p = conv(2, 3, 5, 5, 4, 3);
     p.pt = p.pl = p.pb = p.pr = 1;
     p.validate();
-    for (Pass pass : {Pass::forward, Pass::backward_data, Pass::backward_weights}) {
-        EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, pass, DType::f32), p), 5400);
-        EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, pass, DType::f64), p), 10800);
+    for (Pass pass : {Pass::forward, Pass::backward_data}) {
+        EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, pass, DType::f32), p), 2700);
+        EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, pass, DType::f64), p), 5400);
     }
+    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::backward_weights, DType::f32), p), (675 + 108) * 4);
     for (Pass pass : {Pass::forward, Pass::backward})
         EXPECT_EQ(v->workspace_bytes(kind(Op::maxpool2d, pass, DType::f32), p), 5400);
     p.weights_layout = WeightsLayout::hwio;
-    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::forward, DType::f32), p), (1350 + 108) * 4);
+    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::forward, DType::f32), p), (675 + 108) * 4);
+    // NHWC pairs with HWIO: w is the GEMM's matrix already.
+    p.layout = Layout::nhwc;
+    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::forward, DType::f32), p), 675 * 4);
     // The lowering writes straight into its output: no scratch at all.
     EXPECT_EQ(v->workspace_bytes(kind(Op::im2col, Pass::forward, DType::f64), p), 0);
     EXPECT_EQ(v->workspace_bytes(kind(Op::col2im, Pass::forward, DType::f64), p), 0);
@@ -71,13 +79,23 @@ TEST(Im2colWorkspace, FollowsStridePadAndDilation) {
 }
 
 // 001 In [10]: my_im2col(np.random.randn(1,3,448,640), 5, 5).shape is (282384, 75):
-// 444*636 = 282384 rows, 3*5*5 = 75 columns, 21178800 elements, 84715200 bytes in f32.
-TEST(Im2colWorkspace, NotebookShape) {
+// 444*636 = 282384 rows, 3*5*5 = 75 columns, 84715200 bytes in f32 if held whole. The
+// variant holds one block of it: 49152 / 75 = 655 positions, 655*75*4 = 196500 bytes.
+TEST(Im2colWorkspace, NotebookShapeIsTiled) {
     ConvProblem p = conv(1, 3, 448, 640, 1, 5);
     p.validate();
     const auto v = im2col::make_variant();
-    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::forward, DType::f32), p),
-              int64_t{282384} * 75 * 4);
+    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::forward, DType::f32), p), int64_t{655} * 75 * 4);
+    EXPECT_LT(v->workspace_bytes(kind(Op::conv2d, Pass::forward, DType::f32), p), int64_t{282384} * 75 * 4 / 400);
+}
+
+// A 1x1 kernel with stride 1 and no padding: x is its own column matrix, no scratch.
+TEST(Im2colWorkspace, NoneWhenXIsTheColumnMatrix) {
+    ConvProblem p = conv(2, 64, 14, 14, 32, 1);
+    p.validate();
+    const auto v = im2col::make_variant();
+    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::forward, DType::f32), p), 0);
+    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::backward_data, DType::f32), p), 0);
 }
 
 class Im2colFamily : public ::testing::TestWithParam<Layouts> {

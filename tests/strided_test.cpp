@@ -42,10 +42,14 @@ TEST(Strided, IsRegistered) {
 // ---- Workspace -------------------------------------------------------------------------
 
 // mb2 ic3 ih5 iw5 oc4, 3x3 kernel, pad 1, stride 1: OH = OW = (5 + 1 + 1 - 3)/1 + 1 = 5.
-//   one tap's slice of x: mb*ic*OH*OW = 2*3*5*5 = 150 elements
-//   one tap of the weights: oc*ic = 4*3 = 12 elements
-//   conv, every direction: (150 + 12) * 4 = 648 bytes in f32, 1296 in f64
-//   the column matrix: [mb*OH*OW, ic*kh*kw] = [50, 27] = 1350 elements = 5400 bytes in f32
+// The variant works on blocks of output positions of one image (impl/core/lowering.hpp,
+// position_blocks: 48Ki / (ic + oc) positions, at least 96, at most one image's 25); these
+// tests run on one thread, so one block is in flight:
+//   one tap's slice of a block: ic*25 = 75 elements
+//   the weights, copied tap by tap out of OIHW: 9*4*3 = 108 elements
+//   forward, backward_data: (75 + 108) * 4 = 732 bytes in f32, 1464 in f64
+//   backward_weights: a partial dW per image (group): 75 + 2*108 = 291 elements
+//   im2col's block for comparison: every tap, [27 x 25] = 675 elements = 2700 bytes
 //   maxpool backward: the running argmax, one int64 per output: 150 * 8 = 1200 bytes
 //   maxpool forward, im2col, col2im: none (they run in their outputs)
 ConvProblem workspace_problem() {
@@ -58,13 +62,13 @@ ConvProblem workspace_problem() {
 
 TEST(StridedWorkspace, ConvIsOneTapSliceNotTheColumnMatrix) {
     const ConvProblem p = workspace_problem();
-    for (Pass pass : {Pass::forward, Pass::backward_data, Pass::backward_weights}) {
-        EXPECT_EQ(strided_variant().workspace_bytes({Op::conv2d, pass, DType::f32}, p), 648);
-        EXPECT_EQ(strided_variant().workspace_bytes({Op::conv2d, pass, DType::f64}, p), 1296);
+    for (Pass pass : {Pass::forward, Pass::backward_data}) {
+        EXPECT_EQ(strided_variant().workspace_bytes({Op::conv2d, pass, DType::f32}, p), 732);
+        EXPECT_EQ(strided_variant().workspace_bytes({Op::conv2d, pass, DType::f64}, p), 1464);
     }
-    const int64_t column_matrix_bytes = 5400;
-    EXPECT_LT(strided_variant().workspace_bytes({Op::conv2d, Pass::forward, DType::f32}, p),
-              column_matrix_bytes);
+    EXPECT_EQ(strided_variant().workspace_bytes({Op::conv2d, Pass::backward_weights, DType::f32}, p), 291 * 4);
+    const int64_t column_block_bytes = 2700;
+    EXPECT_LT(strided_variant().workspace_bytes({Op::conv2d, Pass::forward, DType::f32}, p), column_block_bytes);
 }
 
 TEST(StridedWorkspace, PoolingAndIm2col) {
@@ -76,13 +80,22 @@ TEST(StridedWorkspace, PoolingAndIm2col) {
     EXPECT_EQ(v.workspace_bytes({Op::col2im, Pass::forward, DType::f64}, p), 0);
 }
 
-// The workspace follows the output grid, not the kernel: a 1x1 kernel without padding has
-// the same 5x5 output and the same 648 bytes as the 3x3 kernel above.
+// The slice follows the output grid, not the kernel: with HWIO weights (each tap already a
+// matrix, nothing copied) a 3x3 kernel with pad 1 and a 5x5 kernel with pad 2 have the same
+// 5x5 output and the same 75-element slice, 300 bytes. A 1x1 kernel, stride 1, no padding
+// slices x itself: nothing.
 TEST(StridedWorkspace, DoesNotGrowWithTheKernel) {
     ConvProblem p = workspace_problem();
+    p.weights_layout = WeightsLayout::hwio;
+    EXPECT_EQ(strided_variant().workspace_bytes({Op::conv2d, Pass::forward, DType::f32}, p), 300);
+    p.kh = p.kw = 5;
+    p.pt = p.pl = p.pb = p.pr = 2;
+    p.validate();
+    EXPECT_EQ(strided_variant().workspace_bytes({Op::conv2d, Pass::forward, DType::f32}, p), 300);
     p.kh = p.kw = 1;
     p.pt = p.pl = p.pb = p.pr = 0;
-    EXPECT_EQ(strided_variant().workspace_bytes({Op::conv2d, Pass::forward, DType::f32}, p), 648);
+    p.validate();
+    EXPECT_EQ(strided_variant().workspace_bytes({Op::conv2d, Pass::forward, DType::f32}, p), 0);
 }
 
 // ---- Taps in the padding -------------------------------------------------------------

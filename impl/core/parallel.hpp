@@ -14,19 +14,29 @@
 #include <cstdint>
 #include <exception>
 #include <mutex>
+#include <type_traits>
 
 #include <omp.h>
 
 namespace convconf {
 
-// Runs f(t) for every t in [0, count), on the threads set_threads() allows. The first
-// exception a task throws (std::bad_alloc from a scratch buffer, say) is rethrown here once
-// every thread has stopped; the remaining tasks are skipped.
+// How many different `slot`s parallel_for may pass: one per thread it may run tasks on.
+// Per-thread scratch buffers are indexed by slot.
+inline int parallel_slots() { return omp_in_parallel() ? 1 : omp_get_max_threads(); }
+
+// Runs f(t) or f(t, slot) for every t in [0, count), on the threads set_threads() allows;
+// slot < parallel_slots() identifies the thread, and no two tasks run at once on one slot.
+// The first exception a task throws (std::bad_alloc from a scratch buffer, say) is rethrown
+// here once every thread has stopped; the remaining tasks are skipped.
 template <class F>
 void parallel_for(int64_t count, F&& f) {
+    auto run = [&f](int64_t t, int slot) {
+        if constexpr (std::is_invocable_v<F&, int64_t, int>) f(t, slot);
+        else f(t);
+    };
     if (count <= 0) return;
-    if (count == 1 || omp_get_max_threads() == 1 || omp_in_parallel()) {
-        for (int64_t t = 0; t < count; ++t) f(t);
+    if (count == 1 || parallel_slots() == 1) {
+        for (int64_t t = 0; t < count; ++t) run(t, 0);
         return;
     }
     std::exception_ptr error;
@@ -36,7 +46,7 @@ void parallel_for(int64_t count, F&& f) {
     for (int64_t t = 0; t < count; ++t) {
         if (failed.load(std::memory_order_relaxed)) continue;
         try {
-            f(t);
+            run(t, omp_get_thread_num());
         } catch (...) {
             const std::lock_guard<std::mutex> guard(lock);
             if (!error) error = std::current_exception();

@@ -5,7 +5,8 @@
 #include <limits>
 #include <vector>
 
-#include "impl/core/gemm.hpp"
+#include "impl/core/lowering.hpp"
+#include "impl/core/parallel.hpp"
 
 namespace convconf::im2col {
 namespace {
@@ -91,46 +92,77 @@ void for_each_index(const Dims4& d, F&& f) {
                 for (int64_t e = 0; e < d[3]; ++e) f(a, b, c, e);
 }
 
-// Copies `from` into `to` at the same logical indices: a change of axis order.
-template <class T>
-void reorder(const Tensor<T>& from, Tensor<T>& to) {
-    for_each_index(from.dims(), [&](int64_t a, int64_t b, int64_t c, int64_t d) {
-        to.at(a, b, c, d) = from.at(a, b, c, d);
-    });
-}
+using lowering::Lowered;
+using lowering::Matrix;
 
-// The weights as the GEMM's row-major [oc x ic*kh*kw] matrix, whose columns (c, i, j)
-// match the column matrix's. OIHW is that matrix already; HWIO is reordered into scratch.
+// How a convolution is lowered here: blocks of output positions of one image, each a
+// (ic*kh*kw) x positions matrix with rows (c, i, j) in the layout's order (lowering.hpp),
+// sized for the cache. With a 1x1 kernel, stride 1 and no padding the lowered matrix is x.
+struct ConvLowering {
+    bool channels_last, identity;
+    int64_t taps, rows, positions;
+    Pieces blocks;
+
+    explicit ConvLowering(const ConvProblem& p)
+        : channels_last(p.layout == Layout::nhwc),
+          identity(lowering::lowering_is_identity(p)),
+          taps(p.kh * p.kw),
+          rows(p.ic * p.kh * p.kw),
+          positions(p.oh() * p.ow()),
+          blocks(lowering::position_blocks(positions, rows)) {}
+
+    // Scratch for one block (none when x is the lowered matrix).
+    int64_t block_elements() const { return identity ? 0 : rows * blocks.grain; }
+    template <class E>
+    Lowered<E> block(E* data, int64_t p0, int64_t p1) const {
+        return {data, rows / taps, taps, p1 - p0, channels_last};
+    }
+
+    // Block [p0, p1) of image n's lowered matrix: im2col into `scratch`, or x itself.
+    template <class T>
+    Matrix<const T> lower(const ConvProblem& p, const Tensor<T>& x, int64_t n, int64_t p0, int64_t p1,
+                          T* scratch) const {
+        if (identity) return lowering::image(x, n).columns(p0, p1);
+        const Lowered<T> b = block(scratch, p0, p1);
+        for (int64_t t = 0; t < taps; ++t) lowering::gather_tap(p, x, n, t, p0, p1, T(0), b, t);
+        const Matrix<T> m = b.matrix();
+        return {m.data, m.rows, m.cols, m.ld, m.transposed};
+    }
+
+    // The weights (or their gradient) as the oc x (ic*kh*kw) matrix whose columns follow the
+    // lowered rows: OIHW is that matrix for NCHW, and HWIO its transpose for NHWC. Any other
+    // pairing goes through a copy.
+    bool weights_are_matrix(WeightsLayout l) const {
+        return channels_last ? l == WeightsLayout::hwio : l == WeightsLayout::oihw;
+    }
+    template <class E>
+    Matrix<E> weights(E* data, int64_t oc) const {
+        if (channels_last) return {data, oc, rows, oc, true};
+        return {data, oc, rows, rows, false};
+    }
+    // f(k, c, i, j, e) for every weight of output channels [k0, k1): e is its index in the
+    // oc x rows row-major matrix. Copies between w and that matrix, in either direction.
+    template <class T, class F>
+    void for_each_weight(const ConvProblem& p, int64_t k0, int64_t k1, F&& f) const {
+        const Lowered<const T> order = block<const T>(nullptr, 0, 0);
+        for (int64_t k = k0; k < k1; ++k)
+            for (int64_t c = 0; c < p.ic; ++c)
+                for (int64_t t = 0; t < taps; ++t) f(k, c, t / p.kw, t % p.kw, k * rows + order.row(c, t));
+    }
+};
+
 template <class T>
-const T* weights_matrix(const Tensor<T>& w, Tensor<T>& scratch) {
-    if (w.order() == AxisOrder::oihw) return w.data();
-    scratch = Tensor<T>(AxisOrder::oihw, w.dims());
-    reorder(w, scratch);
-    return scratch.data();
+Matrix<const T> weights_matrix(const ConvProblem& p, const ConvLowering& l, const Tensor<T>& w,
+                               std::vector<T>& scratch) {
+    if (l.weights_are_matrix(p.weights_layout)) return l.weights<const T>(w.data(), p.oc);
+    scratch.resize(p.oc * l.rows);
+    l.for_each_weight<T>(p, 0, p.oc,
+                         [&](int64_t k, int64_t c, int64_t i, int64_t j, int64_t e) { scratch[e] = w.at(k, c, i, j); });
+    return {scratch.data(), p.oc, l.rows, l.rows, false};
 }
 
 int64_t weights_scratch_elements(const ConvProblem& p) {
-    return p.weights_layout == WeightsLayout::oihw ? 0 : p.oc * p.ic * p.kh * p.kw;
-}
-
-// The GEMMs of a convolution, block by block. y (or dy) is the matrix with rows (n, oh, ow)
-// and columns k. NHWC stores it whole, row-major: one block. NCHW stores each image's
-// rows transposed, [oc x oh*ow]: one block per image. Block b is rows b*rows onward of
-// both that matrix and the column matrix, which has ic*kh*kw columns.
-struct Blocks {
-    int64_t count, rows, oc, columns;
-    bool transposed;
-
-    int64_t y_offset(int64_t b) const { return b * rows * oc; }
-    int64_t col_offset(int64_t b) const { return b * rows * columns; }
-    // Leading dimension of a stored block of y.
-    int64_t ld() const { return transposed ? rows : oc; }
-};
-
-Blocks gemm_blocks(const ConvProblem& p) {
-    const int64_t spatial = p.oh() * p.ow(), columns = p.ic * p.kh * p.kw;
-    if (p.layout == Layout::nhwc) return {1, p.mb * spatial, p.oc, columns, false};
-    return {p.mb, spatial, p.oc, columns, true};
+    return ConvLowering(p).weights_are_matrix(p.weights_layout) ? 0 : p.oc * p.ic * p.kh * p.kw;
 }
 
 // The tap max-pooling chooses in one window of kh*kw taps, by the contract's rule (as
@@ -184,7 +216,19 @@ public:
             case Op::maxpool2d: return column_elements(p) * element;
             case Op::conv2d: break;
         }
-        return (column_elements(p) + weights_scratch_elements(p)) * element;
+        // Per thread one lowered block; a copy of the weights unless their layout already is
+        // the GEMM's matrix; backward-weights adds one partial dW per group of images.
+        const ConvLowering l(p);
+        int64_t elements = parallel_slots() * l.block_elements();
+        if (k.pass == Pass::backward_weights) {
+            // Group 0 sums into dw itself when dw's layout is the GEMM's matrix.
+            const int64_t dw = p.oc * l.rows;
+            const int64_t in_place = l.weights_are_matrix(p.weights_layout) ? 1 : 0;
+            elements += (lowering::image_groups(p.mb, dw * element).count() - in_place) * dw;
+        } else {
+            elements += weights_scratch_elements(p);
+        }
+        return elements * element;
     }
 
     std::string implementation_info(const CheckKind& k, const ConvProblem&) const override {
@@ -192,66 +236,84 @@ public:
         return k.dtype == DType::f32 ? "GEMM: oneDNN dnnl_sgemm" : "GEMM: convconf blocked f64";
     }
 
-    // y = col * W^T (+ b).
+    // Per block of output positions: y = W * lowered (+ b). Tasks: (image, block).
     template <class T>
     void conv_forward_t(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w,
                         const Tensor<T>* b, Tensor<T>& y) const {
-        const std::vector<T> col = columns_of(p, x, T(0));
-        Tensor<T> scratch;
-        const T* W = weights_matrix(w, scratch);
-        const Blocks g = gemm_blocks(p);
-        for (int64_t blk = 0; blk < g.count; ++blk) {
-            const T* col_b = col.data() + g.col_offset(blk);
-            T* y_b = y.data() + g.y_offset(blk);
-            // A transposed block is computed as its transpose, W * col^T.
-            if (g.transposed)
-                gemm<T>(false, true, p.oc, g.rows, g.columns, T(1), W, g.columns, col_b, g.columns, T(0),
-                        y_b, g.ld());
-            else
-                gemm<T>(false, true, g.rows, p.oc, g.columns, T(1), col_b, g.columns, W, g.columns, T(0),
-                        y_b, g.ld());
-        }
-        if (!b) return;
-        for_each_index(p.y_dims(), [&](int64_t n, int64_t k, int64_t oh, int64_t ow) {
-            y.at(n, k, oh, ow) += (*b)[k];
+        const ConvLowering l(p);
+        std::vector<T> w_scratch;
+        const Matrix<const T> W = weights_matrix(p, l, w, w_scratch);
+        lowering::PerSlot<T> scratch(l.block_elements());
+        const int64_t blocks = l.blocks.count();
+        parallel_for(p.mb * blocks, [&](int64_t task, int slot) {
+            const int64_t n = task / blocks, p0 = l.blocks.begin(task % blocks), p1 = l.blocks.end(task % blocks);
+            const Matrix<T> y_block = lowering::image(y, n).columns(p0, p1);
+            lowering::multiply_add(y_block, W, l.lower(p, x, n, p0, p1, scratch.get(slot)), T(0));
+            if (b) lowering::add_bias(y_block, b->data());
         });
     }
 
-    // dcol = dy * W, then col2im.
+    // Per block: dlowered = W^T * dy, then col2im adds it into dx. Tasks: images (blocks of
+    // one image overlap in dx), or (image, block) when col2im is the identity.
     template <class T>
     void conv_backward_data_t(const ConvProblem& p, const Tensor<T>& w, const Tensor<T>& dy,
                               Tensor<T>& dx) const {
-        std::vector<T> dcol(column_elements(p));
-        Tensor<T> scratch;
-        const T* W = weights_matrix(w, scratch);
-        const Blocks g = gemm_blocks(p);
-        for (int64_t blk = 0; blk < g.count; ++blk)
-            gemm<T>(g.transposed, false, g.rows, g.columns, p.oc, T(1), dy.data() + g.y_offset(blk),
-                    g.ld(), W, g.columns, T(0), dcol.data() + g.col_offset(blk), g.columns);
-        columns_to_image(p, dcol.data(), dx);
+        const ConvLowering l(p);
+        std::vector<T> w_scratch;
+        const Matrix<const T> W = weights_matrix(p, l, w, w_scratch);
+        const int64_t blocks = l.blocks.count();
+        if (l.identity) {
+            parallel_for(p.mb * blocks, [&](int64_t task) {
+                const int64_t n = task / blocks, p0 = l.blocks.begin(task % blocks), p1 = l.blocks.end(task % blocks);
+                lowering::multiply_add(lowering::image(dx, n).columns(p0, p1), W.t(),
+                                       lowering::image(dy, n).columns(p0, p1), T(0));
+            });
+            return;
+        }
+        lowering::PerSlot<T> scratch(l.block_elements());
+        parallel_for(p.mb, [&](int64_t n, int slot) {
+            lowering::zero_image(dx, n);
+            for (int64_t blk = 0; blk < blocks; ++blk) {
+                const int64_t p0 = l.blocks.begin(blk), p1 = l.blocks.end(blk);
+                const Lowered<T> d = l.block(scratch.get(slot), p0, p1);
+                lowering::multiply_add(d.matrix(), W.t(), lowering::image(dy, n).columns(p0, p1), T(0));
+                const Lowered<const T> from{d.data, d.channels, d.taps, d.positions, d.channels_last};
+                for (int64_t t = 0; t < l.taps; ++t) lowering::scatter_add_tap(p, from, t, n, t, p0, p1, dx);
+            }
+        });
     }
 
-    // dW = dy^T * col, summed over the blocks; db = sums of dy.
+    // dW = the sum over images and blocks of dy * lowered^T. Images are split into groups
+    // (parallel.hpp): the first sums into dW itself, the others into partial matrices stored
+    // like it, added to it in group order afterwards. db = sums of dy.
     template <class T>
     void conv_backward_weights_t(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& dy,
                                  Tensor<T>& dw, Tensor<T>* db) const {
-        const std::vector<T> col = columns_of(p, x, T(0));
-        const bool in_place = dw.order() == AxisOrder::oihw;
-        Tensor<T> scratch;
-        if (!in_place) scratch = Tensor<T>(AxisOrder::oihw, dw.dims());
-        T* dW = in_place ? dw.data() : scratch.data();
-        const Blocks g = gemm_blocks(p);
-        for (int64_t blk = 0; blk < g.count; ++blk) {
-            const T beta = blk == 0 ? T(0) : T(1);  // the first block overwrites the poison
-            gemm<T>(!g.transposed, false, p.oc, g.columns, g.rows, T(1), dy.data() + g.y_offset(blk),
-                    g.ld(), col.data() + g.col_offset(blk), g.columns, beta, dW, g.columns);
-        }
-        if (!in_place) reorder(scratch, dw);
-        if (!db) return;
-        db->fill(T(0));
-        for_each_index(p.y_dims(), [&](int64_t n, int64_t k, int64_t oh, int64_t ow) {
-            (*db)[k] += dy.at(n, k, oh, ow);
+        const ConvLowering l(p);
+        const int64_t dw_elements = p.oc * l.rows, blocks = l.blocks.count();
+        const Pieces groups = lowering::image_groups(p.mb, dw_elements * int64_t(sizeof(T)));
+        const bool in_place = l.weights_are_matrix(p.weights_layout);
+        lowering::Partials<T> sums(groups.count(), dw_elements, in_place ? dw.data() : nullptr);
+        lowering::PerSlot<T> scratch(l.block_elements());
+        parallel_for(groups.count(), [&](int64_t g, int slot) {
+            const Matrix<T> dW = l.weights(sums.get(g), p.oc);
+            for (int64_t n = groups.begin(g); n < groups.end(g); ++n)
+                for (int64_t blk = 0; blk < blocks; ++blk) {
+                    const int64_t p0 = l.blocks.begin(blk), p1 = l.blocks.end(blk);
+                    const bool first = n == groups.begin(g) && blk == 0;
+                    lowering::multiply_add(dW, lowering::image(dy, n).columns(p0, p1),
+                                           l.lower(p, x, n, p0, p1, scratch.get(slot)).t(), first ? T(0) : T(1));
+                }
         });
+        sums.add_up();
+        if (!in_place) {
+            // The sum was made in the lowered order, stored as l.weights() stores it.
+            const Matrix<const T> sum = l.weights<const T>(sums.get(0), p.oc);
+            l.for_each_weight<T>(p, 0, p.oc, [&](int64_t k, int64_t c, int64_t i, int64_t j, int64_t e) {
+                dw.at(k, c, i, j) = sum(k, e - k * l.rows);
+            });
+        }
+        if (db) lowering::bias_gradient(p, dy, *db);
     }
 
     template <class T>

@@ -4,57 +4,24 @@
 #include <cassert>
 #include <cmath>
 
-#include "impl/core/gemm.hpp"
+#include <vector>
+
+#include "impl/core/lowering.hpp"
+#include "impl/core/parallel.hpp"
 
 namespace convconf::strided {
 namespace {
 
-// ---- Geometry: a tap's strided slice, and where it reads inside x ----------------------
-
-// Division rounding toward -infinity, for b >= 1 (C++'s / rounds toward zero).
-int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
-
-// One tap along one axis: output position o reads input coordinate o*stride + offset, and
-// [begin, end) are the positions where that coordinate lies inside x. Outside it the tap
-// reads padding, so computing the span once per tap removes every bounds test from the
-// inner loops. A tap that reads only padding has begin == end.
-struct AxisSpan {
-    int64_t begin = 0, end = 0, offset = 0;
-    bool empty() const { return begin == end; }
-};
-
-AxisSpan axis_span(int64_t out, int64_t in, int64_t stride, int64_t pad, int64_t dilation,
-                   int64_t tap) {
-    AxisSpan s;
-    s.offset = tap * dilation - pad;
-    // 0 <= o*stride + offset <= in - 1, and 0 <= o < out.
-    s.begin = std::max<int64_t>(0, ceil_div(-s.offset, stride));
-    s.end = std::max(s.begin, std::min(out, floor_div(in - 1 - s.offset, stride) + 1));
-    return s;
-}
-
-// Tap (i, j)'s slice of the output grid, cut down to the positions that read inside x.
-struct TapSlice {
-    AxisSpan rows, cols;
-    bool empty() const { return rows.empty() || cols.empty(); }
-};
+using lowering::AxisSpan;
+using lowering::for_each_tap;
+using lowering::Lowered;
+using lowering::Matrix;
+using lowering::TapSlice;
 
 // One position of a tap's slice: output-grid index (n, c, oh, ow) and the x index it reads.
 struct SlicePoint {
     int64_t n, c, oh, ow, ih, iw;
 };
-
-// Calls f(i, j, slice) for every tap in window order (row-major over i, j): max-pooling's
-// first-maximum rule depends on that order.
-template <class F>
-void for_each_tap(const WindowProblem& p, F&& f) {
-    const int64_t OH = p.oh(), OW = p.ow();
-    for (int64_t i = 0; i < p.kh; ++i)
-        for (int64_t j = 0; j < p.kw; ++j)
-            f(i, j, TapSlice{axis_span(OH, p.ih, p.sh, p.pt, p.dh, i),
-                             axis_span(OW, p.iw, p.sw, p.pl, p.dw, j)});
-}
 
 // Calls f(SlicePoint) for every position of the slice that reads inside x: numpy's
 // xp[:, :, i*dh : i*dh + sh*(OH-1) + 1 : sh, j*dw : ... : sw] without the padding.
@@ -69,89 +36,81 @@ void for_each_inside(const WindowProblem& p, const TapSlice& s, F&& f) {
             }
 }
 
-// ---- Matrices over tensors, for the per-tap GEMMs --------------------------------------
+// ---- Convolution: per-tap weights and blocks ----------------------------------------------
 
-// A logical rows x cols matrix stored row-major with leading dimension ld, or stored as its
-// transpose (element (r, c) at data[c*ld + r]). E is T or const T.
-template <class E>
-struct Matrix {
-    E* data;
-    int64_t rows, cols, ld;
-    bool transposed;
-    Matrix t() const { return {data, cols, rows, ld, !transposed}; }
+// The slice of one tap for a block of output positions: an ic x positions matrix in the
+// activation layout, like the im2col family's lowered blocks with a single tap. y's block
+// (oc x positions) is accumulated tap by tap while it stays in cache.
+struct ConvBlocks {
+    bool channels_last, identity;
+    int64_t taps, positions;
+    Pieces blocks;
+
+    explicit ConvBlocks(const ConvProblem& p)
+        : channels_last(p.layout == Layout::nhwc),
+          identity(lowering::lowering_is_identity(p)),
+          taps(p.kh * p.kw),
+          positions(p.oh() * p.ow()),
+          blocks(lowering::position_blocks(positions, p.ic + p.oc)) {}
+
+    int64_t slice_elements(const ConvProblem& p) const { return identity ? 0 : p.ic * blocks.grain; }
+    template <class E>
+    Lowered<E> slice(const ConvProblem& p, E* data, int64_t p0, int64_t p1) const {
+        return {data, p.ic, 1, p1 - p0, channels_last};
+    }
+    // Tap t's slice of image n for positions [p0, p1): gathered into `scratch`, or x itself.
+    template <class T>
+    Matrix<const T> gather(const ConvProblem& p, const Tensor<T>& x, int64_t n, int64_t t, int64_t p0, int64_t p1,
+                           T* scratch) const {
+        if (identity) return lowering::image(x, n).columns(p0, p1);
+        const Lowered<T> s = slice(p, scratch, p0, p1);
+        lowering::gather_tap(p, x, n, t, p0, p1, T(0), s, 0);
+        const Matrix<T> m = s.matrix();
+        return {m.data, m.rows, m.cols, m.ld, m.transposed};
+    }
 };
 
-// Image n of an activation-shaped tensor (n, channels, oh, ow) as a channels x positions
-// matrix: NCHW stores exactly that, NHWC stores its transpose. This is how the variant
-// handles both layouts without reordering anything.
-template <class E>
-Matrix<E> image(E* data, AxisOrder order, const Dims4& d, int64_t n) {
-    const int64_t channels = d[1], positions = d[2] * d[3];
-    E* base = data + n * channels * positions;
-    if (order == AxisOrder::nchw) return {base, channels, positions, positions, false};
-    return {base, channels, positions, channels, true};
-}
-template <class T>
-Matrix<T> image(Tensor<T>& t, int64_t n) { return image(t.data(), t.order(), t.dims(), n); }
-template <class T>
-Matrix<const T> image(const Tensor<T>& t, int64_t n) { return image(t.data(), t.order(), t.dims(), n); }
+// W[:, :, i, j], tap t = i*kw + j, as an oc x ic matrix. HWIO stores each tap as one
+// (transposed), and so does OIHW when there is only one tap; otherwise the taps are
+// copied, tap after tap, into a buffer stored the same way as OIHW's single tap.
+struct TapWeights {
+    int64_t oc, ic, taps;
+    bool hwio, in_place;
 
-// A plain 2-D tensor as a matrix.
-template <class T>
-Matrix<T> matrix(Tensor<T>& t) { return {t.data(), t.shape()[0], t.shape()[1], t.shape()[1], false}; }
+    explicit TapWeights(const ConvProblem& p)
+        : oc(p.oc), ic(p.ic), taps(p.kh * p.kw), hwio(p.weights_layout == WeightsLayout::hwio),
+          in_place(hwio || taps == 1) {}
 
-// c = a * b + beta * c with the shared row-major GEMM. A c stored transposed is computed as
-// c^T = b^T * a^T, so every combination of layouts is one GEMM call.
-template <class T, class A, class B>
-void multiply_add(Matrix<T> c, Matrix<A> a, Matrix<B> b, T beta) {
-    assert(a.rows == c.rows && b.cols == c.cols && a.cols == b.rows);
-    if (c.transposed) return multiply_add(c.t(), b.t(), a.t(), beta);
-    gemm<T>(a.transposed, b.transposed, c.rows, c.cols, a.cols, T(1), a.data, a.ld, b.data, b.ld,
-            beta, c.data, c.ld);
-}
+    int64_t scratch_elements() const { return in_place ? 0 : taps * oc * ic; }
+    // Tap t of weights stored as `in_place` says (w's own storage, or the copy).
+    template <class E>
+    Matrix<E> tap(E* data, int64_t t) const {
+        if (hwio) return {data + t * ic * oc, oc, ic, oc, true};
+        return {data + t * oc * ic, oc, ic, ic, false};
+    }
+    // f(k, c, i, j, e) for every weight: e is its index in the copy.
+    template <class F>
+    void for_each(const ConvProblem& p, F&& f) const {
+        for (int64_t t = 0; t < taps; ++t)
+            for (int64_t k = 0; k < oc; ++k)
+                for (int64_t c = 0; c < ic; ++c) f(k, c, t / p.kw, t % p.kw, (t * oc + k) * ic + c);
+    }
+    template <class T>
+    const T* storage(const ConvProblem& p, const Tensor<T>& w, std::vector<T>& scratch) const {
+        if (in_place) return w.data();
+        scratch.resize(scratch_elements());
+        for_each(p, [&](int64_t k, int64_t c, int64_t i, int64_t j, int64_t e) { scratch[e] = w.at(k, c, i, j); });
+        return scratch.data();
+    }
+};
 
-// ---- Per-tap buffers: the whole workspace ----------------------------------------------
+// ---- Max-pooling's choice -----------------------------------------------------------------
 
 // One tap's slice of an activation: (mb, ic, oh, ow), the output grid with x's channels.
 Dims4 slice_dims(const WindowProblem& p) { return {p.mb, p.ic, p.oh(), p.ow()}; }
 int64_t slice_count(const WindowProblem& p) { return p.mb * p.ic * p.oh() * p.ow(); }
 
-// What every conv direction works in: one tap's slice of x (or of dx), in the activation
-// layout so that image() views it like y, and one tap of the weights, W[:, :, i, j] as a
-// dense oc x ic matrix (OIHW's tap is not contiguous, so it is copied whatever the layout).
-template <class T>
-struct TapBuffers {
-    Tensor<T> slice;
-    Tensor<T> weights;
-    explicit TapBuffers(const ConvProblem& p)
-        : slice(axis_order(p.layout), slice_dims(p)), weights({p.oc, p.ic}) {}
-};
-int64_t tap_buffers_count(const ConvProblem& p) { return slice_count(p) + p.oc * p.ic; }
-
-// Copies tap (i, j)'s slice of x into `slice`; positions in the padding read zero.
-template <class T>
-void gather_slice(const WindowProblem& p, const Tensor<T>& x, const TapSlice& s, Tensor<T>& slice) {
-    slice.fill(T(0));
-    for_each_inside(p, s, [&](const SlicePoint& q) {
-        slice.at(q.n, q.c, q.oh, q.ow) = x.at(q.n, q.c, q.ih, q.iw);
-    });
-}
-
-template <class T>
-void gather_weights(const Tensor<T>& w, int64_t i, int64_t j, Tensor<T>& tap) {
-    const int64_t OC = tap.shape()[0], IC = tap.shape()[1];
-    for (int64_t k = 0; k < OC; ++k)
-        for (int64_t c = 0; c < IC; ++c) tap[k * IC + c] = w.at(k, c, i, j);
-}
-
-template <class T>
-void scatter_weights(const Tensor<T>& tap, int64_t i, int64_t j, Tensor<T>& w) {
-    const int64_t OC = tap.shape()[0], IC = tap.shape()[1];
-    for (int64_t k = 0; k < OC; ++k)
-        for (int64_t c = 0; c < IC; ++c) w.at(k, c, i, j) = tap[k * IC + c];
-}
-
-// ---- Max-pooling's choice ----------------------------------------------------------------
+// ---- (pooling, continued) ----------------------------------------------------------------
 
 // Whether the next element of x in window order replaces the one chosen so far (the
 // contract): the first NaN is never replaced; a NaN replaces any number; otherwise only a
@@ -205,7 +164,21 @@ public:
     int64_t workspace_bytes(const CheckKind& k, const ConvProblem& p) const override {
         const int64_t element = k.dtype == DType::f32 ? sizeof(float) : sizeof(double);
         switch (k.op) {
-            case Op::conv2d: return tap_buffers_count(p) * element;
+            case Op::conv2d: {
+                // Per thread one tap's slice of a block; a copy of the weights unless w
+                // stores each tap as a matrix; backward-weights: a partial dW per group of
+                // images, group 0's in dw itself when w stores each tap as a matrix.
+                const ConvBlocks cb(p);
+                const TapWeights tw(p);
+                int64_t elements = parallel_slots() * cb.slice_elements(p);
+                if (k.pass == Pass::backward_weights) {
+                    const int64_t dw = cb.taps * p.oc * p.ic;
+                    elements += (lowering::image_groups(p.mb, dw * element).count() - (tw.in_place ? 1 : 0)) * dw;
+                } else {
+                    elements += tw.scratch_elements();
+                }
+                return elements * element;
+            }
             // Backward keeps the running argmax of each output position: a slice of indices.
             // Forward keeps it in its argmax output.
             case Op::maxpool2d:
@@ -236,69 +209,106 @@ public:
     void col2im_t(const WindowProblem& p, const Tensor<T>& col, Tensor<T>& x) const;
 };
 
-// y = b, then per tap y_n += W[:, :, i, j] * slice_n for every image n.
+// Per block of output positions of one image: y = sum over taps of W[:, :, i, j] * slice,
+// then + b. Tasks: (image, block). Taps that read only padding add nothing and are skipped.
 template <class T>
 void StridedVariant::conv_forward_t(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w,
                                     const Tensor<T>* b, Tensor<T>& y) const {
-    const int64_t OH = p.oh(), OW = p.ow();
-    for (int64_t n = 0; n < p.mb; ++n)
-        for (int64_t k = 0; k < p.oc; ++k)
-            for (int64_t oh = 0; oh < OH; ++oh)
-                for (int64_t ow = 0; ow < OW; ++ow) y.at(n, k, oh, ow) = b ? (*b)[k] : T(0);
-    TapBuffers<T> buf(p);
-    for_each_tap(p, [&](int64_t i, int64_t j, const TapSlice& s) {
-        if (s.empty()) return;  // the tap reads only padding: it adds zero
-        gather_slice(p, x, s, buf.slice);
-        gather_weights(w, i, j, buf.weights);
-        for (int64_t n = 0; n < p.mb; ++n)
-            multiply_add(image(y, n), matrix(buf.weights), image(buf.slice, n), T(1));
+    const ConvBlocks cb(p);
+    const TapWeights tw(p);
+    std::vector<T> w_scratch;
+    const T* W = tw.storage(p, w, w_scratch);
+    lowering::PerSlot<T> scratch(cb.slice_elements(p));
+    const int64_t blocks = cb.blocks.count();
+    parallel_for(p.mb * blocks, [&](int64_t task, int slot) {
+        const int64_t n = task / blocks, p0 = cb.blocks.begin(task % blocks), p1 = cb.blocks.end(task % blocks);
+        const Matrix<T> y_block = lowering::image(y, n).columns(p0, p1);
+        bool first = true;
+        for_each_tap(p, [&](int64_t i, int64_t j, const TapSlice& s) {
+            if (s.empty()) return;
+            const int64_t t = i * p.kw + j;
+            lowering::multiply_add(y_block, tw.tap(W, t), cb.gather(p, x, n, t, p0, p1, scratch.get(slot)),
+                                   first ? T(0) : T(1));
+            first = false;
+        });
+        if (first)  // every tap reads only padding
+            for (int64_t k = 0; k < p.oc; ++k)
+                for (int64_t q = 0; q < y_block.cols; ++q) y_block(k, q) = T(0);
+        if (b) lowering::add_bias(y_block, b->data());
     });
 }
 
-// Per tap: slice_n = W[:, :, i, j]^T * dy_n, then the slice's positions inside x are added
-// into dx (those in the padding have no element of x to go to).
+// Per block and tap: slice = W[:, :, i, j]^T * dy, added into dx where the tap reads x.
+// Tasks: images (the taps of one image overlap in dx), or (image, block) for a 1x1
+// stride-1 convolution, whose only slice is dx itself.
 template <class T>
 void StridedVariant::conv_backward_data_t(const ConvProblem& p, const Tensor<T>& w,
                                           const Tensor<T>& dy, Tensor<T>& dx) const {
-    dx.fill(T(0));
-    TapBuffers<T> buf(p);
-    for_each_tap(p, [&](int64_t i, int64_t j, const TapSlice& s) {
-        if (s.empty()) return;
-        gather_weights(w, i, j, buf.weights);
-        for (int64_t n = 0; n < p.mb; ++n)
-            multiply_add(image(buf.slice, n), matrix(buf.weights).t(), image(dy, n), T(0));
-        for_each_inside(p, s, [&](const SlicePoint& q) {
-            dx.at(q.n, q.c, q.ih, q.iw) += buf.slice.at(q.n, q.c, q.oh, q.ow);
+    const ConvBlocks cb(p);
+    const TapWeights tw(p);
+    std::vector<T> w_scratch;
+    const T* W = tw.storage(p, w, w_scratch);
+    const int64_t blocks = cb.blocks.count();
+    if (cb.identity) {
+        parallel_for(p.mb * blocks, [&](int64_t task) {
+            const int64_t n = task / blocks, p0 = cb.blocks.begin(task % blocks), p1 = cb.blocks.end(task % blocks);
+            lowering::multiply_add(lowering::image(dx, n).columns(p0, p1), tw.tap(W, 0).t(),
+                                   lowering::image(dy, n).columns(p0, p1), T(0));
         });
+        return;
+    }
+    lowering::PerSlot<T> scratch(cb.slice_elements(p));
+    parallel_for(p.mb, [&](int64_t n, int slot) {
+        lowering::zero_image(dx, n);
+        for (int64_t blk = 0; blk < blocks; ++blk) {
+            const int64_t p0 = cb.blocks.begin(blk), p1 = cb.blocks.end(blk);
+            const Lowered<T> slice = cb.slice(p, scratch.get(slot), p0, p1);
+            const Lowered<const T> from{slice.data, slice.channels, 1, slice.positions, slice.channels_last};
+            for_each_tap(p, [&](int64_t i, int64_t j, const TapSlice& s) {
+                if (s.empty()) return;
+                const int64_t t = i * p.kw + j;
+                lowering::multiply_add(slice.matrix(), tw.tap(W, t).t(), lowering::image(dy, n).columns(p0, p1), T(0));
+                lowering::scatter_add_tap(p, from, 0, n, t, p0, p1, dx);
+            });
+        }
     });
 }
 
-// Per tap: dW[:, :, i, j] = sum over images of dy_n * slice_n^T; db = the sum of dy.
+// dW[:, :, i, j] = the sum over images and blocks of dy * slice^T. Tasks: (group of
+// images, tap); each group sums into its own partial dW, added up in group order
+// (parallel.hpp). db = the sums of dy.
 template <class T>
 void StridedVariant::conv_backward_weights_t(const ConvProblem& p, const Tensor<T>& x,
                                              const Tensor<T>& dy, Tensor<T>& dw,
                                              Tensor<T>* db) const {
-    TapBuffers<T> buf(p);
-    for_each_tap(p, [&](int64_t i, int64_t j, const TapSlice& s) {
-        if (s.empty()) {
-            buf.weights.fill(T(0));  // no position of the tap reads x
-        } else {
-            gather_slice(p, x, s, buf.slice);
-            for (int64_t n = 0; n < p.mb; ++n)
-                multiply_add(matrix(buf.weights), image(dy, n), image(buf.slice, n).t(),
-                             n == 0 ? T(0) : T(1));
+    const ConvBlocks cb(p);
+    const TapWeights tw(p);
+    const int64_t dw_elements = cb.taps * p.oc * p.ic, blocks = cb.blocks.count();
+    const Pieces groups = lowering::image_groups(p.mb, dw_elements * int64_t(sizeof(T)));
+    lowering::Partials<T> sums(groups.count(), dw_elements, tw.in_place ? dw.data() : nullptr);
+    lowering::PerSlot<T> scratch(cb.slice_elements(p));
+    parallel_for(groups.count() * cb.taps, [&](int64_t task, int slot) {
+        const int64_t g = task / cb.taps, t = task % cb.taps;
+        const Matrix<T> dW = tw.tap(sums.get(g), t);
+        if (lowering::tap_slice(p, t / p.kw, t % p.kw).empty()) {  // no position reads x
+            for (int64_t k = 0; k < p.oc; ++k)
+                for (int64_t c = 0; c < p.ic; ++c) dW(k, c) = T(0);
+            return;
         }
-        scatter_weights(buf.weights, i, j, dw);
+        for (int64_t n = groups.begin(g); n < groups.end(g); ++n)
+            for (int64_t blk = 0; blk < blocks; ++blk) {
+                const int64_t p0 = cb.blocks.begin(blk), p1 = cb.blocks.end(blk);
+                const bool first = n == groups.begin(g) && blk == 0;
+                lowering::multiply_add(dW, lowering::image(dy, n).columns(p0, p1),
+                                       cb.gather(p, x, n, t, p0, p1, scratch.get(slot)).t(), first ? T(0) : T(1));
+            }
     });
-    if (!db) return;
-    const int64_t OH = p.oh(), OW = p.ow();
-    for (int64_t k = 0; k < p.oc; ++k) {
-        T sum = 0;
-        for (int64_t n = 0; n < p.mb; ++n)
-            for (int64_t oh = 0; oh < OH; ++oh)
-                for (int64_t ow = 0; ow < OW; ++ow) sum += dy.at(n, k, oh, ow);
-        (*db)[k] = sum;
+    sums.add_up();
+    if (!tw.in_place) {
+        const T* sum = sums.get(0);
+        tw.for_each(p, [&](int64_t k, int64_t c, int64_t i, int64_t j, int64_t e) { dw.at(k, c, i, j) = sum[e]; });
     }
+    if (db) lowering::bias_gradient(p, dy, *db);
 }
 
 template <class T>

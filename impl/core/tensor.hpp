@@ -149,6 +149,20 @@ public:
     T& at(int64_t a, int64_t b, int64_t c, int64_t d) { return data()[offset(a, b, c, d)]; }
     const T& at(int64_t a, int64_t b, int64_t c, int64_t d) const { return data()[offset(a, b, c, d)]; }
 
+    // The tensor's elements by logical index, as a small value: a loop that keeps one in a
+    // local variable keeps its pointer and strides in registers instead of reloading them
+    // from the tensor at every element (the naive reference's inner loops).
+    template <class E>
+    struct View {
+        E* data;
+        std::array<int64_t, 4> strides;
+        E& operator()(int64_t a, int64_t b, int64_t c, int64_t d) const {
+            return data[a * strides[0] + b * strides[1] + c * strides[2] + d * strides[3]];
+        }
+    };
+    View<T> view() { return {data(), logical_strides_}; }
+    View<const T> view() const { return {data(), logical_strides_}; }
+
     T& operator[](int64_t i) { return data()[i]; }
     const T& operator[](int64_t i) const { return data()[i]; }
     T* data() { return storage_.data() + guard_; }

@@ -4,11 +4,19 @@
 
 namespace convconf::naive {
 
+// Each function copies the problem's fields into short constants and its tensors into
+// views (Tensor::view) first, as benchdnn's reference does: the loops then read values
+// the compiler keeps in registers, instead of reloading them from the problem and the
+// tensors at every term.
+
 template <class T>
 void conv_forward(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w,
                   const Tensor<T>* b, Tensor<T>& y) {
     const int64_t MB = p.mb, IC = p.ic, OC = p.oc, IH = p.ih, IW = p.iw;
     const int64_t OH = p.oh(), OW = p.ow(), KH = p.kh, KW = p.kw;
+    const int64_t SH = p.sh, SW = p.sw, PT = p.pt, PL = p.pl, DH = p.dh, DW = p.dw;
+    const auto X = x.view(), Wt = w.view();
+    const auto Y = y.view();
     for (int64_t n = 0; n < MB; ++n)
         for (int64_t k = 0; k < OC; ++k)
             for (int64_t oh = 0; oh < OH; ++oh)
@@ -16,15 +24,15 @@ void conv_forward(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w,
                     double acc = b ? double((*b)[k]) : 0.0;
                     for (int64_t c = 0; c < IC; ++c)
                         for (int64_t i = 0; i < KH; ++i) {
-                            const int64_t ih = oh * p.sh - p.pt + i * p.dh;
+                            const int64_t ih = oh * SH - PT + i * DH;
                             if (ih < 0 || ih >= IH) continue;
                             for (int64_t j = 0; j < KW; ++j) {
-                                const int64_t iw = ow * p.sw - p.pl + j * p.dw;
+                                const int64_t iw = ow * SW - PL + j * DW;
                                 if (iw < 0 || iw >= IW) continue;
-                                acc += double(x.at(n, c, ih, iw)) * double(w.at(k, c, i, j));
+                                acc += double(X(n, c, ih, iw)) * double(Wt(k, c, i, j));
                             }
                         }
-                    y.at(n, k, oh, ow) = T(acc);
+                    Y(n, k, oh, ow) = T(acc);
                 }
 }
 
@@ -33,6 +41,9 @@ void conv_backward_data(const ConvProblem& p, const Tensor<T>& w, const Tensor<T
                         Tensor<T>& dx) {
     const int64_t MB = p.mb, IC = p.ic, OC = p.oc, IH = p.ih, IW = p.iw;
     const int64_t OH = p.oh(), OW = p.ow(), KH = p.kh, KW = p.kw;
+    const int64_t SH = p.sh, SW = p.sw, PT = p.pt, PL = p.pl, DH = p.dh, DW = p.dw;
+    const auto Wt = w.view(), DY = dy.view();
+    const auto DX = dx.view();
     for (int64_t n = 0; n < MB; ++n)
         for (int64_t c = 0; c < IC; ++c)
             for (int64_t ih = 0; ih < IH; ++ih)
@@ -41,19 +52,19 @@ void conv_backward_data(const ConvProblem& p, const Tensor<T>& w, const Tensor<T
                     for (int64_t k = 0; k < OC; ++k)
                         for (int64_t i = 0; i < KH; ++i) {
                             // Tap i of output row oh reads row ih when oh*sh = ih + pt - i*dh.
-                            const int64_t oh_strided = ih + p.pt - i * p.dh;
-                            if (oh_strided < 0 || oh_strided % p.sh != 0) continue;
-                            const int64_t oh = oh_strided / p.sh;
+                            const int64_t oh_strided = ih + PT - i * DH;
+                            if (oh_strided < 0 || oh_strided % SH != 0) continue;
+                            const int64_t oh = oh_strided / SH;
                             if (oh >= OH) continue;
                             for (int64_t j = 0; j < KW; ++j) {
-                                const int64_t ow_strided = iw + p.pl - j * p.dw;
-                                if (ow_strided < 0 || ow_strided % p.sw != 0) continue;
-                                const int64_t ow = ow_strided / p.sw;
+                                const int64_t ow_strided = iw + PL - j * DW;
+                                if (ow_strided < 0 || ow_strided % SW != 0) continue;
+                                const int64_t ow = ow_strided / SW;
                                 if (ow >= OW) continue;
-                                acc += double(dy.at(n, k, oh, ow)) * double(w.at(k, c, i, j));
+                                acc += double(DY(n, k, oh, ow)) * double(Wt(k, c, i, j));
                             }
                         }
-                    dx.at(n, c, ih, iw) = T(acc);
+                    DX(n, c, ih, iw) = T(acc);
                 }
 }
 
@@ -62,6 +73,9 @@ void conv_backward_weights(const ConvProblem& p, const Tensor<T>& x, const Tenso
                            Tensor<T>& dw, Tensor<T>* db) {
     const int64_t MB = p.mb, IC = p.ic, OC = p.oc, IH = p.ih, IW = p.iw;
     const int64_t OH = p.oh(), OW = p.ow(), KH = p.kh, KW = p.kw;
+    const int64_t SH = p.sh, SW = p.sw, PT = p.pt, PL = p.pl, DH = p.dh, DW = p.dw;
+    const auto X = x.view(), DY = dy.view();
+    const auto DWt = dw.view();
     for (int64_t k = 0; k < OC; ++k)
         for (int64_t c = 0; c < IC; ++c)
             for (int64_t i = 0; i < KH; ++i)
@@ -69,22 +83,22 @@ void conv_backward_weights(const ConvProblem& p, const Tensor<T>& x, const Tenso
                     double acc = 0.0;
                     for (int64_t n = 0; n < MB; ++n)
                         for (int64_t oh = 0; oh < OH; ++oh) {
-                            const int64_t ih = oh * p.sh - p.pt + i * p.dh;
+                            const int64_t ih = oh * SH - PT + i * DH;
                             if (ih < 0 || ih >= IH) continue;
                             for (int64_t ow = 0; ow < OW; ++ow) {
-                                const int64_t iw = ow * p.sw - p.pl + j * p.dw;
+                                const int64_t iw = ow * SW - PL + j * DW;
                                 if (iw < 0 || iw >= IW) continue;
-                                acc += double(dy.at(n, k, oh, ow)) * double(x.at(n, c, ih, iw));
+                                acc += double(DY(n, k, oh, ow)) * double(X(n, c, ih, iw));
                             }
                         }
-                    dw.at(k, c, i, j) = T(acc);
+                    DWt(k, c, i, j) = T(acc);
                 }
     if (!db) return;
     for (int64_t k = 0; k < OC; ++k) {
         double acc = 0.0;
         for (int64_t n = 0; n < MB; ++n)
             for (int64_t oh = 0; oh < OH; ++oh)
-                for (int64_t ow = 0; ow < OW; ++ow) acc += double(dy.at(n, k, oh, ow));
+                for (int64_t ow = 0; ow < OW; ++ow) acc += double(DY(n, k, oh, ow));
         (*db)[k] = T(acc);
     }
 }

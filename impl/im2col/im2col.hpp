@@ -1,14 +1,20 @@
 // The im2col + GEMM family: every op lowered to matrices, as the notebooks in
 // ../shared/seeds/ do (000 In [90]/[91] my_im2col and my_col2im, MyPooling).
 //
-// The lowering copies each window of x into one row of the column matrix: rows (n, oh, ow),
-// columns (c, i, j), in every layout. Convolution is then one matrix product with the
-// weights as an [oc x ic*kh*kw] matrix, its gradients are products with that matrix or
-// with the column matrix, and col2im, the exact adjoint of im2col, carries column-shaped
-// gradients back onto the image. Max-pooling takes the maximum of each row segment of a
-// column matrix padded with -infinity. Accumulation is in T throughout (f32 GEMM through
-// oneDNN's dnnl_sgemm, f64 through convconf's blocked GEMM), unlike the naive reference,
-// so the comparison's derived bound is what holds it.
+// The im2col op's column matrix has rows (n, oh, ow) and columns (c, i, j), in every layout.
+// Convolution lowers x the same way, transposed and a block at a time (impl/core/lowering.hpp):
+// for a block of output positions of one image, a (c, i, j) x positions matrix, its rows in
+// the layout's own order ((c, i, j) for NCHW, (i, j, c) for NHWC) so that filling it copies
+// contiguous runs of x; with a 1x1 kernel, stride 1 and no padding that matrix is x itself.
+// Convolution is then one GEMM per block with the weights as an [oc x ic*kh*kw] matrix
+// (OIHW for NCHW and HWIO for NHWC are that matrix already; other pairings are copied),
+// backward_data a GEMM with its transpose followed by col2im, the exact adjoint of im2col,
+// and backward_weights a GEMM with the lowered block summed over blocks and images.
+// Max-pooling takes the maximum of each row segment of a column matrix padded with
+// -infinity. Accumulation is in T throughout (f32 GEMM through oneDNN's dnnl_sgemm, f64
+// through convconf's blocked GEMM), unlike the naive reference, so the comparison's derived
+// bound is what holds it. Work is split into tasks fixed by the problem (parallel.hpp), so
+// results do not depend on the thread count.
 #pragma once
 
 #include <memory>
@@ -17,9 +23,9 @@
 
 namespace convconf::im2col {
 
-// The variant "im2col". Its workspace is the whole column matrix of the op (for
-// maxpool2d backward the same matrix is reused as the gradient's), plus, for HWIO
-// weights, an OIHW copy of w or dw; im2col and col2im write straight into their outputs.
+// The variant "im2col". Its workspace (for convolution) is one lowered block per thread,
+// plus a copy of w when its layout is not the GEMM's matrix, plus, for backward_weights,
+// a partial dW per group of images; im2col and col2im write straight into their outputs.
 std::unique_ptr<Variant> make_variant();
 
 }  // namespace convconf::im2col

@@ -5,15 +5,19 @@
 // over the output grid that is a strided slice of the padded input. Every op loops over the
 // taps in row-major order and, per tap, over the slice's positions that lie inside x (the
 // rest are padding: they contribute zero to conv and are never chosen by pooling):
-//   conv forward           y          += W[:,:,i,j] * slice      (one GEMM per image)
+//   conv forward           y          += W[:,:,i,j] * slice      (one GEMM per block)
 //   conv backward_data     slice       = W[:,:,i,j]^T * dy, then added into dx
-//   conv backward_weights  dW[:,:,i,j] = sum over images of dy * slice^T
+//   conv backward_weights  dW[:,:,i,j] = sum over images and blocks of dy * slice^T
 //   maxpool                a running max and argmax across taps; backward scatters dy into
 //                          the slice of the chosen tap
 //   im2col / col2im        the slice fills (adds back) column (c, i, j) of every row
-// Working memory (workspace_bytes) is one tap's slice of x and one tap of the weights for
-// conv, one slice-shaped tensor of tap indices for maxpool backward: never the
-// kh*kw-times-larger column matrix.
+// Convolution works on blocks of output positions of one image (impl/core/lowering.hpp),
+// so that y's block stays in cache while the taps add into it. Working memory
+// (workspace_bytes) is one tap's slice of a block per thread, a copy of the weights tap by
+// tap unless w is HWIO (each tap a matrix already) or 1x1, and for backward_weights a
+// partial dW per group of images: never the kh*kw-times-larger column matrix. Max-pooling
+// backward keeps one slice-shaped tensor of tap indices. Work is split into tasks fixed by
+// the problem (parallel.hpp), so results do not depend on the thread count.
 // Accumulation is in T, unlike the naive reference.
 #pragma once
 

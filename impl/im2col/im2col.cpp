@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "impl/core/gemm.hpp"
+#include "impl/im2col/pool.hpp"
 
 namespace convconf::im2col {
 namespace {
@@ -19,13 +20,6 @@ struct Axis {
     bool inside(int64_t o, int64_t t) const {
         const int64_t s = source(o, t);
         return s >= 0 && s < extent;
-    }
-    // The first tap of output o that reads x. Every pooling window has one
-    // (PoolProblem::validate); the bound only keeps an unvalidated problem in the window.
-    int64_t first_inside(int64_t o) const {
-        int64_t t = 0;
-        while (t + 1 < taps && !inside(o, t)) ++t;
-        return t;
     }
 };
 
@@ -133,41 +127,6 @@ Blocks gemm_blocks(const ConvProblem& p) {
     return {p.mb, spatial, p.oc, columns, true};
 }
 
-// The tap max-pooling chooses in one window of kh*kw taps, by the contract's rule (as
-// naive.cpp's choose): the first maximum in window order, a NaN beats everything and the
-// first NaN stays, padding is never chosen. Starting from the first tap that reads x gives
-// the last rule for free: padding, -infinity, is neither NaN nor greater than anything.
-template <class T>
-int64_t choose(const T* window, int64_t taps, int64_t first) {
-    int64_t best = first;
-    for (int64_t t = first + 1; t < taps && !std::isnan(window[best]); ++t)
-        if (std::isnan(window[t]) || window[t] > window[best]) best = t;
-    return best;
-}
-
-// Visits every pooling window of a column matrix: row (n, oh, ow) holds one window of
-// kh*kw taps per channel, side by side (the notebook's reshape to [-1, kh*kw]).
-// f(n, c, oh, ow, window, chosen) gets the window and the tap chosen in it; it may
-// overwrite the window, which is not read again.
-template <class T, class F>
-void for_each_window_choice(const PoolProblem& p, T* col, F&& f) {
-    const Axis h = height(p), w = width(p);
-    const int64_t OH = p.oh(), OW = p.ow(), taps = p.kh * p.kw;
-    T* window = col;
-    for (int64_t n = 0; n < p.mb; ++n)
-        for (int64_t oh = 0; oh < OH; ++oh)
-            for (int64_t ow = 0; ow < OW; ++ow) {
-                const int64_t first = h.first_inside(oh) * p.kw + w.first_inside(ow);
-                for (int64_t c = 0; c < p.ic; ++c, window += taps)
-                    f(n, c, oh, ow, window, choose(window, taps, first));
-            }
-}
-
-template <class T>
-constexpr T minus_infinity() {
-    return -std::numeric_limits<T>::infinity();
-}
-
 class Im2colVariant final : public VariantOf<Im2colVariant> {
 public:
     std::string name() const override { return "im2col"; }
@@ -181,7 +140,7 @@ public:
         switch (k.op) {
             case Op::im2col:
             case Op::col2im: return 0;  // the lowering itself, straight into the output
-            case Op::maxpool2d: return column_elements(p) * element;
+            case Op::maxpool2d: return pool_workspace_bytes(p, k.pass, k.dtype);
             case Op::conv2d: break;
         }
         return (column_elements(p) + weights_scratch_elements(p)) * element;
@@ -257,27 +216,13 @@ public:
     template <class T>
     void pool_forward_t(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y,
                         Tensor<int64_t>& argmax) const {
-        std::vector<T> col = columns_of(p, x, minus_infinity<T>());
-        for_each_window_choice(p, col.data(), [&](int64_t n, int64_t c, int64_t oh, int64_t ow,
-                                                  const T* window, int64_t chosen) {
-            y.at(n, c, oh, ow) = window[chosen];
-            argmax.at(n, c, oh, ow) = chosen;
-        });
+        im2col::pool_forward(p, x, y, argmax);
     }
 
-    // The column matrix becomes its own gradient window by window (the notebook's dmax:
-    // dy at the chosen tap, 0 elsewhere), then col2im adds overlapping windows up.
     template <class T>
     void pool_backward_t(const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy,
                          Tensor<T>& dx) const {
-        std::vector<T> col = columns_of(p, x, minus_infinity<T>());
-        const int64_t taps = p.kh * p.kw;
-        for_each_window_choice(p, col.data(), [&](int64_t n, int64_t c, int64_t oh, int64_t ow,
-                                                  T* window, int64_t chosen) {
-            std::fill(window, window + taps, T(0));
-            window[chosen] = dy.at(n, c, oh, ow);
-        });
-        columns_to_image(p, col.data(), dx);
+        im2col::pool_backward(p, x, dy, dx);
     }
 
     template <class T>

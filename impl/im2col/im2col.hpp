@@ -17,9 +17,9 @@
 
 namespace convconf::im2col {
 
-// The variant "im2col". Its workspace is the whole column matrix of the op (for
-// maxpool2d backward the same matrix is reused as the gradient's), plus, for HWIO
-// weights, an OIHW copy of w or dw; im2col and col2im write straight into their outputs.
+// The variant "im2col". Its workspace is the whole column matrix of the op, plus, for HWIO
+// weights, an OIHW copy of w or dw; for maxpool2d, one tile of the column matrix per task
+// running at once (pool.hpp); im2col and col2im write straight into their outputs.
 std::unique_ptr<Variant> make_variant();
 
 }  // namespace convconf::im2col

@@ -9,11 +9,12 @@
 //   conv backward_data     slice       = W[:,:,i,j]^T * dy, then added into dx
 //   conv backward_weights  dW[:,:,i,j] = sum over images of dy * slice^T
 //   maxpool                a running max and argmax across taps; backward scatters dy into
-//                          the slice of the chosen tap
+//                          the slice of the chosen tap (pool.hpp)
 //   im2col / col2im        the slice fills (adds back) column (c, i, j) of every row
 // Working memory (workspace_bytes) is one tap's slice of x and one tap of the weights for
-// conv, one slice-shaped tensor of tap indices for maxpool backward: never the
-// kh*kw-times-larger column matrix.
+// conv, and for maxpool the running choice (a value and a tap index per output) of one block
+// of output rows per task running at once (pool.hpp): never the kh*kw-times-larger column
+// matrix.
 // Accumulation is in T, unlike the naive reference.
 #pragma once
 

@@ -1,12 +1,11 @@
 #include "impl/im2col/im2col.hpp"
 
 #include <algorithm>
-#include <cmath>
-#include <limits>
 #include <vector>
 
 #include "impl/core/lowering.hpp"
 #include "impl/core/parallel.hpp"
+#include "impl/im2col/pool.hpp"
 
 namespace convconf::im2col {
 namespace {
@@ -14,33 +13,21 @@ namespace {
 // One spatial axis of the window geometry: tap t of output position o reads input
 // position o*stride - pad + t*dilation, which is padding unless it lies in [0, extent).
 struct Axis {
-    int64_t extent, stride, pad, dilation, taps;
+    int64_t extent, stride, pad, dilation;
 
     int64_t source(int64_t o, int64_t t) const { return o * stride - pad + t * dilation; }
     bool inside(int64_t o, int64_t t) const {
         const int64_t s = source(o, t);
         return s >= 0 && s < extent;
     }
-    // The first tap of output o that reads x. Every pooling window has one
-    // (PoolProblem::validate); the bound only keeps an unvalidated problem in the window.
-    int64_t first_inside(int64_t o) const {
-        int64_t t = 0;
-        while (t + 1 < taps && !inside(o, t)) ++t;
-        return t;
-    }
 };
 
-Axis height(const WindowProblem& p) { return {p.ih, p.sh, p.pt, p.dh, p.kh}; }
-Axis width(const WindowProblem& p) { return {p.iw, p.sw, p.pl, p.dw, p.kw}; }
-
-int64_t column_elements(const WindowProblem& p) {
-    const auto d = p.col_dims();
-    return d[0] * d[1];
-}
+Axis height(const WindowProblem& p) { return {p.ih, p.sh, p.pt, p.dh}; }
+Axis width(const WindowProblem& p) { return {p.iw, p.sw, p.pl, p.dw}; }
 
 // Visits the column matrix in row-major order, rows (n, oh, ow) and columns (c, i, j):
 // f(entry, source), source being the flat offset in x of the element the entry copies, or
-// -1 for a tap in the padding. The one place the lowering's geometry lives; x only lends
+// -1 for a tap in the padding: the im2col and col2im ops, whole. x only lends
 // its layout, so NHWC gets the same (c, i, j) columns as NCHW.
 template <class T, class F>
 void for_each_column_entry(const WindowProblem& p, const Tensor<T>& x, F&& f) {
@@ -75,21 +62,6 @@ void columns_to_image(const WindowProblem& p, const T* col, Tensor<T>& x) {
     for_each_column_entry(p, x, [&](int64_t e, int64_t source) {
         if (source >= 0) x[source] += col[e];
     });
-}
-
-template <class T>
-std::vector<T> columns_of(const WindowProblem& p, const Tensor<T>& x, T padding) {
-    std::vector<T> col(column_elements(p));
-    image_to_columns(p, x, padding, col.data());
-    return col;
-}
-
-template <class F>
-void for_each_index(const Dims4& d, F&& f) {
-    for (int64_t a = 0; a < d[0]; ++a)
-        for (int64_t b = 0; b < d[1]; ++b)
-            for (int64_t c = 0; c < d[2]; ++c)
-                for (int64_t e = 0; e < d[3]; ++e) f(a, b, c, e);
 }
 
 using lowering::Lowered;
@@ -165,41 +137,6 @@ int64_t weights_scratch_elements(const ConvProblem& p) {
     return ConvLowering(p).weights_are_matrix(p.weights_layout) ? 0 : p.oc * p.ic * p.kh * p.kw;
 }
 
-// The tap max-pooling chooses in one window of kh*kw taps, by the contract's rule (as
-// naive.cpp's choose): the first maximum in window order, a NaN beats everything and the
-// first NaN stays, padding is never chosen. Starting from the first tap that reads x gives
-// the last rule for free: padding, -infinity, is neither NaN nor greater than anything.
-template <class T>
-int64_t choose(const T* window, int64_t taps, int64_t first) {
-    int64_t best = first;
-    for (int64_t t = first + 1; t < taps && !std::isnan(window[best]); ++t)
-        if (std::isnan(window[t]) || window[t] > window[best]) best = t;
-    return best;
-}
-
-// Visits every pooling window of a column matrix: row (n, oh, ow) holds one window of
-// kh*kw taps per channel, side by side (the notebook's reshape to [-1, kh*kw]).
-// f(n, c, oh, ow, window, chosen) gets the window and the tap chosen in it; it may
-// overwrite the window, which is not read again.
-template <class T, class F>
-void for_each_window_choice(const PoolProblem& p, T* col, F&& f) {
-    const Axis h = height(p), w = width(p);
-    const int64_t OH = p.oh(), OW = p.ow(), taps = p.kh * p.kw;
-    T* window = col;
-    for (int64_t n = 0; n < p.mb; ++n)
-        for (int64_t oh = 0; oh < OH; ++oh)
-            for (int64_t ow = 0; ow < OW; ++ow) {
-                const int64_t first = h.first_inside(oh) * p.kw + w.first_inside(ow);
-                for (int64_t c = 0; c < p.ic; ++c, window += taps)
-                    f(n, c, oh, ow, window, choose(window, taps, first));
-            }
-}
-
-template <class T>
-constexpr T minus_infinity() {
-    return -std::numeric_limits<T>::infinity();
-}
-
 class Im2colVariant final : public VariantOf<Im2colVariant> {
 public:
     std::string name() const override { return "im2col"; }
@@ -213,7 +150,7 @@ public:
         switch (k.op) {
             case Op::im2col:
             case Op::col2im: return 0;  // the lowering itself, straight into the output
-            case Op::maxpool2d: return column_elements(p) * element;
+            case Op::maxpool2d: return pool_workspace_bytes(p, k.pass, k.dtype);
             case Op::conv2d: break;
         }
         // Per thread one lowered block; a copy of the weights unless their layout already is
@@ -319,27 +256,13 @@ public:
     template <class T>
     void pool_forward_t(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y,
                         Tensor<int64_t>& argmax) const {
-        std::vector<T> col = columns_of(p, x, minus_infinity<T>());
-        for_each_window_choice(p, col.data(), [&](int64_t n, int64_t c, int64_t oh, int64_t ow,
-                                                  const T* window, int64_t chosen) {
-            y.at(n, c, oh, ow) = window[chosen];
-            argmax.at(n, c, oh, ow) = chosen;
-        });
+        im2col::pool_forward(p, x, y, argmax);
     }
 
-    // The column matrix becomes its own gradient window by window (the notebook's dmax:
-    // dy at the chosen tap, 0 elsewhere), then col2im adds overlapping windows up.
     template <class T>
     void pool_backward_t(const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy,
                          Tensor<T>& dx) const {
-        std::vector<T> col = columns_of(p, x, minus_infinity<T>());
-        const int64_t taps = p.kh * p.kw;
-        for_each_window_choice(p, col.data(), [&](int64_t n, int64_t c, int64_t oh, int64_t ow,
-                                                  T* window, int64_t chosen) {
-            std::fill(window, window + taps, T(0));
-            window[chosen] = dy.at(n, c, oh, ow);
-        });
-        columns_to_image(p, col.data(), dx);
+        im2col::pool_backward(p, x, dy, dx);
     }
 
     template <class T>

@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <cassert>
-#include <cmath>
 
 #include <vector>
 
 #include "impl/core/lowering.hpp"
 #include "impl/core/parallel.hpp"
+#include "impl/strided/pool.hpp"
 
 namespace convconf::strided {
 namespace {
@@ -104,46 +104,6 @@ struct TapWeights {
     }
 };
 
-// ---- Max-pooling's choice -----------------------------------------------------------------
-
-// One tap's slice of an activation: (mb, ic, oh, ow), the output grid with x's channels.
-Dims4 slice_dims(const WindowProblem& p) { return {p.mb, p.ic, p.oh(), p.ow()}; }
-int64_t slice_count(const WindowProblem& p) { return p.mb * p.ic * p.oh() * p.ow(); }
-
-// ---- (pooling, continued) ----------------------------------------------------------------
-
-// Whether the next element of x in window order replaces the one chosen so far (the
-// contract): the first NaN is never replaced; a NaN replaces any number; otherwise only a
-// strictly greater value does, so ties keep the first maximum.
-template <class T>
-bool replaces(T next, T chosen) {
-    if (std::isnan(chosen)) return false;
-    return std::isnan(next) || next > chosen;
-}
-
-// The element of x that tap t = i*kw + j of output (n, c, oh, ow) reads.
-template <class T>
-const T& tap_element(const WindowProblem& p, const Tensor<T>& x, int64_t n, int64_t c, int64_t oh,
-                     int64_t ow, int64_t t) {
-    return x.at(n, c, oh * p.sh - p.pt + (t / p.kw) * p.dh, ow * p.sw - p.pl + (t % p.kw) * p.dw);
-}
-
-// The running argmax across taps: after tap (i, j), chosen(n, c, oh, ow) is the tap of the
-// element chosen among taps up to (i, j), -1 while the window has met only padding. Taps
-// in the padding are skipped, so padding is never chosen; the chosen value is read back from
-// x, so nothing but the indices is kept.
-template <class T>
-void choose_taps(const PoolProblem& p, const Tensor<T>& x, Tensor<int64_t>& chosen) {
-    chosen.fill(-1);
-    for_each_tap(p, [&](int64_t i, int64_t j, const TapSlice& s) {
-        for_each_inside(p, s, [&](const SlicePoint& q) {
-            int64_t& t = chosen.at(q.n, q.c, q.oh, q.ow);
-            if (t < 0 || replaces(x.at(q.n, q.c, q.ih, q.iw), tap_element(p, x, q.n, q.c, q.oh, q.ow, t)))
-                t = i * p.kw + j;
-        });
-    });
-}
-
 // ---- im2col's column matrix ----------------------------------------------------------
 
 // Element (row (n, oh, ow), column (c, i, j)) of the column matrix.
@@ -179,10 +139,7 @@ public:
                 }
                 return elements * element;
             }
-            // Backward keeps the running argmax of each output position: a slice of indices.
-            // Forward keeps it in its argmax output.
-            case Op::maxpool2d:
-                return k.pass == Pass::backward ? slice_count(p) * int64_t(sizeof(int64_t)) : 0;
+            case Op::maxpool2d: return pool_workspace_bytes(p, k.pass, k.dtype);
             // Each tap's slice goes straight into (comes straight out of) col.
             default: return 0;
         }
@@ -314,30 +271,13 @@ void StridedVariant::conv_backward_weights_t(const ConvProblem& p, const Tensor<
 template <class T>
 void StridedVariant::pool_forward_t(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y,
                                     Tensor<int64_t>& argmax) const {
-    choose_taps(p, x, argmax);
-    // validate() guarantees every window meets an element of x, so every tap index is set.
-    const int64_t OH = p.oh(), OW = p.ow();
-    for (int64_t n = 0; n < p.mb; ++n)
-        for (int64_t c = 0; c < p.ic; ++c)
-            for (int64_t oh = 0; oh < OH; ++oh)
-                for (int64_t ow = 0; ow < OW; ++ow)
-                    y.at(n, c, oh, ow) = tap_element(p, x, n, c, oh, ow, argmax.at(n, c, oh, ow));
+    strided::pool_forward(p, x, y, argmax);
 }
 
-// Per tap: dy goes to the slice positions whose chosen tap is this one. Overlapping
-// windows (stride < kernel) meet at the same element of x and accumulate.
 template <class T>
 void StridedVariant::pool_backward_t(const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy,
                                      Tensor<T>& dx) const {
-    Tensor<int64_t> chosen(axis_order(p.layout), slice_dims(p));
-    choose_taps(p, x, chosen);
-    dx.fill(T(0));
-    for_each_tap(p, [&](int64_t i, int64_t j, const TapSlice& s) {
-        for_each_inside(p, s, [&](const SlicePoint& q) {
-            if (chosen.at(q.n, q.c, q.oh, q.ow) == i * p.kw + j)
-                dx.at(q.n, q.c, q.ih, q.iw) += dy.at(q.n, q.c, q.oh, q.ow);
-        });
-    });
+    strided::pool_backward(p, x, dy, dx);
 }
 
 // Per tap: the slice fills column (c, i, j) of every row; rows whose tap is in the padding

@@ -9,15 +9,16 @@
 //   conv backward_data     slice       = W[:,:,i,j]^T * dy, then added into dx
 //   conv backward_weights  dW[:,:,i,j] = sum over images and blocks of dy * slice^T
 //   maxpool                a running max and argmax across taps; backward scatters dy into
-//                          the slice of the chosen tap
+//                          the slice of the chosen tap (pool.hpp)
 //   im2col / col2im        the slice fills (adds back) column (c, i, j) of every row
 // Convolution works on blocks of output positions of one image (impl/core/lowering.hpp),
 // so that y's block stays in cache while the taps add into it. Working memory
 // (workspace_bytes) is one tap's slice of a block per thread, a copy of the weights tap by
 // tap unless w is HWIO (each tap a matrix already) or 1x1, and for backward_weights a
-// partial dW per group of images: never the kh*kw-times-larger column matrix. Max-pooling
-// backward keeps one slice-shaped tensor of tap indices. Work is split into tasks fixed by
-// the problem (parallel.hpp), so results do not depend on the thread count.
+// partial dW per group of images; for maxpool the running choice (a value and a tap index
+// per output) of one block of output rows per task running at once (pool.hpp): never the
+// kh*kw-times-larger column matrix. Work is split into tasks fixed by the problem
+// (parallel.hpp), so results do not depend on the thread count.
 // Accumulation is in T, unlike the naive reference.
 #pragma once
 

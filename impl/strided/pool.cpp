@@ -1,0 +1,239 @@
+#include "impl/strided/pool.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+#include "impl/core/pooling.hpp"
+
+namespace convconf::strided {
+namespace {
+
+using pooling::Tasks;
+using Task = Tasks::Task;
+
+// Outputs in one block of output rows of a task: its running choice, a value and a tap
+// index each, stays in the first-level cache across the kh*kw taps.
+constexpr int64_t kBlockElements = 2048;
+
+int64_t block_rows(const WindowProblem& p, const Tasks& tasks) {
+    return std::clamp<int64_t>(kBlockElements / (p.ow() * tasks.max_channels()), 1, tasks.max_rows());
+}
+
+// Calls f(oh_begin, oh_end) for each block of output rows of task t, in order.
+template <class F>
+void for_each_block(const Task& t, int64_t rows, F&& f) {
+    for (int64_t oh = t.oh_begin; oh < t.oh_end; oh += rows) f(oh, std::min(oh + rows, t.oh_end));
+}
+
+// Tap indices as narrow as the window allows: a 32-bit index sits beside a float in the same
+// vector lanes.
+template <class T>
+using CompactTap = std::conditional_t<sizeof(T) == 4, int32_t, int64_t>;
+
+// Along one axis, the output positions [begin, end) at which a tap whose input coordinate
+// is o*stride + offset reads inside x: 0 <= o*stride + offset <= in - 1, 0 <= o < out.
+struct Span {
+    int64_t begin, end;
+};
+Span inside(int64_t out, int64_t in, int64_t stride, int64_t offset) {
+    const int64_t begin = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+    const int64_t end = in - 1 - offset < 0 ? 0 : std::min(out, (in - 1 - offset) / stride + 1);
+    return {begin, std::max(begin, end)};
+}
+
+// Calls f(tap, c, oh, ow, ih, iw, lines, length) for each run (pooling::for_each_run) of
+// tap (i, j)'s slice over output rows [oh_begin, oh_end) of task t that reads inside x, tap
+// by tap in window order: (ih, iw) is where (c, oh, ow), the run's first output, reads x.
+// The rest of each slice is padding, which is never chosen and receives nothing.
+template <class F>
+void for_each_slice_run(const PoolProblem& p, const Task& t, int64_t oh_begin, int64_t oh_end, F&& f) {
+    const int64_t OH = p.oh(), OW = p.ow();
+    for (int64_t i = 0; i < p.kh; ++i) {
+        const int64_t h_offset = i * p.dh - p.pt;
+        const Span rows = inside(OH, p.ih, p.sh, h_offset);
+        for (int64_t j = 0; j < p.kw; ++j) {
+            const int64_t w_offset = j * p.dw - p.pl;
+            const Span cols = inside(OW, p.iw, p.sw, w_offset);
+            pooling::for_each_run(p.layout, t, std::max(rows.begin, oh_begin), std::min(rows.end, oh_end),
+                                  cols.begin, cols.end,
+                                  [&](int64_t c, int64_t oh, int64_t ow, int64_t lines, int64_t length) {
+                                      f(i * p.kw + j, c, oh, ow, oh * p.sh + h_offset, ow * p.sw + w_offset,
+                                        lines, length);
+                                  });
+        }
+    }
+}
+
+// Calls f with the distance in x between neighbouring elements of a run: the next channel
+// (NHWC) or the element sw columns on (NCHW); as a compile-time 1 when it is, so that loop
+// compiles to plain vector loads.
+template <class F>
+void with_x_step(const PoolProblem& p, F&& f) {
+    if (p.layout == Layout::nhwc || p.sw == 1) return f(std::integral_constant<int64_t, 1>{});
+    f(p.sw);
+}
+
+// The running choice of one block of output rows of a task: for each output, the value
+// chosen so far and its tap, in a (1, channels, rows, OW) tensor of the activations' layout,
+// whose runs (pooling::for_each_run) have the steps of y's.
+template <class T, class Tap>
+struct Choice {
+    Tensor<T> best;
+    Tensor<Tap> tap;
+    int64_t c_begin = 0, oh_begin = 0;  // the task's and block's first output
+
+    Choice(const PoolProblem& p, const Tasks& tasks, int64_t rows)
+        : best(axis_order(p.layout), {1, tasks.max_channels(), rows, p.ow()}),
+          tap(axis_order(p.layout), {1, tasks.max_channels(), rows, p.ow()}) {}
+
+    int64_t at(int64_t c, int64_t oh, int64_t ow) const { return best.offset(0, c - c_begin, oh - oh_begin, ow); }
+};
+
+// One tap over one run: each output takes the tap's element of x if it replaces the one
+// chosen so far. Branch-free, so it vectorises.
+template <class T, class Tap, class Step>
+void take_replacing(const T* x, pooling::Steps xs, Step x_step, T* best, Tap* chosen, int64_t line_step,
+                    int64_t lines, int64_t length, Tap tap) {
+    for (int64_t l = 0; l < lines; ++l, x += xs.line, best += line_step, chosen += line_step)
+        for (int64_t k = 0; k < length; ++k) {
+            const T v = x[k * x_step], b = best[k];
+            const bool replace = pooling::replaces(b, v);
+            best[k] = replace ? v : b;
+            chosen[k] = replace ? tap : chosen[k];
+        }
+}
+
+// The choice of every output of rows [oh_begin, oh_end) of task t, tap by tap in window
+// order. Before the first tap, each output holds its window's first element of x with the
+// value -infinity: where that element is -inf this is what the contract chooses, and any
+// other value of it replaces -inf when its tap comes (the taps before it are padding).
+template <class T, class Tap>
+void choose(const PoolProblem& p, const Tensor<T>& x, const Task& t, int64_t oh_begin, int64_t oh_end,
+            Choice<T, Tap>& ch) {
+    ch.c_begin = t.c_begin, ch.oh_begin = oh_begin;
+    ch.best.fill(-std::numeric_limits<T>::infinity());
+    const int64_t line_step = pooling::run_steps(ch.tap).line;
+    const bool nhwc = p.layout == Layout::nhwc;
+    pooling::for_each_run(p.layout, t, oh_begin, oh_end, 0, p.ow(),
+                          [&](int64_t c, int64_t oh, int64_t ow, int64_t lines, int64_t length) {
+                              Tap* first = &ch.tap[ch.at(c, oh, ow)];
+                              for (int64_t l = 0; l < lines; ++l, first += line_step)
+                                  for (int64_t k = 0; k < length; ++k)
+                                      first[k] = Tap(pooling::first_tap_h(p, nhwc ? oh : oh + l) * p.kw +
+                                                     pooling::first_tap_w(p, nhwc ? ow + l : ow + k));
+                          });
+    const pooling::Steps xs = pooling::run_steps(x, p.sh, p.sw);
+    with_x_step(p, [&](auto x_step) {
+        for_each_slice_run(p, t, oh_begin, oh_end,
+                           [&](int64_t tap, int64_t c, int64_t oh, int64_t ow, int64_t ih, int64_t iw,
+                               int64_t lines, int64_t length) {
+                               const int64_t o = ch.at(c, oh, ow);
+                               take_replacing(&x.at(t.n, c, ih, iw), xs, x_step, &ch.best[o], &ch.tap[o],
+                                              line_step, lines, length, Tap(tap));
+                           });
+    });
+}
+
+template <class T, class Tap>
+void forward(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y, Tensor<int64_t>& argmax) {
+    const Tasks tasks(p, Pass::forward);
+    const int64_t rows = block_rows(p, tasks), y_line = pooling::run_steps(y).line;
+    parallel_for(tasks.count(), [&](int64_t k) {
+        const Task t = tasks[k];
+        Choice<T, Tap> ch(p, tasks, rows);
+        const int64_t line_step = pooling::run_steps(ch.tap).line;
+        for_each_block(t, rows, [&](int64_t oh_begin, int64_t oh_end) {
+            choose(p, x, t, oh_begin, oh_end, ch);
+            pooling::for_each_run(p.layout, t, oh_begin, oh_end, 0, p.ow(),
+                                  [&](int64_t c, int64_t oh, int64_t ow, int64_t lines, int64_t length) {
+                                      const int64_t o = ch.at(c, oh, ow), out = y.offset(t.n, c, oh, ow);
+                                      for (int64_t l = 0; l < lines; ++l) {
+                                          std::copy_n(&ch.best[o + l * line_step], length, &y[out + l * y_line]);
+                                          std::copy_n(&ch.tap[o + l * line_step], length, &argmax[out + l * y_line]);
+                                      }
+                                  });
+        });
+    });
+}
+
+// One tap over one run: dy goes to the tap's element of x where the output chose this tap.
+// Elsewhere 0 is added, which changes nothing: dx starts at +0 and a sum is -0 only when
+// both its terms are, so dx is never -0.
+template <class T, class Tap, class Step>
+void add_where_chosen(T* dx, pooling::Steps xs, Step x_step, const T* dy, int64_t dy_line, const Tap* chosen,
+                      int64_t line_step, int64_t lines, int64_t length, Tap tap) {
+    for (int64_t l = 0; l < lines; ++l, dx += xs.line, dy += dy_line, chosen += line_step)
+        for (int64_t k = 0; k < length; ++k) {
+            const T gradient = dy[k];  // read whether chosen or not, so the loop vectorises
+            dx[k * x_step] += chosen[k] == tap ? gradient : T(0);
+        }
+}
+
+// Per block of output rows: the choice, then, tap by tap, dy into the tap's slice of dx.
+// Windows that overlap (stride < kernel) meet at the same element of dx and accumulate;
+// they all belong to the task, which owns its channels of dx.
+template <class T, class Tap>
+void backward(const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dx) {
+    const Tasks tasks(p, Pass::backward);
+    const int64_t rows = block_rows(p, tasks);
+    const pooling::Steps xs = pooling::run_steps(dx, p.sh, p.sw);
+    const int64_t dy_line = pooling::run_steps(dy).line;
+    parallel_for(tasks.count(), [&](int64_t k) {
+        const Task t = tasks[k];
+        Choice<T, Tap> ch(p, tasks, rows);
+        const int64_t line_step = pooling::run_steps(ch.tap).line;
+        pooling::ZeroAhead<T> zero(p, dx, t);
+        for_each_block(t, rows, [&](int64_t oh_begin, int64_t oh_end) {
+            choose(p, x, t, oh_begin, oh_end, ch);
+            zero.through(oh_end);
+            with_x_step(p, [&](auto x_step) {
+                for_each_slice_run(p, t, oh_begin, oh_end,
+                                   [&](int64_t tap, int64_t c, int64_t oh, int64_t ow, int64_t ih, int64_t iw,
+                                       int64_t lines, int64_t length) {
+                                       add_where_chosen(&dx.at(t.n, c, ih, iw), xs, x_step, &dy.at(t.n, c, oh, ow),
+                                                        dy_line, &ch.tap[ch.at(c, oh, ow)], line_step, lines,
+                                                        length, Tap(tap));
+                                   });
+            });
+        });
+        zero.finish();
+    });
+}
+
+// Whether every tap index of p fits in Tap.
+template <class Tap>
+bool taps_fit(const WindowProblem& p) {
+    return p.kh * p.kw <= std::numeric_limits<Tap>::max();
+}
+
+}  // namespace
+
+template <class T>
+void pool_forward(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y, Tensor<int64_t>& argmax) {
+    if (taps_fit<CompactTap<T>>(p)) return forward<T, CompactTap<T>>(p, x, y, argmax);
+    forward<T, int64_t>(p, x, y, argmax);
+}
+
+template <class T>
+void pool_backward(const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dx) {
+    if (taps_fit<CompactTap<T>>(p)) return backward<T, CompactTap<T>>(p, x, dy, dx);
+    backward<T, int64_t>(p, x, dy, dx);
+}
+
+int64_t pool_workspace_bytes(const WindowProblem& p, Pass pass, DType dtype) {
+    const Tasks tasks(p, pass);
+    const int64_t value = dtype == DType::f32 ? 4 : 8;
+    const int64_t tap = dtype == DType::f32 && taps_fit<int32_t>(p) ? 4 : 8;
+    const int64_t outputs = block_rows(p, tasks) * p.ow() * tasks.max_channels();
+    return pooling::concurrent_bytes(tasks, outputs * (value + tap));
+}
+
+template void pool_forward<float>(const PoolProblem&, const Tensor<float>&, Tensor<float>&, Tensor<int64_t>&);
+template void pool_forward<double>(const PoolProblem&, const Tensor<double>&, Tensor<double>&, Tensor<int64_t>&);
+template void pool_backward<float>(const PoolProblem&, const Tensor<float>&, const Tensor<float>&, Tensor<float>&);
+template void pool_backward<double>(const PoolProblem&, const Tensor<double>&, const Tensor<double>&,
+                                    Tensor<double>&);
+
+}  // namespace convconf::strided

@@ -44,7 +44,8 @@ CheckKind kind(Op op, Pass pass, DType dtype) { return {op, pass, dtype}; }
 // mb2 ic3 5x5, 3x3 kernel, pad 1, stride 1: oh = ow = (5 + 2 - 3)/1 + 1 = 5, so one image's
 // block is [3*3*3 x 5*5] = [27 x 25] = 675 elements: 2700 bytes in f32, 5400 in f64.
 // Backward-weights sums each image (group, at most 8) into a partial dW of 4*27 = 108
-// elements, the first in dw itself. HWIO weights with NCHW add an OIHW copy of w, 108.
+// elements, the first in dw itself. Backward-data multiplies by W^T, copied plain (the
+// GEMM runs faster on it), 108 elements. HWIO weights with NCHW add an OIHW copy of w, 108.
 // Max-pooling lowers one tile at a time per task (an image here), on each thread running:
 // the image's 25 rows of the column matrix, 25*27 = 675 elements, 2700 bytes in f32.
 TEST(Im2colWorkspace, IsOneBlockOfTheColumnMatrixPlusAnyWeightsReorder) {
@@ -52,18 +53,20 @@ TEST(Im2colWorkspace, IsOneBlockOfTheColumnMatrixPlusAnyWeightsReorder) {
     ConvProblem p = conv(2, 3, 5, 5, 4, 3);
     p.pt = p.pl = p.pb = p.pr = 1;
     p.validate();
-    for (Pass pass : {Pass::forward, Pass::backward_data}) {
-        EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, pass, DType::f32), p), 2700);
-        EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, pass, DType::f64), p), 5400);
-    }
+    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::forward, DType::f32), p), 2700);
+    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::forward, DType::f64), p), 5400);
+    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::backward_data, DType::f32), p), (675 + 108) * 4);
+    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::backward_data, DType::f64), p), (675 + 108) * 8);
     EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::backward_weights, DType::f32), p), (675 + 108) * 4);
     for (Pass pass : {Pass::forward, Pass::backward})
         EXPECT_EQ(v->workspace_bytes(kind(Op::maxpool2d, pass, DType::f32), p), 2700);
     p.weights_layout = WeightsLayout::hwio;
     EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::forward, DType::f32), p), (675 + 108) * 4);
-    // NHWC pairs with HWIO: w is the GEMM's matrix already.
+    // NHWC pairs with HWIO: w is the GEMM's matrix already, stored transposed, so W^T is
+    // plain as well.
     p.layout = Layout::nhwc;
     EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::forward, DType::f32), p), 675 * 4);
+    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::backward_data, DType::f32), p), 675 * 4);
     // The lowering writes straight into its output: no scratch at all.
     EXPECT_EQ(v->workspace_bytes(kind(Op::im2col, Pass::forward, DType::f64), p), 0);
     EXPECT_EQ(v->workspace_bytes(kind(Op::col2im, Pass::forward, DType::f64), p), 0);
@@ -91,13 +94,14 @@ TEST(Im2colWorkspace, NotebookShapeIsTiled) {
     EXPECT_LT(v->workspace_bytes(kind(Op::conv2d, Pass::forward, DType::f32), p), int64_t{282384} * 75 * 4 / 400);
 }
 
-// A 1x1 kernel with stride 1 and no padding: x is its own column matrix, no scratch.
-TEST(Im2colWorkspace, NoneWhenXIsTheColumnMatrix) {
+// A 1x1 kernel with stride 1 and no padding: x is its own column matrix, no block. Only
+// backward-data's plain copy of W^T remains: 32*64 elements, 8192 bytes.
+TEST(Im2colWorkspace, NoBlockWhenXIsTheColumnMatrix) {
     ConvProblem p = conv(2, 64, 14, 14, 32, 1);
     p.validate();
     const auto v = im2col::make_variant();
     EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::forward, DType::f32), p), 0);
-    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::backward_data, DType::f32), p), 0);
+    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::backward_data, DType::f32), p), 8192);
 }
 
 class Im2colFamily : public ::testing::TestWithParam<Layouts> {

@@ -138,6 +138,48 @@ void multiply_add(Matrix<T> c, Matrix<A> a, Matrix<B> b, T beta) {
             beta, c.data, c.ld);
 }
 
+// Scratch memory that is written before it is read. Not a std::vector, which would zero
+// it first: a pass over memory for nothing, page faults included.
+template <class T>
+using Scratch = std::unique_ptr<T[]>;
+template <class T>
+T* allocate(Scratch<T>& s, int64_t elements) {
+    s.reset(new T[elements]);
+    return s.get();
+}
+
+// to[c*to_ld + r] = from[r*row_stride + c*col_stride] for r < rows, c < cols: the
+// transpose of a strided rows x cols matrix, in 8x8 tiles that stay in L1 (measured on a
+// 4608x512 f32 matrix: 1.2 ms, against 3.3 ms for the plain double loop).
+template <class T>
+void transpose(const T* from, int64_t rows, int64_t cols, int64_t row_stride, int64_t col_stride, T* to,
+               int64_t to_ld) {
+    constexpr int64_t kTile = 8;
+    for (int64_t r0 = 0; r0 < rows; r0 += kTile)
+        for (int64_t c0 = 0; c0 < cols; c0 += kTile)
+            for (int64_t r = r0; r < std::min(r0 + kTile, rows); ++r)
+                for (int64_t c = c0; c < std::min(c0 + kTile, cols); ++c)
+                    to[c * to_ld + r] = from[r * row_stride + c * col_stride];
+}
+
+// m as a plain row-major matrix: m itself when it is stored so already, else a copy in
+// `scratch`. dnnl_sgemm runs up to 2.5x slower on a transposed A operand than on a plain
+// one (measured here, one thread per image: 1024x256 A transposed times 256x196 in 3.2 ms,
+// plain 1.3 ms; 3x3 convolutions' shapes lose 0-10%), which is what backward-data's W^T
+// is; copying it once costs far less.
+template <class T>
+Matrix<const T> plain(Matrix<const T> m, Scratch<T>& scratch) {
+    if (!m.transposed) return m;
+    T* to = allocate(scratch, m.rows * m.cols);
+    // m's storage is a cols x rows matrix; each task transposes a band of its rows.
+    const Pieces band{m.cols, 64};
+    parallel_for(band.count(), [&](int64_t b) {
+        const int64_t c0 = band.begin(b);
+        transpose(m.data + c0 * m.ld, band.end(b) - c0, m.rows, m.ld, int64_t(1), to + c0, m.cols);
+    });
+    return {to, m.rows, m.cols, m.cols, false};
+}
+
 // ---- Lowered blocks ------------------------------------------------------------------------
 
 // A block of the lowered input (the column matrix, transposed) for output positions
@@ -284,8 +326,8 @@ public:
                 sums_.push_back(destination);
                 continue;
             }
-            owned_.emplace_back(new T[elements]);  // each group overwrites its own first
-            sums_.push_back(owned_.back().get());
+            owned_.emplace_back();
+            sums_.push_back(allocate(owned_.back(), elements));  // each group overwrites its own first
         }
     }
     T* get(int64_t g) const { return sums_[g]; }
@@ -301,7 +343,7 @@ public:
 private:
     int64_t elements_;
     std::vector<T*> sums_;
-    std::vector<std::unique_ptr<T[]>> owned_;
+    std::vector<Scratch<T>> owned_;
 };
 
 // One scratch buffer per parallel slot, allocated by the first task that needs it.
@@ -310,14 +352,13 @@ class PerSlot {
 public:
     explicit PerSlot(int64_t elements) : elements_(elements), buffers_(parallel_slots()) {}
     T* get(int slot) {
-        std::vector<T>& b = buffers_[slot];
-        if (b.empty()) b.resize(elements_);
-        return b.data();
+        Scratch<T>& b = buffers_[slot];
+        return b ? b.get() : allocate(b, elements_);
     }
 
 private:
     int64_t elements_;
-    std::vector<std::vector<T>> buffers_;
+    std::vector<Scratch<T>> buffers_;
 };
 
 // Sets image n of an activation-shaped tensor to zero (contiguous in NCHW and NHWC alike).

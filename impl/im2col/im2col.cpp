@@ -125,12 +125,12 @@ struct ConvLowering {
 
 template <class T>
 Matrix<const T> weights_matrix(const ConvProblem& p, const ConvLowering& l, const Tensor<T>& w,
-                               std::vector<T>& scratch) {
+                               lowering::Scratch<T>& scratch) {
     if (l.weights_are_matrix(p.weights_layout)) return l.weights<const T>(w.data(), p.oc);
-    scratch.resize(p.oc * l.rows);
+    T* copy = lowering::allocate(scratch, p.oc * l.rows);
     l.for_each_weight<T>(p, 0, p.oc,
-                         [&](int64_t k, int64_t c, int64_t i, int64_t j, int64_t e) { scratch[e] = w.at(k, c, i, j); });
-    return {scratch.data(), p.oc, l.rows, l.rows, false};
+                         [&](int64_t k, int64_t c, int64_t i, int64_t j, int64_t e) { copy[e] = w.at(k, c, i, j); });
+    return {copy, p.oc, l.rows, l.rows, false};
 }
 
 int64_t weights_scratch_elements(const ConvProblem& p) {
@@ -154,7 +154,8 @@ public:
             case Op::conv2d: break;
         }
         // Per thread one lowered block; a copy of the weights unless their layout already is
-        // the GEMM's matrix; backward-weights adds one partial dW per group of images.
+        // the GEMM's matrix; backward_data a plain copy of W^T unless W is stored
+        // transposed (NHWC with HWIO); backward_weights one partial dW per group of images.
         const ConvLowering l(p);
         int64_t elements = parallel_slots() * l.block_elements();
         if (k.pass == Pass::backward_weights) {
@@ -164,6 +165,8 @@ public:
             elements += (lowering::image_groups(p.mb, dw * element).count() - in_place) * dw;
         } else {
             elements += weights_scratch_elements(p);
+            const bool w_transposed = l.channels_last && p.weights_layout == WeightsLayout::hwio;
+            if (k.pass == Pass::backward_data && !w_transposed) elements += p.oc * l.rows;
         }
         return elements * element;
     }
@@ -178,7 +181,7 @@ public:
     void conv_forward_t(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w,
                         const Tensor<T>* b, Tensor<T>& y) const {
         const ConvLowering l(p);
-        std::vector<T> w_scratch;
+        lowering::Scratch<T> w_scratch;
         const Matrix<const T> W = weights_matrix(p, l, w, w_scratch);
         lowering::PerSlot<T> scratch(l.block_elements());
         const int64_t blocks = l.blocks.count();
@@ -196,13 +199,13 @@ public:
     void conv_backward_data_t(const ConvProblem& p, const Tensor<T>& w, const Tensor<T>& dy,
                               Tensor<T>& dx) const {
         const ConvLowering l(p);
-        std::vector<T> w_scratch;
-        const Matrix<const T> W = weights_matrix(p, l, w, w_scratch);
+        lowering::Scratch<T> w_scratch, wt_scratch;
+        const Matrix<const T> WT = lowering::plain(weights_matrix(p, l, w, w_scratch).t(), wt_scratch);
         const int64_t blocks = l.blocks.count();
         if (l.identity) {
             parallel_for(p.mb * blocks, [&](int64_t task) {
                 const int64_t n = task / blocks, p0 = l.blocks.begin(task % blocks), p1 = l.blocks.end(task % blocks);
-                lowering::multiply_add(lowering::image(dx, n).columns(p0, p1), W.t(),
+                lowering::multiply_add(lowering::image(dx, n).columns(p0, p1), WT,
                                        lowering::image(dy, n).columns(p0, p1), T(0));
             });
             return;
@@ -213,7 +216,7 @@ public:
             for (int64_t blk = 0; blk < blocks; ++blk) {
                 const int64_t p0 = l.blocks.begin(blk), p1 = l.blocks.end(blk);
                 const Lowered<T> d = l.block(scratch.get(slot), p0, p1);
-                lowering::multiply_add(d.matrix(), W.t(), lowering::image(dy, n).columns(p0, p1), T(0));
+                lowering::multiply_add(d.matrix(), WT, lowering::image(dy, n).columns(p0, p1), T(0));
                 const Lowered<const T> from{d.data, d.channels, d.taps, d.positions, d.channels_last};
                 for (int64_t t = 0; t < l.taps; ++t) lowering::scatter_add_tap(p, from, t, n, t, p0, p1, dx);
             }

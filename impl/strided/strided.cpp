@@ -70,25 +70,28 @@ struct ConvBlocks {
     }
 };
 
-// W[:, :, i, j], tap t = i*kw + j, as an oc x ic matrix. HWIO stores each tap as one
-// (transposed), and so does OIHW when there is only one tap; otherwise the taps are
-// copied, tap after tap, into a buffer stored the same way as OIHW's single tap.
+// W[:, :, i, j], tap t = i*kw + j, as an oc x ic matrix, stored tap after tap either as
+// OIHW's single tap stores it ([oc][ic], plain) or as HWIO does ([ic][oc], transposed).
+// Forward and backward_weights use w in place when it stores its taps so (HWIO, or a
+// 1x1 OIHW), else an [oc][ic] copy. backward_data multiplies by each tap's transpose, which
+// the GEMM wants plain (lowering::plain): HWIO is that, anything else is copied as HWIO.
 struct TapWeights {
     int64_t oc, ic, taps;
-    bool hwio, in_place;
+    bool hwio_order, in_place;
 
-    explicit TapWeights(const ConvProblem& p)
-        : oc(p.oc), ic(p.ic), taps(p.kh * p.kw), hwio(p.weights_layout == WeightsLayout::hwio),
-          in_place(hwio || taps == 1) {}
+    TapWeights(const ConvProblem& p, Pass pass)
+        : oc(p.oc), ic(p.ic), taps(p.kh * p.kw),
+          hwio_order(pass == Pass::backward_data || p.weights_layout == WeightsLayout::hwio),
+          in_place(p.weights_layout == WeightsLayout::hwio || (taps == 1 && !hwio_order)) {}
 
     int64_t scratch_elements() const { return in_place ? 0 : taps * oc * ic; }
-    // Tap t of weights stored as `in_place` says (w's own storage, or the copy).
+    // Tap t of weights stored as hwio_order says (w's own storage, or the copy).
     template <class E>
     Matrix<E> tap(E* data, int64_t t) const {
-        if (hwio) return {data + t * ic * oc, oc, ic, oc, true};
+        if (hwio_order) return {data + t * ic * oc, oc, ic, oc, true};
         return {data + t * oc * ic, oc, ic, ic, false};
     }
-    // f(k, c, i, j, e) for every weight: e is its index in the copy.
+    // f(k, c, i, j, e) for every weight: e is its index in an [oc][ic] copy.
     template <class F>
     void for_each(const ConvProblem& p, F&& f) const {
         for (int64_t t = 0; t < taps; ++t)
@@ -96,11 +99,18 @@ struct TapWeights {
                 for (int64_t c = 0; c < ic; ++c) f(k, c, t / p.kw, t % p.kw, (t * oc + k) * ic + c);
     }
     template <class T>
-    const T* storage(const ConvProblem& p, const Tensor<T>& w, std::vector<T>& scratch) const {
+    const T* storage(const ConvProblem& p, const Tensor<T>& w, lowering::Scratch<T>& scratch) const {
         if (in_place) return w.data();
-        scratch.resize(scratch_elements());
-        for_each(p, [&](int64_t k, int64_t c, int64_t i, int64_t j, int64_t e) { scratch[e] = w.at(k, c, i, j); });
-        return scratch.data();
+        T* copy = lowering::allocate(scratch, scratch_elements());
+        if (!hwio_order) {
+            for_each(p, [&](int64_t k, int64_t c, int64_t i, int64_t j, int64_t e) { copy[e] = w.at(k, c, i, j); });
+            return copy;
+        }
+        // OIHW into HWIO: tap t of w is an oc x ic matrix with strides (ic*taps, taps).
+        parallel_for(taps, [&](int64_t t) {
+            lowering::transpose(w.data() + t, oc, ic, ic * taps, taps, copy + t * ic * oc, oc);
+        });
+        return copy;
     }
 };
 
@@ -129,7 +139,7 @@ public:
                 // stores each tap as a matrix; backward-weights: a partial dW per group of
                 // images, group 0's in dw itself when w stores each tap as a matrix.
                 const ConvBlocks cb(p);
-                const TapWeights tw(p);
+                const TapWeights tw(p, k.pass);
                 int64_t elements = parallel_slots() * cb.slice_elements(p);
                 if (k.pass == Pass::backward_weights) {
                     const int64_t dw = cb.taps * p.oc * p.ic;
@@ -172,8 +182,8 @@ template <class T>
 void StridedVariant::conv_forward_t(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w,
                                     const Tensor<T>* b, Tensor<T>& y) const {
     const ConvBlocks cb(p);
-    const TapWeights tw(p);
-    std::vector<T> w_scratch;
+    const TapWeights tw(p, Pass::forward);
+    lowering::Scratch<T> w_scratch;
     const T* W = tw.storage(p, w, w_scratch);
     lowering::PerSlot<T> scratch(cb.slice_elements(p));
     const int64_t blocks = cb.blocks.count();
@@ -202,8 +212,8 @@ template <class T>
 void StridedVariant::conv_backward_data_t(const ConvProblem& p, const Tensor<T>& w,
                                           const Tensor<T>& dy, Tensor<T>& dx) const {
     const ConvBlocks cb(p);
-    const TapWeights tw(p);
-    std::vector<T> w_scratch;
+    const TapWeights tw(p, Pass::backward_data);
+    lowering::Scratch<T> w_scratch;
     const T* W = tw.storage(p, w, w_scratch);
     const int64_t blocks = cb.blocks.count();
     if (cb.identity) {
@@ -239,7 +249,7 @@ void StridedVariant::conv_backward_weights_t(const ConvProblem& p, const Tensor<
                                              const Tensor<T>& dy, Tensor<T>& dw,
                                              Tensor<T>* db) const {
     const ConvBlocks cb(p);
-    const TapWeights tw(p);
+    const TapWeights tw(p, Pass::backward_weights);
     const int64_t dw_elements = cb.taps * p.oc * p.ic, blocks = cb.blocks.count();
     const Pieces groups = lowering::image_groups(p.mb, dw_elements * int64_t(sizeof(T)));
     lowering::Partials<T> sums(groups.count(), dw_elements, tw.in_place ? dw.data() : nullptr);

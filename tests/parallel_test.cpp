@@ -5,11 +5,13 @@
 //
 // The problems here are small, so the block policy is shrunk (5 positions per block):
 // images split into several blocks, most ending in the middle of an output row, and
-// backward-weights sums groups of images into partial results.
+// backward-weights sums groups of images into partial results (one image each, except in
+// the test that has ten).
 #include <gtest/gtest.h>
 
 #include <iomanip>
 #include <sstream>
+#include <stdexcept>
 
 #include "impl/core/descriptor.hpp"
 #include "impl/core/lowering.hpp"
@@ -128,6 +130,35 @@ TEST_P(Parallel, ConformsOnTwoThreadsWithSmallBlocks) {
         const CheckResult r = run_check(variant(), s);
         EXPECT_EQ(r.status, Status::passed) << r.detail;
     }
+}
+
+// Backward-weights with groups of several images: mb 10 makes 5 groups of 2, so a group's
+// second image accumulates onto its first (beta 1 from the second image's first block).
+TEST_P(Parallel, BackwardWeightsWithSeveralImagesPerGroup) {
+    const SmallBlocks small;
+    const Threads threads(2);
+    ConvProblem q = parse_conv_descriptor("mb10ic3ih5iw6oc4kh3kw2sw2ph1pw1").problem;
+    ASSERT_EQ(lowering::image_groups(q.mb, 4 * 3 * 6 * 8).grain, 2);
+    for (Layout l : {Layout::nchw, Layout::nhwc})
+        for (WeightsLayout wl : {WeightsLayout::oihw, WeightsLayout::hwio})
+            for (DType t : {DType::f32, DType::f64}) {
+                CheckSpec s;
+                s.op = Op::conv2d, s.pass = Pass::backward_weights, s.bias = true, s.dtype = t, s.problem = q;
+                s.problem.layout = l, s.problem.weights_layout = wl, s.fill = Fill::floats;
+                const CheckResult r = run_check(variant(), s);
+                EXPECT_EQ(r.status, Status::passed) << r.detail;
+            }
+}
+
+// A task that throws: parallel_for rethrows it on the calling thread once every thread
+// has stopped, and runs no task after it has seen the failure on that thread.
+TEST(Parallel, RethrowsATasksException) {
+    const Threads threads(2);
+    EXPECT_THROW(parallel_for(100,
+                              [](int64_t t) {
+                                  if (t == 37) throw std::runtime_error("task 37");
+                              }),
+                 std::runtime_error);
 }
 
 // The policy does split these problems: several blocks per image, blocks ending mid-row.

@@ -100,6 +100,39 @@ TEST_P(PoolThreads, SameBitsOnOneAndTwoThreads) {
                 }
 }
 
+// The same splits against the reference (the test above only compares each variant with
+// itself): channel blocks, row blocks, and, with 20 channels of 3x3 windows on a 30-wide
+// output (11 positions an im2col tile), tiles that end in the middle of an output row. On
+// 2 threads, with the fills that test the max rule: NaN and infinities, ties, negatives.
+TEST_P(PoolThreads, ConformsWhenSplit) {
+    const Variant* v = find_variant(GetParam());
+    ASSERT_NE(v, nullptr);
+    ConvProblem tiles;
+    tiles.mb = 2, tiles.ic = 20, tiles.ih = tiles.iw = 30, tiles.kh = tiles.kw = 3;
+    tiles.pt = tiles.pl = tiles.pb = tiles.pr = 1;
+    const ThreadsRestored restore;
+    set_threads(2);
+    for (const ConvProblem& problem : {channel_blocks(), row_blocks(), tiles})
+        for (Layout layout : {Layout::nchw, Layout::nhwc})
+            for (Pass pass : {Pass::forward, Pass::backward})
+                for (Fill fill : {Fill::special, Fill::ties, Fill::negative}) {
+                    CheckSpec spec{Op::maxpool2d, pass, DType::f32, false, problem, fill, 3};
+                    spec.problem.layout = layout;
+                    validate(spec);
+                    const CheckResult r = run_check(*v, spec);
+                    EXPECT_EQ(r.status, Status::passed) << r.detail;
+                }
+}
+
+// A valid problem whose stride times width overflows 64 bits: the task split must still
+// hold (it divided by their product, which wrapped to 0).
+TEST_P(PoolThreads, TaskSplitSurvivesAHugeStride) {
+    ConvProblem p;
+    p.mb = 1, p.ic = 1, p.ih = 1, p.iw = int64_t{1} << 24, p.kh = p.kw = 1, p.sh = int64_t{1} << 40;
+    pool_problem(p).validate();
+    EXPECT_GT(find_variant(GetParam())->workspace_bytes({Op::maxpool2d, Pass::forward, DType::f32}, p), 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Variants, PoolThreads, ::testing::Values("im2col", "strided"),
                          [](const auto& info) { return std::string(info.param); });
 

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -142,9 +143,14 @@ void multiply_add(Matrix<T> c, Matrix<A> a, Matrix<B> b, T beta) {
 // it first: a pass over memory for nothing, page faults included.
 template <class T>
 using Scratch = std::unique_ptr<T[]>;
+// Under AddressSanitizer (the asan preset) fresh scratch is filled with NaN, so that a
+// value read before it is written shows up in the conformance checks.
 template <class T>
 T* allocate(Scratch<T>& s, int64_t elements) {
     s.reset(new T[elements]);
+#if defined(__SANITIZE_ADDRESS__)
+    std::fill(s.get(), s.get() + elements, std::numeric_limits<T>::quiet_NaN());
+#endif
     return s.get();
 }
 
@@ -220,8 +226,12 @@ void for_each_tap_run(const WindowProblem& p, const Tensor<T>& x, int64_t n, int
                   ps = block.position_stride();
     const TapSlice s = tap_slice(p, tap / p.kw, tap % p.kw);
     for_each_row_segment(p, s, p0, p1, [&](const RowSegment& r) {
-        const int64_t row = x.offset(n, 0, 0, 0) + r.ih * sh;
         const int64_t at = b0 + (r.oh * OW - p0) * ps;  // the block's ow = 0 of this row
+        if (r.inside_begin == r.inside_end) {  // all padding: no coordinate of x to compute
+            for (int64_t c = 0; c < C; ++c) pad(at + c * cs + r.begin * ps, ps, r.end - r.begin);
+            return;
+        }
+        const int64_t row = x.offset(n, 0, 0, 0) + r.ih * sh;
         auto x_at = [&](int64_t ow) { return row + (ow * p.sw + r.iw_offset) * sw; };
         if (sc == 1) {  // NHWC: a run over the channels of each position
             for (int64_t ow = r.begin; ow < r.end; ++ow) {
@@ -299,7 +309,8 @@ inline BlockPolicy& block_policy() {
 // thread count, so task boundaries do not either (parallel.hpp).
 inline Pieces position_blocks(int64_t positions, int64_t rows) {
     const BlockPolicy& b = block_policy();
-    const int64_t grain = std::clamp<int64_t>(b.elements / std::max<int64_t>(rows, 1), b.min_positions, positions);
+    // Not std::clamp: an image with fewer positions than min_positions has lo > hi.
+    const int64_t grain = std::min(std::max(b.elements / std::max<int64_t>(rows, 1), b.min_positions), positions);
     return {positions, std::max<int64_t>(grain, 1)};
 }
 

@@ -77,7 +77,8 @@ private:
     }
     // Output rows each reading about sh rows of x.
     static int64_t row_block(const WindowProblem& p, int64_t channels) {
-        return std::clamp<int64_t>(kTaskElements / (channels * p.sh * p.iw), 1, p.oh());
+        // Divided one factor at a time: the product of validate()'s limits overflows.
+        return std::clamp<int64_t>(kTaskElements / channels / p.sh / p.iw, 1, p.oh());
     }
 
     int64_t mb_;

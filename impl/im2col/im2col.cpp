@@ -85,6 +85,13 @@ struct ConvLowering {
 
     // Scratch for one block (none when x is the lowered matrix).
     int64_t block_elements() const { return identity ? 0 : rows * blocks.grain; }
+    // How many tasks a pass runs (the conv_*_t below): at most this many blocks are in use
+    // at once. backward_weights: one per group of images.
+    int64_t tasks(const ConvProblem& p, Pass pass, int64_t groups) const {
+        if (pass == Pass::backward_weights) return groups;
+        if (pass == Pass::backward_data && !identity) return p.mb;
+        return p.mb * blocks.count();
+    }
     template <class E>
     Lowered<E> block(E* data, int64_t p0, int64_t p1) const {
         return {data, rows / taps, taps, p1 - p0, channels_last};
@@ -153,16 +160,15 @@ public:
             case Op::maxpool2d: return pool_workspace_bytes(p, k.pass, k.dtype);
             case Op::conv2d: break;
         }
-        // Per thread one lowered block; a copy of the weights unless their layout already is
+        // Per thread running one lowered block; a copy of the weights unless their layout already is
         // the GEMM's matrix; backward_data a plain copy of W^T unless W is stored
         // transposed (NHWC with HWIO); backward_weights one partial dW per group of images.
         const ConvLowering l(p);
-        int64_t elements = parallel_slots() * l.block_elements();
+        const int64_t dw = p.oc * l.rows, groups = lowering::image_groups(p.mb, dw * element).count();
+        int64_t elements = std::min<int64_t>(parallel_slots(), l.tasks(p, k.pass, groups)) * l.block_elements();
         if (k.pass == Pass::backward_weights) {
             // Group 0 sums into dw itself when dw's layout is the GEMM's matrix.
-            const int64_t dw = p.oc * l.rows;
-            const int64_t in_place = l.weights_are_matrix(p.weights_layout) ? 1 : 0;
-            elements += (lowering::image_groups(p.mb, dw * element).count() - in_place) * dw;
+            elements += (groups - (l.weights_are_matrix(p.weights_layout) ? 1 : 0)) * dw;
         } else {
             elements += weights_scratch_elements(p);
             const bool w_transposed = l.channels_last && p.weights_layout == WeightsLayout::hwio;
@@ -224,8 +230,9 @@ public:
     }
 
     // dW = the sum over images and blocks of dy * lowered^T. Images are split into groups
-    // (parallel.hpp): the first sums into dW itself, the others into partial matrices stored
-    // like it, added to it in group order afterwards. db = sums of dy.
+    // fixed by the problem (lowering::image_groups): the first sums into dW itself, the
+    // others into partial matrices stored like it, added to it in group order afterwards
+    // (lowering::Partials). db = sums of dy.
     template <class T>
     void conv_backward_weights_t(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& dy,
                                  Tensor<T>& dw, Tensor<T>* db) const {

@@ -23,9 +23,10 @@
 
 namespace convconf::im2col {
 
-// The variant "im2col". Its workspace for convolution is one lowered block per thread,
-// plus a copy of w when its layout is not the GEMM's matrix, plus, for backward_weights,
-// a partial dW per group of images; for maxpool2d, one tile of the column matrix per task
+// The variant "im2col". Its workspace for convolution is one lowered block per thread
+// running, plus a copy of w when its layout is not the GEMM's matrix, plus, for
+// backward_data, a plain copy of W^T unless W is stored transposed (NHWC with HWIO), and
+// for backward_weights a partial dW per group of images but the first; for maxpool2d, one tile of the column matrix per task
 // running at once (pool.hpp); im2col and col2im write straight into their outputs.
 std::unique_ptr<Variant> make_variant();
 

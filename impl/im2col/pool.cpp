@@ -131,23 +131,14 @@ void for_each_window(const PoolProblem& p, const Tensor<T>& x, Tensor<T>* gradie
     for_each_window<T, int64_t>(p, x, gradient, f);
 }
 
-// Where tap t = i*kw + j of a window reads in x (and dx, which has x's layout), relative to
-// where tap (0, 0) would read.
-struct Taps {
-    std::vector<int64_t> offset;
-    const WindowProblem& p;
-
-    template <class T>
-    Taps(const WindowProblem& problem, const Tensor<T>& x) : offset(taps(problem)), p(problem) {
-        for (int64_t i = 0; i < p.kh; ++i)
-            for (int64_t j = 0; j < p.kw; ++j) offset[i * p.kw + j] = x.offset(0, 0, i * p.dh, j * p.dw);
-    }
-    // Flat offset in x of tap `tap` of output (n, c, oh, ow).
-    template <class T>
-    int64_t source(const Tensor<T>& x, int64_t n, int64_t c, int64_t oh, int64_t ow, int64_t tap) const {
-        return x.offset(n, c, oh * p.sh - p.pt, ow * p.sw - p.pl) + offset[tap];
-    }
-};
+// The flat offset in x (or dx, which has x's layout) of the element tap t = i*kw + j of
+// output (n, c, oh, ow) reads; the tap must read inside x. Computed from the tap's input
+// coordinates, never from offsets of taps taken apart from their window: with strides and
+// dilations up to validate()'s 2^40, those would overflow.
+template <class T>
+int64_t source(const PoolProblem& p, const Tensor<T>& x, int64_t n, int64_t c, int64_t oh, int64_t ow, int64_t t) {
+    return x.offset(n, c, oh * p.sh - p.pt + (t / p.kw) * p.dh, ow * p.sw - p.pl + (t % p.kw) * p.dw);
+}
 
 }  // namespace
 
@@ -167,11 +158,10 @@ void pool_forward(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y, Tensor
 // to the task, which owns its channels of dx, zeroed a block ahead (pooling::ZeroAhead).
 template <class T>
 void pool_backward(const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dx) {
-    const Taps taps(p, x);
     for_each_window(
         p, x, &dx,
         [&](const Task& t, int64_t c, int64_t oh, int64_t ow, T, int64_t chosen) {
-            dx[taps.source(dx, t.n, c, oh, ow, chosen)] += dy.at(t.n, c, oh, ow);
+            dx[source(p, dx, t.n, c, oh, ow, chosen)] += dy.at(t.n, c, oh, ow);
         });
 }
 

@@ -54,6 +54,13 @@ struct ConvBlocks {
           blocks(lowering::position_blocks(positions, p.ic + p.oc)) {}
 
     int64_t slice_elements(const ConvProblem& p) const { return identity ? 0 : p.ic * blocks.grain; }
+    // How many tasks a pass runs (the conv_*_t below): at most this many slices are in use
+    // at once. backward_weights: one per group of images and tap.
+    int64_t tasks(const ConvProblem& p, Pass pass, int64_t groups) const {
+        if (pass == Pass::backward_weights) return groups * taps;
+        if (pass == Pass::backward_data && !identity) return p.mb;
+        return p.mb * blocks.count();
+    }
     template <class E>
     Lowered<E> slice(const ConvProblem& p, E* data, int64_t p0, int64_t p1) const {
         return {data, p.ic, 1, p1 - p0, channels_last};
@@ -135,15 +142,15 @@ public:
         const int64_t element = k.dtype == DType::f32 ? sizeof(float) : sizeof(double);
         switch (k.op) {
             case Op::conv2d: {
-                // Per thread one tap's slice of a block; a copy of the weights unless w
+                // Per thread running one tap's slice of a block; a copy of the weights unless w
                 // stores each tap as a matrix; backward-weights: a partial dW per group of
                 // images, group 0's in dw itself when w stores each tap as a matrix.
                 const ConvBlocks cb(p);
                 const TapWeights tw(p, k.pass);
-                int64_t elements = parallel_slots() * cb.slice_elements(p);
+                const int64_t dw = cb.taps * p.oc * p.ic, groups = lowering::image_groups(p.mb, dw * element).count();
+                int64_t elements = std::min<int64_t>(parallel_slots(), cb.tasks(p, k.pass, groups)) * cb.slice_elements(p);
                 if (k.pass == Pass::backward_weights) {
-                    const int64_t dw = cb.taps * p.oc * p.ic;
-                    elements += (lowering::image_groups(p.mb, dw * element).count() - (tw.in_place ? 1 : 0)) * dw;
+                    elements += (groups - (tw.in_place ? 1 : 0)) * dw;
                 } else {
                     elements += tw.scratch_elements();
                 }
@@ -242,8 +249,8 @@ void StridedVariant::conv_backward_data_t(const ConvProblem& p, const Tensor<T>&
 }
 
 // dW[:, :, i, j] = the sum over images and blocks of dy * slice^T. Tasks: (group of
-// images, tap); each group sums into its own partial dW, added up in group order
-// (parallel.hpp). db = the sums of dy.
+// images, tap); each group (lowering::image_groups, fixed by the problem) sums into its own
+// partial dW, added up in group order (lowering::Partials). db = the sums of dy.
 template <class T>
 void StridedVariant::conv_backward_weights_t(const ConvProblem& p, const Tensor<T>& x,
                                              const Tensor<T>& dy, Tensor<T>& dw,

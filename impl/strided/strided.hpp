@@ -13,9 +13,10 @@
 //   im2col / col2im        the slice fills (adds back) column (c, i, j) of every row
 // Convolution works on blocks of output positions of one image (impl/core/lowering.hpp),
 // so that y's block stays in cache while the taps add into it. Working memory
-// (workspace_bytes) is one tap's slice of a block per thread, a copy of the weights tap by
-// tap unless w is HWIO (each tap a matrix already) or 1x1, and for backward_weights a
-// partial dW per group of images; for maxpool the running choice (a value and a tap index
+// (workspace_bytes) is one tap's slice of a block per thread running; for forward a copy
+// of the weights tap by tap unless w is HWIO (each tap a matrix already) or 1x1, for
+// backward_data one unless w is HWIO (the GEMM wants each tap's transpose plain), and for
+// backward_weights a partial dW per group of images (but the first when w is HWIO or 1x1); for maxpool the running choice (a value and a tap index
 // per output) of one block of output rows per task running at once (pool.hpp): never the
 // kh*kw-times-larger column matrix. Work is split into tasks fixed by the problem
 // (parallel.hpp), so results do not depend on the thread count.

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "impl/core/gemm.hpp"
@@ -112,6 +113,12 @@ struct Matrix {
         return {data + (transposed ? c0 * ld : c0), rows, c1 - c0, ld, transposed};
     }
     E& operator()(int64_t r, int64_t c) const { return transposed ? data[c * ld + r] : data[r * ld + c]; }
+    // The same view, read-only.
+    operator Matrix<const E>() const
+        requires(!std::is_const_v<E>)
+    {
+        return {data, rows, cols, ld, transposed};
+    }
 };
 
 // Image n of an activation-shaped tensor (n, channels, oh, ow) as a channels x positions
@@ -209,6 +216,12 @@ struct Lowered {
     E* tap_base(int64_t t) const { return data + (channels_last ? t * channels : t * positions); }
     int64_t channel_stride() const { return channels_last ? 1 : taps * positions; }
     int64_t position_stride() const { return channels_last ? rows() : 1; }
+    // The same block, read-only.
+    operator Lowered<const E>() const
+        requires(!std::is_const_v<E>)
+    {
+        return {data, channels, taps, positions, channels_last};
+    }
 };
 
 // Pairs kernel tap `tap` = i*kw + j, for positions [p0, p1) of image n, with the rows of

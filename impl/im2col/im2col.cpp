@@ -104,8 +104,7 @@ struct ConvLowering {
         if (identity) return lowering::image(x, n).columns(p0, p1);
         const Lowered<T> b = block(scratch, p0, p1);
         for (int64_t t = 0; t < taps; ++t) lowering::gather_tap(p, x, n, t, p0, p1, T(0), b, t);
-        const Matrix<T> m = b.matrix();
-        return {m.data, m.rows, m.cols, m.ld, m.transposed};
+        return b.matrix();
     }
 
     // The weights (or their gradient) as the oc x (ic*kh*kw) matrix whose columns follow the
@@ -223,8 +222,7 @@ public:
                 const int64_t p0 = l.blocks.begin(blk), p1 = l.blocks.end(blk);
                 const Lowered<T> d = l.block(scratch.get(slot), p0, p1);
                 lowering::multiply_add(d.matrix(), WT, lowering::image(dy, n).columns(p0, p1), T(0));
-                const Lowered<const T> from{d.data, d.channels, d.taps, d.positions, d.channels_last};
-                for (int64_t t = 0; t < l.taps; ++t) lowering::scatter_add_tap(p, from, t, n, t, p0, p1, dx);
+                for (int64_t t = 0; t < l.taps; ++t) lowering::scatter_add_tap<T>(p, d, t, n, t, p0, p1, dx);
             }
         });
     }

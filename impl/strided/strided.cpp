@@ -72,8 +72,7 @@ struct ConvBlocks {
         if (identity) return lowering::image(x, n).columns(p0, p1);
         const Lowered<T> s = slice(p, scratch, p0, p1);
         lowering::gather_tap(p, x, n, t, p0, p1, T(0), s, 0);
-        const Matrix<T> m = s.matrix();
-        return {m.data, m.rows, m.cols, m.ld, m.transposed};
+        return s.matrix();
     }
 };
 
@@ -237,12 +236,11 @@ void StridedVariant::conv_backward_data_t(const ConvProblem& p, const Tensor<T>&
         for (int64_t blk = 0; blk < blocks; ++blk) {
             const int64_t p0 = cb.blocks.begin(blk), p1 = cb.blocks.end(blk);
             const Lowered<T> slice = cb.slice(p, scratch.get(slot), p0, p1);
-            const Lowered<const T> from{slice.data, slice.channels, 1, slice.positions, slice.channels_last};
             for_each_tap(p, [&](int64_t i, int64_t j, const TapSlice& s) {
                 if (s.empty()) return;
                 const int64_t t = i * p.kw + j;
                 lowering::multiply_add(slice.matrix(), tw.tap(W, t).t(), lowering::image(dy, n).columns(p0, p1), T(0));
-                lowering::scatter_add_tap(p, from, 0, n, t, p0, p1, dx);
+                lowering::scatter_add_tap<T>(p, slice, 0, n, t, p0, p1, dx);
             });
         }
     });

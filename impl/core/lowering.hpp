@@ -405,8 +405,8 @@ void add_bias(Matrix<T> y, const T* b) {
 // db[k] = the sum of dy over images and positions, in that order, accumulated in T.
 template <class T>
 void bias_gradient(const ConvProblem& p, const Tensor<T>& dy, Tensor<T>& db) {
-    parallel_for(Pieces{p.oc, 64}.count(), [&](int64_t blk) {
-        const Pieces channels{p.oc, 64};
+    const Pieces channels{p.oc, 64};
+    parallel_for(channels.count(), [&](int64_t blk) {
         for (int64_t k = channels.begin(blk); k < channels.end(blk); ++k) {
             T sum = 0;
             for (int64_t n = 0; n < p.mb; ++n) {

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
+#include <type_traits>
 
 #include "impl/core/parallel.hpp"
 #include "impl/core/problem.hpp"
@@ -21,6 +23,17 @@ namespace convconf::pooling {
 template <class T>
 bool replaces(T best, T next) {
     return !(best >= next) && best == best;
+}
+
+// Tap indices as narrow as the window allows: 32 bits beside a float, so that they share
+// vector lanes; 64 beside a double, or where a window has more taps than 32 bits count.
+template <class T>
+using CompactTap = std::conditional_t<sizeof(T) == 4, int32_t, int64_t>;
+
+// Whether every tap index of p fits in Tap.
+template <class Tap>
+bool taps_fit(const WindowProblem& p) {
+    return p.kh * p.kw <= std::numeric_limits<Tap>::max();
 }
 
 // Along one axis, the first tap of output position o that is not in the leading padding:
@@ -155,7 +168,7 @@ private:
 
 // Bytes of per-task scratch alive at once: one task's worth on each thread that can run.
 inline int64_t concurrent_bytes(const Tasks& tasks, int64_t per_task_bytes) {
-    return std::min<int64_t>(tasks.count(), max_threads()) * per_task_bytes;
+    return std::min<int64_t>(tasks.count(), parallel_slots()) * per_task_bytes;
 }
 
 }  // namespace convconf::pooling

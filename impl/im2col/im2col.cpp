@@ -139,10 +139,6 @@ Matrix<const T> weights_matrix(const ConvProblem& p, const ConvLowering& l, cons
     return {copy, p.oc, l.rows, l.rows, false};
 }
 
-int64_t weights_scratch_elements(const ConvProblem& p) {
-    return ConvLowering(p).weights_are_matrix(p.weights_layout) ? 0 : p.oc * p.ic * p.kh * p.kw;
-}
-
 class Im2colVariant final : public VariantOf<Im2colVariant> {
 public:
     std::string name() const override { return "im2col"; }
@@ -169,9 +165,9 @@ public:
             // Group 0 sums into dw itself when dw's layout is the GEMM's matrix.
             elements += (groups - (l.weights_are_matrix(p.weights_layout) ? 1 : 0)) * dw;
         } else {
-            elements += weights_scratch_elements(p);
+            if (!l.weights_are_matrix(p.weights_layout)) elements += dw;  // weights_matrix's copy
             const bool w_transposed = l.channels_last && p.weights_layout == WeightsLayout::hwio;
-            if (k.pass == Pass::backward_data && !w_transposed) elements += p.oc * l.rows;
+            if (k.pass == Pass::backward_data && !w_transposed) elements += dw;  // plain W^T
         }
         return elements * element;
     }

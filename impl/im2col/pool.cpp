@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
-#include <type_traits>
 #include <vector>
 
 #include "impl/core/pooling.hpp"
@@ -67,10 +66,7 @@ void lower(const PoolProblem& p, const Tensor<T>& x, const Task& t, int64_t begi
     });
 }
 
-// The tap indices of one row's windows: 32 bits beside a float, so that they share vector
-// lanes; 64 where a window has more taps than 32 bits count.
-template <class T>
-using CompactTap = std::conditional_t<sizeof(T) == 4, int32_t, int64_t>;
+using pooling::CompactTap;
 
 // Reduces every row segment (window) of the tile lowered for output positions [begin, end)
 // of task t to the element the contract chooses: f(c, oh, ow, value, chosen column), in the
@@ -126,8 +122,7 @@ void for_each_window(const PoolProblem& p, const Tensor<T>& x, Tensor<T>* gradie
 
 template <class T, class F>
 void for_each_window(const PoolProblem& p, const Tensor<T>& x, Tensor<T>* gradient, F&& f) {
-    if (taps(p) <= std::numeric_limits<CompactTap<T>>::max())
-        return for_each_window<T, CompactTap<T>>(p, x, gradient, f);
+    if (pooling::taps_fit<CompactTap<T>>(p)) return for_each_window<T, CompactTap<T>>(p, x, gradient, f);
     for_each_window<T, int64_t>(p, x, gradient, f);
 }
 

@@ -5,6 +5,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "impl/core/lowering.hpp"
 #include "impl/core/pooling.hpp"
 
 namespace convconf::strided {
@@ -27,21 +28,8 @@ void for_each_block(const Task& t, int64_t rows, F&& f) {
     for (int64_t oh = t.oh_begin; oh < t.oh_end; oh += rows) f(oh, std::min(oh + rows, t.oh_end));
 }
 
-// Tap indices as narrow as the window allows: a 32-bit index sits beside a float in the same
-// vector lanes.
-template <class T>
-using CompactTap = std::conditional_t<sizeof(T) == 4, int32_t, int64_t>;
-
-// Along one axis, the output positions [begin, end) at which a tap whose input coordinate
-// is o*stride + offset reads inside x: 0 <= o*stride + offset <= in - 1, 0 <= o < out.
-struct Span {
-    int64_t begin, end;
-};
-Span inside(int64_t out, int64_t in, int64_t stride, int64_t offset) {
-    const int64_t begin = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
-    const int64_t end = in - 1 - offset < 0 ? 0 : std::min(out, (in - 1 - offset) / stride + 1);
-    return {begin, std::max(begin, end)};
-}
+using pooling::CompactTap;
+using pooling::taps_fit;
 
 // Calls f(tap, c, oh, ow, ih, iw, lines, length) for each run (pooling::for_each_run) of
 // tap (i, j)'s slice over output rows [oh_begin, oh_end) of task t that reads inside x, tap
@@ -49,21 +37,14 @@ Span inside(int64_t out, int64_t in, int64_t stride, int64_t offset) {
 // The rest of each slice is padding, which is never chosen and receives nothing.
 template <class F>
 void for_each_slice_run(const PoolProblem& p, const Task& t, int64_t oh_begin, int64_t oh_end, F&& f) {
-    const int64_t OH = p.oh(), OW = p.ow();
-    for (int64_t i = 0; i < p.kh; ++i) {
-        const int64_t h_offset = i * p.dh - p.pt;
-        const Span rows = inside(OH, p.ih, p.sh, h_offset);
-        for (int64_t j = 0; j < p.kw; ++j) {
-            const int64_t w_offset = j * p.dw - p.pl;
-            const Span cols = inside(OW, p.iw, p.sw, w_offset);
-            pooling::for_each_run(p.layout, t, std::max(rows.begin, oh_begin), std::min(rows.end, oh_end),
-                                  cols.begin, cols.end,
-                                  [&](int64_t c, int64_t oh, int64_t ow, int64_t lines, int64_t length) {
-                                      f(i * p.kw + j, c, oh, ow, oh * p.sh + h_offset, ow * p.sw + w_offset,
-                                        lines, length);
-                                  });
-        }
-    }
+    lowering::for_each_tap(p, [&](int64_t i, int64_t j, const lowering::TapSlice& s) {
+        pooling::for_each_run(p.layout, t, std::max(s.rows.begin, oh_begin), std::min(s.rows.end, oh_end),
+                              s.cols.begin, s.cols.end,
+                              [&](int64_t c, int64_t oh, int64_t ow, int64_t lines, int64_t length) {
+                                  f(i * p.kw + j, c, oh, ow, oh * p.sh + s.rows.offset, ow * p.sw + s.cols.offset,
+                                    lines, length);
+                              });
+    });
 }
 
 // Calls f with the distance in x between neighbouring elements of a run: the next channel
@@ -200,12 +181,6 @@ void backward(const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy, Ten
         });
         zero.finish();
     });
-}
-
-// Whether every tap index of p fits in Tap.
-template <class Tap>
-bool taps_fit(const WindowProblem& p) {
-    return p.kh * p.kw <= std::numeric_limits<Tap>::max();
 }
 
 }  // namespace

@@ -1,16 +1,11 @@
 // Adding a case to a golden file (reference/golden/edit.hpp, writer.hpp's format_case):
 // nothing a person wrote is lost (issue 8). The file keeps every byte outside the inserted
-// case, the case reads like the hand-written ones, and the file is replaced atomically.
+// case, and the case reads like the hand-written ones (the file's replacing is
+// output_file_test.cpp's).
 #include <gtest/gtest.h>
-
-#include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <set>
 
 #include "impl/core/registry.hpp"
 #include "reference/golden/edit.hpp"
@@ -141,79 +136,6 @@ TEST(GoldenAppendCase, RefusesTextWithoutOneCasesArray) {
     EXPECT_THROW(golden::append_case(R"({"cases": [], "cases": []})", pool_case("a")), std::runtime_error);
     EXPECT_THROW(golden::append_case(R"({"cases": {}})", pool_case("a")), std::runtime_error);
     EXPECT_THROW(golden::append_case("[1, 2]", pool_case("a")), std::runtime_error);
-}
-
-// ---- replace_file ----------------------------------------------------------------------------
-
-class ReplaceFile : public ::testing::Test {
-protected:
-    void SetUp() override {
-        std::string templ = (std::filesystem::temp_directory_path() / "convconf_edit_XXXXXX").string();
-        ASSERT_NE(::mkdtemp(templ.data()), nullptr);
-        dir_ = templ;
-    }
-    void TearDown() override { std::filesystem::remove_all(dir_); }
-    void write(const std::filesystem::path& p, const std::string& text) {
-        std::ofstream(p, std::ios::binary) << text;
-    }
-    // Nothing but `names` in the directory: no temporary file left behind.
-    void expect_only(std::set<std::string> names) {
-        std::set<std::string> found;
-        for (const auto& e : std::filesystem::directory_iterator(dir_))
-            found.insert(e.path().filename().string());
-        EXPECT_EQ(found, names);
-    }
-    static mode_t mode_of(const std::filesystem::path& p) {
-        struct stat st {};
-        ::stat(p.c_str(), &st);
-        return st.st_mode & 07777;
-    }
-    std::filesystem::path dir_;
-};
-
-TEST_F(ReplaceFile, CreatesANewFileWithTheUmasksMode) {
-    const auto path = dir_ / "new.json";
-    golden::replace_file(path, "new", std::nullopt);
-    EXPECT_EQ(golden::read_text(path), "new");
-    const mode_t mask = ::umask(0);
-    ::umask(mask);
-    EXPECT_EQ(mode_of(path), 0666 & ~mask);
-    expect_only({"new.json"});
-}
-
-TEST_F(ReplaceFile, ReplacesAndKeepsThePermissions) {
-    const auto path = dir_ / "g.json";
-    write(path, "old");
-    ::chmod(path.c_str(), 0640);
-    golden::replace_file(path, "new", std::string("old"));
-    EXPECT_EQ(golden::read_text(path), "new");
-    EXPECT_EQ(mode_of(path), 0640u);
-    expect_only({"g.json"});
-}
-
-TEST_F(ReplaceFile, FollowsASymlinkToItsFile) {
-    write(dir_ / "real.json", "old");
-    std::filesystem::create_symlink("real.json", dir_ / "link.json");
-    golden::replace_file(dir_ / "link.json", "new", std::string("old"));
-    EXPECT_TRUE(std::filesystem::is_symlink(dir_ / "link.json"));
-    EXPECT_EQ(golden::read_text(dir_ / "real.json"), "new");
-    expect_only({"real.json", "link.json"});
-}
-
-TEST_F(ReplaceFile, RefusesWhenTheFileChangedOrAppeared) {
-    const auto path = dir_ / "g.json";
-    write(path, "someone else's edit");
-    EXPECT_THROW(golden::replace_file(path, "new", std::string("old")), std::runtime_error);
-    EXPECT_EQ(golden::read_text(path), "someone else's edit");
-    EXPECT_THROW(golden::replace_file(path, "new", std::nullopt), std::runtime_error);
-    EXPECT_EQ(golden::read_text(path), "someone else's edit");
-    EXPECT_THROW(golden::replace_file(dir_ / "gone.json", "new", std::string("old")), std::runtime_error);
-    expect_only({"g.json"});
-}
-
-TEST_F(ReplaceFile, MissingDirectoryIsAnError) {
-    EXPECT_THROW(golden::replace_file(dir_ / "no" / "g.json", "new", std::nullopt), std::runtime_error);
-    expect_only({});
 }
 
 }  // namespace

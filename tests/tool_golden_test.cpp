@@ -4,8 +4,11 @@
 
 #include <fcntl.h>
 #include <stdlib.h>
+#include <spawn.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -68,29 +71,50 @@ protected:
     }
     std::string read(const std::string& name) { return golden::read_text(dir_ / name); }
 
-    // Runs convconf in the temporary directory with `args`, `input` on its stdin.
-    Ran run(const std::vector<std::string>& args, const std::string& input = "") {
-        write(".stdin", input);
-        std::string command = "cd " + quoted(dir_.string()) + " && " + quoted(CONVCONF_TOOL);
+    // Starts convconf in the temporary directory with `args`, the file `tag`.stdin on its
+    // stdin and its output in `tag`.stdout and `tag`.stderr; `shell` runs first (ulimit).
+    pid_t start(const std::vector<std::string>& args, const std::string& tag, const std::string& shell = "") {
+        std::string command = "cd " + quoted(dir_.string()) + " && " + shell + " exec " + quoted(CONVCONF_TOOL);
         for (const auto& a : args) command += " " + quoted(a);
-        command += " < .stdin > .stdout 2> .stderr";
-        const int status = std::system(command.c_str());
+        command += " < " + tag + ".stdin > " + tag + ".stdout 2> " + tag + ".stderr";
+        if (!fs::exists(dir_ / (tag + ".stdin"))) write(tag + ".stdin", "");
+        const char* argv[] = {"sh", "-c", command.c_str(), nullptr};
+        pid_t pid = -1;
+        EXPECT_EQ(::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ), 0);
+        return pid;
+    }
+    // Waits for what start() started.
+    Ran finish(pid_t pid, const std::string& tag) {
+        int status = 0;
+        EXPECT_EQ(::waitpid(pid, &status, 0), pid);
+        return collect(status, tag);
+    }
+    // What start() started and waitpid() reaped with `status`.
+    Ran collect(int status, const std::string& tag) {
         Ran r;
         r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        r.out = read(".stdout");
-        r.err = read(".stderr");
-        for (const char* f : {".stdin", ".stdout", ".stderr"}) fs::remove(dir_ / f);
+        r.out = read(tag + ".stdout");
+        r.err = read(tag + ".stderr");
+        for (const char* f : {".stdin", ".stdout", ".stderr"}) fs::remove(dir_ / (tag + f));
         return r;
+    }
+    // Runs convconf in the temporary directory with `args`, `input` on its stdin.
+    Ran run(const std::vector<std::string>& args, const std::string& input = "", const std::string& shell = "") {
+        write(".stdin", input);
+        return finish(start(args, "", shell), "");
     }
 
     // golden add of 001 In [13] to `file`, with `extra` arguments.
-    Ran add_conv(const std::string& file, const std::string& name, std::vector<std::string> extra = {}) {
-        std::vector<std::string> args = {"golden",  "add",     "--file",  file,         "--name",
-                                         name,      "--op",    "conv2d",  "--pass",     "forward",
-                                         "--pad",   "1,1",     "--input", "x=x.txt",    "--input",
-                                         "w=w.txt", "--input", "b=b.txt", "--expected", "y=y.txt"};
+    static std::vector<std::string> conv_args(const std::string& file, const std::string& name) {
+        return {"golden",  "add",    "--file", file,      "--name",  name,      "--op",    "conv2d",
+                "--pass",  "forward", "--pad", "1,1",     "--input", "x=x.txt", "--input", "w=w.txt",
+                "--input", "b=b.txt", "--expected", "y=y.txt"};
+    }
+    Ran add_conv(const std::string& file, const std::string& name, std::vector<std::string> extra = {},
+                 const std::string& shell = "") {
+        std::vector<std::string> args = conv_args(file, name);
         args.insert(args.end(), extra.begin(), extra.end());
-        return run(args);
+        return run(args, "", shell);
     }
     Ran add_pool(const std::string& file, const std::string& name, std::vector<std::string> extra) {
         std::vector<std::string> args = {"golden", "add",       "--file", file,      "--name",  name,
@@ -426,6 +450,110 @@ TEST_F(ToolGolden, AddBadFlagsAreUsageErrorsNamingTheFlag) {
     EXPECT_TRUE(has(r.err, "--expected y=summarised.txt: summarised.txt:1:9: numpy summarised this array")) << r.err;
     fs::remove(dir_ / "summarised.txt");
     expect_files({});
+}
+
+// ---- golden add: nothing a user wrote is lost (issue 13) ---------------------------------------
+
+TEST_F(ToolGolden, AddsStartedTogetherLoseNoCase) {
+    // Four adds to one small file at once, ten times over, to a new file and to one that has
+    // a case: every case is in the file.
+    for (int round = 0; round < 10; ++round) {
+        const std::string file = "r" + std::to_string(round) + ".json";
+        std::set<std::string> want = {"case_0", "case_1", "case_2", "case_3"};
+        if (round % 2) {
+            ASSERT_EQ(add_conv(file, "there_before").status, 0);
+            want.insert("there_before");
+        }
+        std::vector<pid_t> pids;
+        for (int k = 0; k < 4; ++k)
+            pids.push_back(start(conv_args(file, "case_" + std::to_string(k)), "w" + std::to_string(k)));
+        std::set<std::string> names;
+        for (int k = 0; k < 4; ++k) {
+            const Ran r = finish(pids[size_t(k)], "w" + std::to_string(k));
+            EXPECT_EQ(r.status, 0) << "round " << round << " writer " << k << ": " << r.out << r.err;
+        }
+        for (const golden::Case& c : golden::load_file(dir_ / file).cases) names.insert(c.name);
+        EXPECT_EQ(names, want) << "round " << round;
+        fs::remove(dir_ / file);
+    }
+    expect_files({});
+}
+
+TEST_F(ToolGolden, AddWaitsForTheLockAndAddsToWhatItFindsThen) {
+    // Holding the lock as another convconf would: the add waits, then adds to the file as
+    // the holder left it, so the holder's change is kept.
+    ASSERT_EQ(add_conv("mine.json", "first").status, 0);
+    const int held = ::open((dir_ / "mine.json.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    ASSERT_EQ(::flock(held, LOCK_EX), 0);
+    const pid_t waiting = start(conv_args("mine.json", "waited"), "w");
+    ::usleep(500000);
+    int status = 0;
+    const pid_t done = ::waitpid(waiting, &status, WNOHANG);
+    EXPECT_EQ(done, 0) << "golden add finished while another writer held mine.json.lock";
+    nlohmann::ordered_json theirs = nlohmann::ordered_json::parse(read("mine.json")).at("cases").at(0);
+    theirs["name"] = "the_holders";
+    write("mine.json", golden::append_case(read("mine.json"), theirs));
+    ::close(held);
+    const Ran r = done == 0 ? finish(waiting, "w") : collect(status, "w");
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_TRUE(has(r.err, "convconf: waiting for \"mine.json\": another convconf is writing it")) << r.err;
+    std::vector<std::string> names;
+    for (const golden::Case& c : golden::load_file(dir_ / "mine.json").cases) names.push_back(c.name);
+    EXPECT_EQ(names, (std::vector<std::string>{"first", "the_holders", "waited"}));
+    expect_files({"mine.json"});
+}
+
+TEST_F(ToolGolden, AddRefusesAReadOnlyFileAsAnEditorDoes) {
+    ASSERT_EQ(add_conv("mine.json", "first").status, 0);
+    ::chmod((dir_ / "mine.json").c_str(), 0444);
+    age("mine.json");
+    const Snapshot before = snapshot("mine.json");
+    const Ran r = add_conv("mine.json", "second");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_EQ(r.out, "");  // refused before any work
+    EXPECT_TRUE(has(r.err, "convconf: --file: cannot write \"mine.json\": it is read-only (mode 0444); nothing written"))
+        << r.err;
+    EXPECT_TRUE(snapshot("mine.json") == before);
+    expect_files({"mine.json"});
+}
+
+TEST_F(ToolGolden, AddRefusesAHardLinkedFileRatherThanSplitIt) {
+    ASSERT_EQ(add_conv("mine.json", "first").status, 0);
+    fs::create_hard_link(dir_ / "mine.json", dir_ / "other_name.json");
+    age("mine.json");
+    const Snapshot before = snapshot("mine.json");
+    const Ran r = add_conv("other_name.json", "second");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_TRUE(has(r.err, "convconf: --file: cannot write \"other_name.json\": it has 2 hard links")) << r.err;
+    EXPECT_TRUE(snapshot("mine.json") == before && snapshot("other_name.json") == before);
+    expect_files({"mine.json", "other_name.json"});
+}
+
+TEST_F(ToolGolden, AddThroughASymlinkWritesItsFileKeepsTheLinkAndTheMode) {
+    ASSERT_EQ(add_conv("mine.json", "first").status, 0);
+    ::chmod((dir_ / "mine.json").c_str(), 0600);
+    fs::create_symlink("mine.json", dir_ / "link.json");
+    const Ran r = add_conv("link.json", "second");
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_TRUE(fs::is_symlink(dir_ / "link.json"));
+    EXPECT_EQ(golden::load_file(dir_ / "mine.json").cases.size(), 2u);
+    EXPECT_EQ(snapshot("mine.json").mode & 07777, 0600u);
+    expect_files({"mine.json", "link.json"});
+}
+
+TEST_F(ToolGolden, AddOnAFullDiskLeavesTheFileAsItWas) {
+    // Writes past 1 KiB fail (EFBIG, as ENOSPC on a full disk; sh's ulimit -f counts 512-byte
+    // blocks); the file is larger than that.
+    for (const char* name : {"a", "b", "c"}) ASSERT_EQ(add_conv("mine.json", name).status, 0);
+    ASSERT_GT(read("mine.json").size(), 1024u);
+    age("mine.json");
+    const Snapshot before = snapshot("mine.json");
+    const Ran r = add_conv("mine.json", "d", {}, "trap '' XFSZ; ulimit -f 2;");
+    EXPECT_EQ(r.status, 2) << r.out << r.err;
+    EXPECT_TRUE(has(r.err, "convconf: --file: cannot write \"mine.json\": writing \"./.mine.json.tmp-")) << r.err;
+    EXPECT_TRUE(has(r.err, "File too large; the file is as it was")) << r.err;
+    EXPECT_TRUE(snapshot("mine.json") == before);
+    expect_files({"mine.json"});
 }
 
 // ---- golden (run), check, list, help -------------------------------------------------------------

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <iomanip>
 #include <iterator>
 #include <map>
@@ -15,16 +14,6 @@
 
 namespace convconf::cli {
 namespace {
-
-std::ofstream open_for_writing(const std::string& path) {
-    std::ofstream out(path);
-    if (!out) throw std::runtime_error(path + ": cannot be written");
-    return out;
-}
-void finish(std::ofstream& out, const std::string& path) {
-    out.close();
-    if (!out) throw std::runtime_error(path + ": writing failed");
-}
 
 std::string_view outcome_name(BenchRow::Outcome o) {
     switch (o) {
@@ -341,8 +330,8 @@ std::string direction_name(Op op, const std::string& direction) {
     return std::string(to_string(op)) + " " + direction;
 }
 
-void write_csv(const std::string& path, const BenchReport& r) {
-    std::ofstream out = open_for_writing(path);
+std::string csv_text(const BenchReport& r) {
+    std::ostringstream out;
     // One table: a row per measurement, then a row per variant and direction with the
     // geometric means (row = geomean; throughput over `problems` problems, the ratio over
     // the `ratios` of them that have one).
@@ -365,10 +354,10 @@ void write_csv(const std::string& path, const BenchReport& r) {
         out << "geomean,,," << to_string(s.op) << "," << s.direction << ",," << to_string(r.dtype) << ","
             << s.variant << ",,,,," << number(s.throughput) << "," << unit_of(s.op) << ",,"
             << opt(s.ratio) << "," << s.measured << "," << s.ratios << ",,\n";
-    finish(out, path);
+    return out.str();
 }
 
-void write_json(const std::string& path, const BenchReport& r) {
+std::string json_text(const BenchReport& r) {
     using nlohmann::json;
     auto opt = [](const auto& v) { return v ? json(*v) : json(nullptr); };
     json settings = {{"dtype", to_string(r.dtype)},    {"threads", r.threads},
@@ -417,12 +406,11 @@ void write_json(const std::string& path, const BenchReport& r) {
                       {"measurements", rows},
                       {"geomeans", geomeans},
                       {"notes", r.notes}};
-    std::ofstream out = open_for_writing(path);
-    out << doc.dump(1) << "\n";
-    finish(out, path);
+    // Invalid UTF-8 in a variant's message is replaced, not thrown: the report is still written.
+    return doc.dump(1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
-void write_svg(const std::string& path, const BenchReport& r) {
+std::string svg_text(const BenchReport& r) {
     const std::vector<Chart> cs = charts(r);
     std::ostringstream body;
     SvgChartWriter writer(body, r);
@@ -439,7 +427,7 @@ void write_svg(const std::string& path, const BenchReport& r) {
         body << "<text x=\"20\" y=\"30\" font-size=\"14\">" << xml(why) << "</text>\n";
         height = 50;
     }
-    std::ofstream out = open_for_writing(path);
+    std::ostringstream out;
     out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << std::ceil(width) << "\" height=\""
         << std::ceil(height) << "\" viewBox=\"0 0 " << std::ceil(width) << " " << std::ceil(height)
@@ -447,7 +435,7 @@ void write_svg(const std::string& path, const BenchReport& r) {
         << "<title>convconf bench: variant throughput relative to onednn</title>\n"
         << "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n"
         << body.str() << "</svg>\n";
-    finish(out, path);
+    return out.str();
 }
 
 }  // namespace convconf::cli

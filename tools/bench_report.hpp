@@ -69,11 +69,11 @@ std::string_view unit_of(Op);
 // "conv2d FWD_B", the direction as the summaries and charts name it.
 std::string direction_name(Op, const std::string& direction);
 
-// Each throws std::runtime_error naming the file when it cannot be written.
-void write_csv(const std::string& path, const BenchReport&);
-void write_json(const std::string& path, const BenchReport&);
+// The files' contents (written by the caller through OutputFile, reference/output_file.hpp).
+std::string csv_text(const BenchReport&);
+std::string json_text(const BenchReport&);
 // One grouped bar chart per direction: problems along x, a bar per variant (onednn is the
 // line at 1), bars drawn from 1 on a log scale, and each variant's geometric mean last.
-void write_svg(const std::string& path, const BenchReport&);
+std::string svg_text(const BenchReport&);
 
 }  // namespace convconf::cli

@@ -2,12 +2,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "impl/core/variant.hpp"
 #include "reference/conformance.hpp"
+#include "reference/output_file.hpp"
 
 namespace convconf::cli {
 
@@ -76,6 +78,32 @@ struct Tally {
 
 // "N passed, M failed, K skipped", the closing line every subcommand ends with.
 void print_closing(const Tally&);
+
+// The files a subcommand writes when its work is done (run --junit, bench --csv ...).
+class Reports {
+public:
+    // Takes each of `options` that is given (OPTION FILE) off `args`.
+    Reports(Args& args, std::initializer_list<const char*> options);
+    // Checks every file now, before any work: OutputError (exit 2) when one cannot be
+    // written, or when two options name one file (the second would replace the first).
+    void check();
+    // Writes `option`'s file, when given, with `text()`. A file that cannot be written (a
+    // full disk) is said on stderr, and the subcommand goes on: its other files are still
+    // written and its closing line still printed.
+    void write(const std::string& option, const std::function<std::string()>& text);
+    bool all_written() const { return all_written_; }
+
+private:
+    std::vector<std::pair<std::string, std::string>> given_;  // option, path
+    std::vector<OutputFile> files_;                           // given_'s, once checked
+    bool all_written_ = true;
+};
+
+// The exit status of work that has a verdict (checks, measurements) and writes files:
+// 1 when the verdict is a failure, even if a file was lost too: what the code under test
+// did is the news, and CI must not read it as a broken environment; else 2 when a file
+// could not be written (a passing run whose report is missing is not a pass); else 0.
+int exit_status(bool failed, bool all_written);
 
 // A subcommand: its name, one line for the overview, its --help text, its body.
 struct Command {

@@ -190,9 +190,7 @@ int cmd_bench(Args& args) {
     const std::string layout_text = args.value("--layout", "");
     const std::string wlayout_text = args.value("--wlayout", "");
     const std::string dtype_text = args.value("--dtype", "f32");
-    const std::string csv = args.value("--csv", "");
-    const std::string json = args.value("--json", "");
-    const std::string svg = args.value("--svg", "");
+    Reports reports(args, {"--csv", "--json", "--svg"});
     const auto descriptors = args.positional();
 
     BenchReport report;
@@ -239,6 +237,7 @@ int cmd_bench(Args& args) {
         return std::any_of(dirs.begin(), dirs.end(), [&](const Direction& d) { return d.op == p.op; });
     });
     if (!anything) throw UsageError("--dir: no direction given applies to the problems given");
+    reports.check();  // a file that cannot be written is an error now, not after the measuring
 
     const Variant* onednn = nullptr;
     for (const Variant* v : chosen)
@@ -352,10 +351,10 @@ int cmd_bench(Args& args) {
     std::printf("\n%lld measured, %lld skipped, %d errors in %.1f s; load average %.2f %.2f %.2f at the end\n",
                 (long long)measured, (long long)skipped, errors, report.elapsed_seconds, report.load_end[0],
                 report.load_end[1], report.load_end[2]);
-    if (!csv.empty()) write_csv(csv, report);
-    if (!json.empty()) write_json(json, report);
-    if (!svg.empty()) write_svg(svg, report);
-    return errors ? 1 : 0;
+    reports.write("--csv", [&] { return csv_text(report); });
+    reports.write("--json", [&] { return json_text(report); });
+    reports.write("--svg", [&] { return svg_text(report); });
+    return exit_status(errors > 0, reports.all_written());
 }
 
 }  // namespace
@@ -381,8 +380,9 @@ const Command kBench{"bench", "time the variants against each other and against 
     "  default FWD_B,BWD_D,BWD_WB and FWD,BWD. --threads defaults to every core; on a busy\n"
     "  machine every parallel region waits for a core, and --threads 1 is steadier. Inputs\n"
     "  are uniform floats; results are not checked (run and check do that). oneDNN has no\n"
-    "  f64: at f64 there are no ratios. Exit 1 if a variant threw (an ERROR row), 2 on bad\n"
-    "  usage.\n"
+    "  f64: at f64 there are no ratios. --csv, --json and --svg FILEs are checked before the\n"
+    "  measuring and replaced atomically after it. Exit 1 if a variant threw (an ERROR row),\n"
+    "  2 on bad usage, or when a file could not be written and no variant threw.\n"
     "examples:\n"
     "  convconf bench --set resnet50 --mb 2\n"
     "  convconf bench --set resnet50 --mb 2 --threads 1 --variant strided --variant onednn \\\n"

@@ -25,6 +25,7 @@
 #include "reference/golden/schema.hpp"
 #include "reference/golden/writer.hpp"
 #include "reference/numpy_text.hpp"
+#include "reference/output_file.hpp"
 #include "tools/cmd_golden.hpp"
 
 namespace convconf::cli {
@@ -447,15 +448,22 @@ std::string without_repro(const std::string& detail) {
 
 int cmd_add(Args& args) {
     const Request r = parse_request(args);
-    const std::filesystem::path path = r.file;
+    const OutputFile out("--file", r.file);  // a file we could not write is refused before any work
 
+    std::vector<Array> arrays;
+    for (const auto* list : {&r.inputs, &r.expected})
+        for (const TensorArg& a : *list) arrays.push_back({&a, read_array(a)});
+    check_shapes_against_descriptor(arrays, r);
+
+    // From reading the file to replacing it, no other convconf writes it: two adds started
+    // together take turns, and the second appends to the first's result.
+    const OutputFile::Lock lock(out);
+    const std::optional<std::string>& current = lock.content();
     // The file as it is: it must load (a broken file is the user's to fix, not ours to
     // rewrite), and must not have a case of this name already.
-    std::optional<std::string> current;
-    if (std::filesystem::exists(path)) {
+    if (current) {
         if (!r.source.empty())
             throw UsageError("--source: " + r.file + " exists; its source stays as written");
-        current = golden::read_text(path);
         golden::File existing;
         try {
             existing = golden::load_string(*current, r.file);
@@ -471,10 +479,6 @@ int cmd_add(Args& args) {
     const std::string source = !r.source.empty() ? r.source : "convconf golden add";
     const std::string before = current ? *current : golden::empty_file_text(source);
 
-    std::vector<Array> arrays;
-    for (const auto* list : {&r.inputs, &r.expected})
-        for (const TensorArg& a : *list) arrays.push_back({&a, read_array(a)});
-    check_shapes_against_descriptor(arrays, r);
     const ordered_json c = case_json(r, arrays);
     const std::string after = golden::append_case(before, c);
 
@@ -518,7 +522,7 @@ int cmd_add(Args& args) {
             "  --force writes the case anyway.\n");
         return 1;
     }
-    golden::replace_file(path, after, current);
+    lock.replace(after);
 
     CheckSpec spec = golden::check_spec(added, added.dtypes.front());
     std::printf("added    %s to %s%s: %s %s %s %s\n", r.name.c_str(), r.file.c_str(),
@@ -553,8 +557,10 @@ const Command kGoldenAdd{
     "  Refused, with nothing written: a file that does not load, a name that is not\n"
     "  [a-z0-9_]+ or that the file has, shapes that disagree with the problem (the loader's\n"
     "  message with the JSON pointer), and expected values naive disagrees with (exit 1,\n"
-    "  with naive's mismatch report; --force writes the case anyway and says so). The file\n"
-    "  is replaced atomically (temporary file, then rename); its other bytes are kept.\n"
+    "  with naive's mismatch report; --force writes the case anyway and says so), and a\n"
+    "  FILE that is read-only or has several hard links (exit 2). The file is replaced\n"
+    "  atomically (temporary file, then rename; a symlink's file, the link kept), its mode\n"
+    "  and other bytes kept; adds to one file take turns (a lock on FILE.lock beside it).\n"
     "examples:\n"
     "  convconf golden add --file mine.json --name conv_pad1 --op conv2d --pass forward --pad 1,1 \\\n"
     "      --input x=x.txt --input w=w.txt --input b=b.txt --expected y=- < y.txt\n"

@@ -6,11 +6,11 @@
 #include <mutex>
 #include <thread>
 #include <cstdio>
-#include <fstream>
 #include <optional>
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -85,10 +85,8 @@ std::string xml_escape(const std::string& text) {
     return out;
 }
 
-void write_junit(const std::string& path, const std::vector<Item>& items, const std::vector<Outcome>& outcomes,
-                 const Tally& total) {
-    std::ofstream out(path);
-    if (!out) throw std::runtime_error("--junit: cannot write " + path);
+std::string junit_text(const std::vector<Item>& items, const std::vector<Outcome>& outcomes, const Tally& total) {
+    std::ostringstream out;
     double seconds = 0;
     for (const Outcome& o : outcomes) seconds += o.seconds;
     out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -115,12 +113,10 @@ void write_junit(const std::string& path, const std::vector<Item>& items, const 
         out << "    </testcase>\n";
     }
     out << "  </testsuite>\n</testsuites>\n";
+    return out.str();
 }
 
-void write_json(const std::string& path, const std::vector<Item>& items, const std::vector<Outcome>& outcomes,
-                const Tally& total) {
-    std::ofstream out(path);
-    if (!out) throw std::runtime_error("--json: cannot write " + path);
+std::string json_text(const std::vector<Item>& items, const std::vector<Outcome>& outcomes, const Tally& total) {
     nlohmann::ordered_json checks = nlohmann::ordered_json::array();
     for (size_t k = 0; k < outcomes.size(); ++k)
         checks.push_back({{"variant", items[k].variant->name()},
@@ -133,7 +129,8 @@ void write_json(const std::string& path, const std::vector<Item>& items, const s
                                         {"failed", total.failed},
                                         {"skipped", total.skipped},
                                         {"checks", std::move(checks)}};
-    out << doc.dump(1) << "\n";
+    // Invalid UTF-8 in a report is replaced, not thrown: the report is still written.
+    return doc.dump(1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 // Progress: a line rewritten in place on a terminal; plain lines at every tenth otherwise.
@@ -173,12 +170,13 @@ int cmd_run(Args& args) {
     const uint64_t seed = uint64_t(parse_count("--seed", args.value("--seed", "1")));
     const int64_t count = parse_count("--count", args.value("--count", "200"));
     const auto [shard, shards] = parse_shard(args.value("--shard", "1/1"));
-    const std::string junit = args.value("--junit", ""), json = args.value("--json", "");
+    Reports reports(args, {"--junit", "--json"});
     const int64_t threads = parse_count("--threads", args.value("--threads", "1"));
     if (threads < 1 || threads > 256) throw UsageError("--threads: must be from 1 to 256");
     if (!args.positional().empty()) throw UsageError("run takes no positional arguments");
     const bool filter_op = !op_text.empty();
     const Op only_op = filter_op ? parse_op(op_text, "--op") : Op::conv2d;
+    reports.check();  // a report that cannot be written is an error now, not after every check
 
     std::vector<golden::File> files;
     for (const auto& path : golden::list_files(dir))
@@ -255,10 +253,10 @@ int cmd_run(Args& args) {
         for (const auto& [group, t] : groups)
             std::printf("%-10s %-32s %8lld %8lld %8lld\n", variant.c_str(), group.c_str(), (long long)t.passed,
                         (long long)t.failed, (long long)t.skipped);
-    if (!junit.empty()) write_junit(junit, items, outcomes, total);
-    if (!json.empty()) write_json(json, items, outcomes, total);
+    reports.write("--junit", [&] { return junit_text(items, outcomes, total); });
+    reports.write("--json", [&] { return json_text(items, outcomes, total); });
     print_closing(total);
-    return total.failed ? 1 : 0;
+    return exit_status(total.failed > 0, reports.all_written());
 }
 
 }  // namespace
@@ -274,9 +272,11 @@ const Command kRun{"run", "the conformance run: every variant on every golden ca
     "  the naive reference (onednn's checks compare naive's results with oneDNN's too).\n"
     "  --shard I/N runs every N-th check starting at the I-th: the N shards together are the\n"
     "  whole run. --threads N runs N checks at a time (the results are the same for any N).\n"
-    "  --junit and --json write one record per check.\n"
+    "  --junit and --json write one record per check (each FILE is checked before the run;\n"
+    "  replaced atomically after it).\n"
     "  Prints each failure's report and repro line, a table per variant, and\n"
-    "  'N passed, M failed, K skipped'. Exit 1 on any failure, 2 on bad usage.\n"
+    "  'N passed, M failed, K skipped'. Exit 1 on any failure, 2 on bad usage; 2 also when a\n"
+    "  report could not be written and no check failed (a failure's 1 wins).\n"
     "examples:\n"
     "  convconf run\n"
     "  convconf run --variant strided --op maxpool2d --junit report.xml\n"

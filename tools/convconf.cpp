@@ -2,7 +2,9 @@
 // file (tools/cmd_*.cpp) and has its own --help.
 //
 // Exit status: 0 all passed, 1 a check failed, 2 bad usage or bad input.
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "impl/core/threads.hpp"
@@ -17,6 +19,18 @@ const Command* const kCommands[] = {&convconf::cli::kRun, &convconf::cli::kCheck
 void overview(FILE* out) {
     std::fputs("usage: convconf COMMAND [options]   (convconf COMMAND --help for its options)\n", out);
     for (const Command* c : kCommands) std::fprintf(out, "  %-9s %s\n", c->name, c->summary);
+}
+
+// Standard output is a file the user asked for too (`convconf run > log`): a full disk
+// there is an error, with the exit status of a lost report (tools/cli.hpp's exit_status:
+// a failure's 1 is kept, a pass becomes 2).
+int stdout_written(int status) {
+    errno = 0;
+    const bool flushed = std::fflush(stdout) == 0;
+    if (flushed && !std::ferror(stdout)) return status;
+    std::fprintf(stderr, "convconf: cannot write standard output: %s\n",
+                 !flushed && errno ? std::strerror(errno) : "a write failed");
+    return status == 0 ? 2 : status;
 }
 
 }  // namespace
@@ -43,14 +57,14 @@ int main(int argc, char** argv) {
         return 0;
     }
     convconf::set_threads(1);  // many small problems: see impl/core/threads.hpp
+    int status = 2;
     try {
-        return command->run(args);
+        status = command->run(args);
     } catch (const UsageError& e) {
         std::fprintf(stderr, "convconf %s: %s\n%s", command->name, e.what(), command->usage);
-        return 2;
     } catch (const std::exception& e) {
         // Bad input (a descriptor, a field value, an invalid problem, a file): say what, exit 2.
         std::fprintf(stderr, "convconf: %s\n", e.what());
-        return 2;
     }
+    return stdout_written(status);
 }

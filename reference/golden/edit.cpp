@@ -1,12 +1,9 @@
 #include "reference/golden/edit.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
@@ -176,73 +173,6 @@ std::string read_text(const std::filesystem::path& path) {
     content << in.rdbuf();
     if (in.bad()) throw std::runtime_error(path.string() + ": read failed");
     return content.str();
-}
-
-void replace_file(const std::filesystem::path& path, std::string_view text,
-                  const std::optional<std::string>& current) {
-    struct stat original {};
-    const bool exists = ::stat(path.c_str(), &original) == 0;
-    if (exists != current.has_value())
-        throw std::runtime_error(path.string() + (exists ? " appeared" : " disappeared") +
-                                 " while the case was being added; nothing written");
-    const std::filesystem::path target = exists ? std::filesystem::canonical(path) : path;
-    std::filesystem::path dir = target.parent_path();
-    if (dir.empty()) dir = ".";
-    std::string temp = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
-    const int fd = ::mkostemp(temp.data(), O_CLOEXEC);
-    if (fd < 0)
-        throw std::runtime_error("cannot create a temporary file in " + dir.string() + ": " + errno_text());
-    // Until the rename, the temporary file is ours to remove on any failure.
-    auto fail = [&](const std::string& what, bool fd_open) {
-        const std::string message = what + ": " + errno_text() + "; nothing written";
-        if (fd_open) ::close(fd);
-        ::unlink(temp.c_str());
-        throw std::runtime_error(message);
-    };
-    for (size_t done = 0; done < text.size();) {
-        const ssize_t w = ::write(fd, text.data() + done, text.size() - done);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            fail("writing " + temp, true);
-        }
-        done += size_t(w);
-    }
-    mode_t mode = original.st_mode & 07777;
-    if (!exists) {
-        const mode_t mask = ::umask(0);  // read the umask: the mode a new file would get
-        ::umask(mask);
-        mode = 0666 & ~mask;
-    }
-    if (::fchmod(fd, mode) != 0) fail("setting the mode of " + temp, true);
-    if (exists && ::geteuid() == 0) (void)::fchown(fd, original.st_uid, original.st_gid);
-    if (::fsync(fd) != 0) fail("flushing " + temp, true);
-    if (::close(fd) != 0) fail("closing " + temp, false);
-    if (exists) {
-        // Someone else's edit since we read the file would be lost by the rename.
-        if (read_text(target) != *current) {
-            ::unlink(temp.c_str());
-            throw std::runtime_error(path.string() +
-                                     " changed while the case was being added; nothing written");
-        }
-        if (::rename(temp.c_str(), target.c_str()) != 0)
-            fail("renaming " + temp + " to " + target.string(), false);
-    } else {
-        // link() does not replace: a file created meanwhile by someone else is kept.
-        if (::link(temp.c_str(), target.c_str()) != 0) {
-            if (errno == EEXIST) {
-                ::unlink(temp.c_str());
-                throw std::runtime_error(path.string() +
-                                         " appeared while the case was being added; nothing written");
-            }
-            fail("creating " + target.string(), false);
-        }
-        ::unlink(temp.c_str());
-    }
-    const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd >= 0) {
-        (void)::fsync(dir_fd);  // the rename itself to disk; best effort
-        ::close(dir_fd);
-    }
 }
 
 }  // namespace convconf::golden

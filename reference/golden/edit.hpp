@@ -1,11 +1,10 @@
 // Adding a case to a golden file without disturbing what a person wrote there (issue 8):
 // the new case's text goes in before the closing ']' of "cases" and every other byte of the
-// file is kept (formatting, order, other cases); the file is replaced atomically, never
-// truncated or written in place.
+// file is kept (formatting, order, other cases). Writing the result is OutputFile's
+// (reference/output_file.hpp): under a lock, atomically, never truncated or written in place.
 #pragma once
 
 #include <filesystem>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,14 +22,6 @@ std::string empty_file_text(const std::string& source);
 // to parse to the same document with `c` as one more case. Throws std::runtime_error when
 // the text has no such array (or two "cases" members).
 std::string append_case(std::string_view file_text, const nlohmann::ordered_json& c);
-
-// Makes `text` the content of `path`: written to a temporary file in the same directory,
-// flushed to disk, and renamed over `path` (following a symlink to the file it names), so
-// that a reader sees the old content or the new, never a part. An existing file keeps its
-// permission bits. `current` is what the caller read from `path` (nullopt: it did not exist);
-// if the file changed or appeared since, nothing is written and std::runtime_error says so.
-void replace_file(const std::filesystem::path& path, std::string_view text,
-                  const std::optional<std::string>& current);
 
 // The whole content of `path` (std::runtime_error naming it if it cannot be read).
 std::string read_text(const std::filesystem::path& path);

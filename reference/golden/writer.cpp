@@ -1,13 +1,10 @@
 #include "reference/golden/writer.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <stdexcept>
+
+#include "reference/output_file.hpp"
 
 namespace convconf::golden {
 namespace {
@@ -208,31 +205,9 @@ nlohmann::ordered_json file_json(const std::string& source, nlohmann::ordered_js
     return {{"format", "convconf-golden/1"}, {"source", source}, {"cases", std::move(cases)}};
 }
 
-std::filesystem::path write_new_file(const std::filesystem::path& dir, const std::string& stem,
-                                     const nlohmann::ordered_json& content) {
-    std::filesystem::create_directories(dir);
-    const std::string text = format_json(content);
-    for (int n = 1; n < 100000; ++n) {
-        const auto path = dir / (stem + (n == 1 ? "" : "-" + std::to_string(n)) + ".json");
-        const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        if (fd < 0) {
-            if (errno == EEXIST) continue;
-            throw std::runtime_error(path.string() + ": cannot create: " + std::strerror(errno));
-        }
-        size_t done = 0;
-        while (done < text.size()) {
-            const ssize_t w = ::write(fd, text.data() + done, text.size() - done);
-            if (w < 0) {
-                const int err = errno;
-                ::close(fd);
-                throw std::runtime_error(path.string() + ": write failed: " + std::strerror(err));
-            }
-            done += size_t(w);
-        }
-        if (::close(fd) != 0) throw std::runtime_error(path.string() + ": close failed: " + std::strerror(errno));
-        return path;
-    }
-    throw std::runtime_error(dir.string() + ": no free name for " + stem);
+std::filesystem::path write_new_file(const std::string& option, const std::filesystem::path& dir,
+                                     const std::string& stem, const nlohmann::ordered_json& content) {
+    return convconf::write_new_file(option, dir, stem, ".json", format_json(content));
 }
 
 }  // namespace convconf::golden

@@ -36,10 +36,10 @@ std::string format_case(const nlohmann::ordered_json& c, const std::string& inde
 // strings (golden-format.md), otherwise the double (-0.0 stays -0.0).
 nlohmann::ordered_json json_number(double v);
 
-// Writes `content` to a new file `dir`/`stem`.json, or `stem`-2.json, -3, ... if taken:
-// created exclusively, so two writers never share or overwrite a file. Creates `dir`.
-// Returns the path written.
-std::filesystem::path write_new_file(const std::filesystem::path& dir, const std::string& stem,
-                                     const nlohmann::ordered_json& content);
+// Writes `content` to a new file `dir`/`stem`.json, or `stem`-2.json, -3, ... if taken, whole
+// or not at all, never replacing a file (output_file.hpp's write_new_file). Creates `dir`;
+// `option` names it in messages. Returns the path written.
+std::filesystem::path write_new_file(const std::string& option, const std::filesystem::path& dir,
+                                     const std::string& stem, const nlohmann::ordered_json& content);
 
 }  // namespace convconf::golden

@@ -49,7 +49,8 @@ std::filesystem::path save_failure(const CaseRecord& c, const std::string& prope
                              std::to_string(c.spec.seed) + "); expected values from the naive variant";
     auto cases = nlohmann::ordered_json::array();
     cases.push_back(golden::case_json(name, c.spec, in, reference_outputs(c.spec, in), note));
-    return golden::write_new_file(dir, name, golden::file_json("rapidcheck property " + property_id, cases));
+    return golden::write_new_file("CONVCONF_FAILURES_DIR", dir, name,
+                                  golden::file_json("rapidcheck property " + property_id, cases));
 }
 
 std::string saved_repro(const CaseRecord& c, const std::filesystem::path& file) {

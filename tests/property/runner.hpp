@@ -47,7 +47,8 @@ void require_passed(const CheckResult& r, const CheckSpec& s, const std::string&
 
 // Writes the case as a golden file (inputs, and the naive reference's outputs as the
 // expected values) into CONVCONF_FAILURES_DIR, default failures/ in the build directory,
-// under a name no other failure has; returns its path.
+// under a name no other failure has, whole or not at all; returns its path (OutputError
+// when it cannot be written).
 std::filesystem::path save_failure(const CaseRecord&, const std::string& property_id);
 // convconf golden --file F --case NAME --variant V --dtype D
 std::string saved_repro(const CaseRecord&, const std::filesystem::path& file);
@@ -89,8 +90,14 @@ PropertyOutcome run_property(const std::string& id, Testable&& testable, int bas
         out.failure = c;
         // A comparison's mismatch report is already in rapidcheck's description above.
         msg << "\nminimal failing case: " << check_name(c->spec) << " seed " << c->spec.seed << "\n";
-        out.saved = save_failure(*c, id);
-        msg << "saved as golden case: " << out.saved->string() << "\n";
+        // A case that cannot be saved (a full disk) is still reported: the problem above and
+        // the RC_PARAMS line below reproduce it.
+        try {
+            out.saved = save_failure(*c, id);
+            msg << "saved as golden case: " << out.saved->string() << "\n";
+        } catch (const std::exception& e) {
+            msg << "not saved as a golden case: " << e.what() << "\n";
+        }
     }
     FailureResult failure;
     if (result.match(failure))

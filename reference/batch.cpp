@@ -1,7 +1,8 @@
 #include "reference/batch.hpp"
 
-#include <fstream>
 #include <sstream>
+
+#include "reference/input.hpp"
 
 namespace convconf {
 namespace {
@@ -50,12 +51,11 @@ std::vector<BatchEntry> parse_batch(std::string_view text, std::string_view sour
     return entries;
 }
 
-std::vector<BatchEntry> read_batch(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw BatchError(path + ": cannot be read");
-    std::ostringstream text;
-    text << in.rdbuf();
-    return parse_batch(text.str(), path);
+std::vector<BatchEntry> read_batch(const std::string& path, std::string_view origin) {
+    std::vector<BatchEntry> entries = parse_batch(read_input_file(path, origin), path);
+    if (entries.empty())
+        throw BatchError(input_name(origin, path) + ": no descriptor in it (only comments, options or blanks)");
+    return entries;
 }
 
 std::string BatchEntry::location() const { return convconf::location(source, line); }

@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "reference/input.hpp"
+
 namespace convconf {
 
 struct BatchEntry {
@@ -37,7 +39,9 @@ public:
 // `source` names the text in messages (a file name). Throws BatchError for what convconf
 // cannot follow: a nested `--batch` and an option with an empty name.
 std::vector<BatchEntry> parse_batch(std::string_view text, std::string_view source);
-// Reads and parses a file; BatchError when it cannot be read.
-std::vector<BatchEntry> read_batch(const std::string& path);
+// Reads and parses a file (reference/input.hpp: an InputError naming `origin` and the path
+// when it cannot be read, is a directory or is empty); BatchError when it holds no descriptor,
+// which would otherwise check nothing and pass.
+std::vector<BatchEntry> read_batch(const std::string& path, std::string_view origin = "--batch");
 
 }  // namespace convconf

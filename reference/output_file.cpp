@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "reference/input.hpp"
+
 namespace convconf {
 namespace fs = std::filesystem;
 
@@ -283,6 +285,11 @@ OutputFile::Lock::Lock(const OutputFile& file) : file_(file) {
         // Read under the lock: what another writer added while we waited is in it.
         const Found now = inspect(file.option(), file.path());
         if (now.st) {
+            // What is read to be changed is input too, under the readers' size limit.
+            if (now.st->st_size > kMaxInputBytes)
+                cannot(file.option(), file.path(),
+                       "it holds " + std::to_string(now.st->st_size) + " bytes, more than the " +
+                           std::to_string(kMaxInputBytes >> 20) + " MiB convconf reads");
             content_ = read_all(now.target);
             if (!content_) cannot(file.option(), file.path(), "reading it: " + errno_text());
         }

@@ -1,5 +1,6 @@
 // benchdnn batch files: what benchdnn reads as a descriptor, a comment, an option.
 #include "reference/batch.hpp"
+#include "reference/input.hpp"
 
 #include <gtest/gtest.h>
 
@@ -51,7 +52,7 @@ TEST(Batch, WhatCannotBeFollowedNamesFileAndLine) {
         EXPECT_STREQ(e.what(), "outer:2: nested \"--batch=other_file\" is not supported");
     }
     EXPECT_THROW(parse_batch("--=3\n", "f"), BatchError);
-    EXPECT_THROW(read_batch("/nonexistent/convconf/batch"), BatchError);
+    EXPECT_THROW(read_batch("/nonexistent/convconf/batch"), InputError);
 }
 
 TEST(Batch, EmptyTextHasNoEntries) {

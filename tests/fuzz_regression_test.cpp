@@ -21,7 +21,8 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Target {
-    const char* name;  // the subdirectory of corpus/ and regressions/
+    const char* name;  // the fuzz target's
+    const char* dir;   // the subdirectory of corpus/ and regressions/ it reads
     void (*check)(std::string_view);
 };
 
@@ -46,7 +47,7 @@ std::string content(const fs::path& path) {
 
 // Runs every file of `kind`/<target> through the target's check; returns how many there were.
 size_t replay(const Target& target, const char* kind) {
-    const auto files = files_under(fs::path(CONVCONF_FUZZ_DIR) / kind / target.name);
+    const auto files = files_under(fs::path(CONVCONF_FUZZ_DIR) / kind / target.dir);
     for (const fs::path& file : files) {
         try {
             target.check(content(file));
@@ -68,9 +69,11 @@ TEST_P(FuzzInputs, SeedCorpusPassesTheFuzzersCheck) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fuzz, FuzzInputs,
-                         ::testing::Values(Target{"golden", fuzz::check_golden_loader},
-                                           Target{"numpy", fuzz::check_numpy_text},
-                                           Target{"descriptor", fuzz::check_descriptor}),
+                         ::testing::Values(Target{"golden_loader", "golden", fuzz::check_golden_loader},
+                                           Target{"golden_check", "golden", fuzz::check_golden_check},
+                                           Target{"golden_add", "golden", fuzz::check_golden_add},
+                                           Target{"numpy_text", "numpy", fuzz::check_numpy_text},
+                                           Target{"descriptor", "descriptor", fuzz::check_descriptor}),
                          [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace

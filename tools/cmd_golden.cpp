@@ -11,14 +11,12 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "impl/core/descriptor.hpp"
 #include "impl/core/registry.hpp"
 #include "reference/conformance.hpp"
-#include "reference/golden/edit.hpp"
 #include "reference/golden/golden.hpp"
 #include "reference/golden/schema.hpp"
+#include "reference/input.hpp"
 
 namespace convconf::cli {
 namespace {
@@ -78,7 +76,7 @@ int cmd_golden(Args& args) {
         // file found in DIR is named as the golden files are ("golden/x.json").
         const std::filesystem::path path = golden_file(file, dir);
         const bool as_given = path == std::filesystem::path(file);
-        files.push_back(golden::load_file(path, as_given ? file : golden::display_name(dir, path)));
+        files.push_back(golden::load_file(path, as_given ? file : golden::display_name(dir, path), "--file"));
     } else {
         for (const auto& path : golden::list_files(dir))
             files.push_back(golden::load_file(path, golden::display_name(dir, path)));
@@ -90,35 +88,19 @@ int cmd_golden(Args& args) {
     return total.failed ? 1 : 0;
 }
 
-// One file through both checks: golden/schema.json (structure, as other programs see it)
-// and the loader (everything the schema cannot say: shapes, the problem, unique names).
-// Prints what is wrong to stderr; returns the file when both pass.
+// One file through both checks (golden::check_text). Prints what is wrong to stderr;
+// returns the file when both pass.
 std::optional<golden::File> checked_file(const std::string& path, const golden::Schema& schema) {
     std::string text;
     try {
-        text = golden::read_text(path);
-    } catch (const std::exception& e) {
+        text = read_input_file(path, "golden check FILE");
+    } catch (const InputError& e) {
         std::fprintf(stderr, "convconf: %s\n", e.what());
         return std::nullopt;
     }
-    bool valid = true;
-    // A text that is not JSON at all is the loader's to report (with its line and column).
-    const nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
-    if (!doc.is_discarded())
-        for (const golden::SchemaViolation& v : schema.violations(doc)) {
-            // Worded as the loader's errors: "FILE: (POINTER) message", no pointer for the root.
-            const std::string at = v.pointer.empty() ? "" : "(" + v.pointer + ") ";
-            std::fprintf(stderr, "convconf: %s: %s%s [golden/schema.json]\n", path.c_str(), at.c_str(),
-                         v.message.c_str());
-            valid = false;
-        }
-    try {
-        golden::File f = golden::load_string(text, path);
-        if (valid) return f;
-    } catch (const golden::GoldenError& e) {
-        std::fprintf(stderr, "convconf: %s\n", e.what());
-    }
-    return std::nullopt;
+    golden::CheckedText checked = golden::check_text(text, path, schema);
+    for (const std::string& error : checked.errors) std::fprintf(stderr, "convconf: %s\n", error.c_str());
+    return std::move(checked.file);
 }
 
 int cmd_check(Args& args) {
@@ -163,12 +145,10 @@ int cmd_list(Args& args) {
     if (!dir_text.empty() && !given.empty()) throw UsageError("give --golden DIR or FILEs, not both");
     std::vector<golden::File> files;
     if (!given.empty()) {
-        for (const auto& path : given) files.push_back(golden::load_file(path));
+        for (const auto& path : given) files.push_back(golden::load_file(path, "", "golden list FILE"));
     } else {
         const std::filesystem::path dir =
             dir_text.empty() ? golden::default_directory() : std::filesystem::path(dir_text);
-        if (!std::filesystem::is_directory(dir))
-            throw UsageError("--golden: " + dir.string() + " is not a directory");
         for (const auto& path : golden::list_files(dir))
             files.push_back(golden::load_file(path, golden::display_name(dir, path)));
     }

@@ -24,6 +24,7 @@
 #include "reference/golden/golden.hpp"
 #include "reference/golden/schema.hpp"
 #include "reference/golden/writer.hpp"
+#include "reference/input.hpp"
 #include "reference/numpy_text.hpp"
 #include "reference/output_file.hpp"
 #include "tools/cmd_golden.hpp"
@@ -260,13 +261,9 @@ ordered_json nested(const NumpyArray& a, size_t depth, size_t& next) {
 NumpyArray read_array(const TensorArg& a) {
     std::string text;
     if (a.path == "-") {
-        text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+        text = read_standard_input(a.text());
     } else {
-        try {
-            text = golden::read_text(a.path);
-        } catch (const std::exception& e) {
-            throw std::runtime_error(a.text() + ": " + e.what());
-        }
+        text = read_input_file(a.path, a.flag + " " + a.name + "=");
     }
     NumpyArray array;
     try {
@@ -461,9 +458,11 @@ int cmd_add(Args& args) {
     const std::optional<std::string>& current = lock.content();
     // The file as it is: it must load (a broken file is the user's to fix, not ours to
     // rewrite), and must not have a case of this name already.
+    size_t old_count = 0;
     if (current) {
         if (!r.source.empty())
             throw UsageError("--source: " + r.file + " exists; its source stays as written");
+        if (current->empty()) throw InputError(input_name("--file", r.file) + ": is empty");
         golden::File existing;
         try {
             existing = golden::load_string(*current, r.file);
@@ -471,6 +470,7 @@ int cmd_add(Args& args) {
             throw std::runtime_error(std::string(e.what()) +
                                      "; the file must load before a case is added to it");
         }
+        old_count = existing.cases.size();
         for (const golden::Case& c : existing.cases)
             if (c.name == r.name)
                 throw std::runtime_error(r.file + ": (" + c.pointer + "/name) a case named \"" + r.name +
@@ -484,7 +484,6 @@ int cmd_add(Args& args) {
 
     // The whole file through the loader: every rule of the format, with its pointers.
     golden::File file;
-    const size_t old_count = nlohmann::json::parse(before).at("cases").size();
     const std::string case_pointer = "/cases/" + std::to_string(old_count);
     try {
         file = golden::load_string(after, r.file);
@@ -496,7 +495,7 @@ int cmd_add(Args& args) {
     const golden::Case& added = file.cases.back();
     check_against_descriptor(added, r);
     const golden::Schema schema = golden::Schema::load(golden::default_schema_path());
-    for (const golden::SchemaViolation& v : schema.violations(nlohmann::json::parse(after)))
+    for (const golden::SchemaViolation& v : schema.violations(golden::parse_json(after, r.file)))
         throw std::runtime_error(r.file + ": " + (v.pointer.empty() ? "" : "(" + v.pointer + ") ") +
                                  v.message + " [golden/schema.json]; nothing written");
 

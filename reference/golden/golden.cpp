@@ -3,13 +3,10 @@
 #include "reference/golden/golden.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstring>
-#include <fstream>
 #include <limits>
+#include <functional>
 #include <set>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -33,15 +30,7 @@ namespace {
 using json = nlohmann::json;
 
 constexpr std::string_view kFormat = "convconf-golden/1";
-// A golden tensor is typed in by hand or printed by a notebook; far beyond this is a typo.
-// The limits keep what a file can make the loader allocate (a few bytes of "fill" or
-// "arange" describe a whole tensor) far below the fuzzers' 2 GB: 32 MB per tensor as
-// doubles (ResNet-50's conv1 input at mb 4 fits), 256 MB per file.
-constexpr int64_t kMaxElements = int64_t{1} << 22;
-constexpr int64_t kMaxFileElements = int64_t{1} << 25;
-// numpy's limit on dimensions (NPY_MAXDIMS, numpy 2): a nested array deeper than this is
-// no tensor, and reading it would recurse once per level.
-constexpr size_t kMaxRank = 64;
+constexpr int64_t kMaxElements = kMaxTensorElements;  // reference/input.hpp
 
 std::string escape_key(std::string_view key) {
     std::string out;
@@ -185,7 +174,7 @@ RawTensor read_nested(const Node& n) {
         first = &(*first)[0];
         pointer += "/0";
     }
-    if (count > kMaxElements) n.fail("too many elements for a golden tensor");
+    if (count > kMaxElements) n.fail("too many elements for a golden tensor (at most " + std::to_string(kMaxElements) + ")");
     t.values.emplace();
     read_nested(n, 0, t.shape, *t.values);
     return t;
@@ -226,7 +215,7 @@ RawTensor read_tensor(const Node& n, bool shape_only) {
             n.fail("an input needs values: \"data\", \"arange\" or \"fill\" beside \"shape\"");
         return t;
     }
-    if (element_count(t.shape) > kMaxElements) n.fail("too many elements for a golden tensor");
+    if (element_count(t.shape) > kMaxElements) n.fail("too many elements for a golden tensor (at most " + std::to_string(kMaxElements) + ")");
     if (n.has("data")) t.values = read_data(n.at("data"), t.shape);
     else if (n.has("arange")) t.values = read_arange(n.at("arange"), t.shape);
     else t.values.emplace(size_t(element_count(t.shape)), number(n.at("fill")));
@@ -484,36 +473,122 @@ std::string without_exception_id(const std::string& what) {
     return end == std::string::npos ? what : what.substr(end + 2);
 }
 
+// parse_json's watch over nlohmann's parser, through its callback: one frame per open object
+// or array, so that a limit or a duplicate key is reported at its JSON pointer, before the
+// document is built further.
+class StrictParse {
+public:
+    StrictParse(const std::string& file, const JsonLimits& limits) : file_(file), limits_(limits) {}
+
+    bool operator()(int, json::parse_event_t event, json& parsed) {
+        using E = json::parse_event_t;
+        switch (event) {
+            case E::object_start:
+            case E::array_start:
+                count_value();
+                if (frames_.size() == limits_.max_depth)
+                    fail(pointer(frames_.size()), "nested deeper than " + std::to_string(limits_.max_depth) +
+                                                      " arrays and objects (a golden tensor has at most " +
+                                                      std::to_string(kMaxRank) + " dimensions)");
+                frames_.push_back({event == E::object_start, 0, {}, {}});
+                break;
+            case E::key: {
+                Frame& f = frames_.back();
+                f.key = parsed.get<std::string>();
+                if (!f.keys.insert(f.key).second)
+                    fail(pointer(frames_.size() - 1),
+                         "duplicate key \"" + f.key + "\" (a key may appear once in an object)");
+                break;
+            }
+            case E::object_end:
+            case E::array_end:
+                frames_.pop_back();
+                next_element();
+                break;
+            case E::value:
+                count_value();
+                next_element();
+                break;
+        }
+        return true;
+    }
+
+private:
+    struct Frame {
+        bool object;
+        size_t index;          // an array's: the element being read
+        std::string key;       // an object's: the member being read
+        std::set<std::string, std::less<>> keys;  // an object's: every key so far
+    };
+
+    void count_value() {
+        if (++values_ > limits_.max_values)
+            fail(pointer(frames_.size()), "more than " + std::to_string(limits_.max_values) +
+                                              " JSON values (a golden file holds at most " +
+                                              std::to_string(kMaxFileElements) + " values)");
+    }
+    void next_element() {
+        if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
+    }
+    // The pointer of the value the first `depth` frames lead to.
+    std::string pointer(size_t depth) const {
+        std::string p;
+        for (size_t i = 0; i < depth; ++i)
+            p += "/" + (frames_[i].object ? escape_key(frames_[i].key) : std::to_string(frames_[i].index));
+        return p;
+    }
+    [[noreturn]] void fail(const std::string& pointer, const std::string& message) const {
+        throw GoldenError(file_, pointer, message);
+    }
+
+    const std::string& file_;
+    const JsonLimits& limits_;
+    std::vector<Frame> frames_;
+    int64_t values_ = 0;
+};
+
 }  // namespace
 
 bool Case::bias() const {
     return op == Op::conv2d && (inputs.count("b") || expected.count("db"));
 }
 
-File load_string(std::string_view text, const std::string& display_name) {
+json parse_json(std::string_view text, const std::string& display_name, const JsonLimits& limits) {
+    StrictParse watch(display_name, limits);
     try {
-        const json doc = json::parse(text);
+        return json::parse(text, std::ref(watch));
+    } catch (const json::exception& e) {
+        throw GoldenError(display_name, "", without_exception_id(e.what()));
+    }
+}
+
+File load_json(const json& doc, const std::string& display_name) {
+    try {
         return read_file(Node{doc, "", display_name});
     } catch (const json::exception& e) {
         throw GoldenError(display_name, "", without_exception_id(e.what()));
     }
 }
 
-File load_file(const std::filesystem::path& path, std::string name) {
-    if (name.empty()) name = path.string();
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw GoldenError(name, "", std::string("cannot read: ") + std::strerror(errno));
-    std::ostringstream content;
-    content << in.rdbuf();
-    return load_string(content.str(), name);
+File load_string(std::string_view text, const std::string& display_name) {
+    return load_json(parse_json(text, display_name), display_name);
 }
 
-std::vector<std::filesystem::path> list_files(const std::filesystem::path& dir) {
+File load_file(const std::filesystem::path& path, std::string name, std::string_view origin) {
+    if (name.empty()) name = path.string();
+    return load_string(read_input_file(path, origin), name);
+}
+
+std::vector<std::filesystem::path> list_files(const std::filesystem::path& dir, std::string_view origin) {
+    require_directory(dir, origin);
     std::vector<std::filesystem::path> files;
-    for (const auto& entry : std::filesystem::directory_iterator(dir))
-        if (entry.is_regular_file() && entry.path().extension() == ".json" &&
-            entry.path().filename() != "schema.json")
-            files.push_back(entry.path());
+    std::error_code error;
+    // Every *.json but the schema, whatever it is: one that is no readable file is reported
+    // by load_file, never skipped in silence.
+    for (std::filesystem::directory_iterator it(dir, error), end; !error && it != end; it.increment(error))
+        if (it->path().extension() == ".json" && it->path().filename() != "schema.json")
+            files.push_back(it->path());
+    if (error) throw InputError(input_name(origin, dir) + ": cannot be listed: " + error.message());
     std::sort(files.begin(), files.end());
     return files;
 }

@@ -22,6 +22,9 @@
 #include "impl/core/tensor.hpp"
 #include "impl/core/types.hpp"
 #include "reference/conformance.hpp"
+#include "reference/input.hpp"
+
+#include <nlohmann/json.hpp>
 
 namespace convconf::golden {
 
@@ -76,13 +79,37 @@ struct File {
     std::vector<Case> cases;
 };
 
-// Reads one file. `display_name` names it in messages (default: the path as given).
-File load_file(const std::filesystem::path& path, std::string display_name = {});
-// Reads `text` as the content of a file called `display_name`.
-File load_string(std::string_view text, const std::string& display_name);
+// What a JSON text may make a reader do, whatever it holds. The depth lets a tensor have
+// kMaxRank dimensions where a golden file holds one (the file, "cases", a case, "inputs");
+// the value count is the file's element limit, since each value of a tensor written out is
+// one JSON value. Both are checked while parsing, before the document is built.
+struct JsonLimits {
+    size_t max_depth = kMaxRank + 4;
+    int64_t max_values = kMaxFileElements;
+};
 
-// The *.json files of `dir` except schema.json, sorted by name.
-std::vector<std::filesystem::path> list_files(const std::filesystem::path& dir);
+// The one JSON parser of golden files and of the schema: every reader of them parses
+// through it, so each applies the same limits. Strict: an object that has a key twice is
+// refused (nlohmann_json would keep the last, so "pass" given twice would silently run the
+// second), as are nesting deeper than `limits.max_depth` and more than `limits.max_values`
+// values. Throws GoldenError at the JSON pointer of the offending value
+// ("x.json: (/cases/0) duplicate key \"pass\""), or of the whole file for a syntax error.
+nlohmann::json parse_json(std::string_view text, const std::string& display_name,
+                          const JsonLimits& limits = {});
+
+// Reads one file. `display_name` names it in messages (default: the path as given); a file
+// that cannot be read is an InputError naming `origin` (the option it came from) and the path.
+File load_file(const std::filesystem::path& path, std::string display_name = {},
+               std::string_view origin = "");
+// Reads `text` as the content of a file called `display_name`: parse_json, then load_json.
+File load_string(std::string_view text, const std::string& display_name);
+// The format's rules applied to a document parse_json read from the file `display_name`.
+File load_json(const nlohmann::json& doc, const std::string& display_name);
+
+// The *.json files of `dir` except schema.json, sorted by name; an InputError naming
+// `origin` and the directory when it is none or cannot be listed.
+std::vector<std::filesystem::path> list_files(const std::filesystem::path& dir,
+                                              std::string_view origin = "--golden");
 // "golden/x.json" for dir/x.json: the directory's own name and the file's.
 std::string display_name(const std::filesystem::path& dir, const std::filesystem::path& file);
 // The golden/ directory of the source tree this build came from.

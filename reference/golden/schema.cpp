@@ -1,10 +1,8 @@
 #include "reference/golden/schema.hpp"
 
 #include <cmath>
-#include <fstream>
 #include <regex>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 
 #include "reference/golden/golden.hpp"
@@ -208,12 +206,9 @@ private:
 Schema::Schema(json schema) : schema_(std::move(schema)) { check_supported(schema_, schema_, "#"); }
 
 Schema Schema::load(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error(path.string() + ": cannot read the schema");
-    std::ostringstream text;
-    text << in.rdbuf();
+    const json schema = parse_json(read_input_file(path, "the schema"), path.string());
     try {
-        return Schema(json::parse(text.str()));
+        return Schema(schema);
     } catch (const std::exception& e) {
         throw std::runtime_error(path.string() + ": " + e.what());
     }
@@ -222,6 +217,28 @@ Schema Schema::load(const std::filesystem::path& path) {
 std::vector<SchemaViolation> Schema::violations(const json& doc) const {
     std::vector<SchemaViolation> out;
     Validator(schema_).validate(schema_, doc, "", out);
+    return out;
+}
+
+CheckedText check_text(std::string_view text, const std::string& display_name, const Schema& schema) {
+    CheckedText out;
+    json doc;
+    try {
+        doc = parse_json(text, display_name);
+    } catch (const GoldenError& e) {
+        out.errors.push_back(e.what());
+        return out;
+    }
+    for (const SchemaViolation& v : schema.violations(doc))
+        // Worded as the loader's errors: "FILE: (POINTER) message", no pointer for the root.
+        out.errors.push_back(display_name + ": " + (v.pointer.empty() ? "" : "(" + v.pointer + ") ") +
+                             v.message + " [golden/schema.json]");
+    try {
+        File f = load_json(doc, display_name);
+        if (out.errors.empty()) out.file = std::move(f);
+    } catch (const GoldenError& e) {
+        out.errors.push_back(e.what());
+    }
     return out;
 }
 

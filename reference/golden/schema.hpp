@@ -9,10 +9,14 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "reference/golden/golden.hpp"
 
 namespace convconf::golden {
 
@@ -26,7 +30,8 @@ public:
     // Throws std::invalid_argument for a keyword outside the supported set or a $ref that
     // is not a pointer into this schema.
     explicit Schema(nlohmann::json schema);
-    // Reads and checks a schema file; errors name the file.
+    // Reads (golden::parse_json: the loader's limits, no duplicate key) and checks a schema
+    // file; errors name the file.
     static Schema load(const std::filesystem::path& path);
 
     // Every violation, in document order of the schema's checks; empty when `doc` is valid.
@@ -35,6 +40,18 @@ public:
 private:
     nlohmann::json schema_;
 };
+
+// `convconf golden check`'s verdict on one file's text: both checks, golden/schema.json
+// (structure, as other programs see it) and the loader (everything the schema cannot say:
+// shapes, the problem, unique names), on the one document parse_json read, so the schema
+// never sees what the loader's limits refuse. `file` is set when both pass; `errors` holds
+// one line per fault otherwise, "FILE: (POINTER) message", a schema's ending
+// " [golden/schema.json]".
+struct CheckedText {
+    std::optional<File> file;
+    std::vector<std::string> errors;
+};
+CheckedText check_text(std::string_view text, const std::string& display_name, const Schema& schema);
 
 // golden/schema.json of the source tree this build came from.
 std::filesystem::path default_schema_path();

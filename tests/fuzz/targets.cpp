@@ -1,17 +1,23 @@
 #include "tests/fuzz/targets.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <regex>
 #include <set>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "impl/core/descriptor.hpp"
 #include "reference/conformance.hpp"
+#include "reference/golden/edit.hpp"
 #include "reference/golden/golden.hpp"
+#include "reference/golden/schema.hpp"
 #include "reference/numpy_text.hpp"
 
 namespace convconf::fuzz {
@@ -85,6 +91,52 @@ void check_case(const golden::Case& c) {
     }
 }
 
+// nlohmann's SAX events counted here, independently of parse_json's callback: how deep the
+// text nests, and whether an object has a key twice.
+class JsonShape : public nlohmann::json_sax<nlohmann::json> {
+public:
+    size_t max_depth = 0;
+    bool duplicate = false;
+
+    bool null() override { return true; }
+    bool boolean(bool) override { return true; }
+    bool number_integer(number_integer_t) override { return true; }
+    bool number_unsigned(number_unsigned_t) override { return true; }
+    bool number_float(number_float_t, const string_t&) override { return true; }
+    bool string(string_t&) override { return true; }
+    bool binary(binary_t&) override { return true; }
+    bool start_object(size_t) override { return open(); }
+    bool key(string_t& k) override {
+        duplicate = duplicate || !keys_.back().insert(k).second;
+        return true;
+    }
+    bool end_object() override { return close(); }
+    bool start_array(size_t) override { return open(); }
+    bool end_array() override { return close(); }
+    bool parse_error(size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+
+private:
+    bool open() {
+        keys_.emplace_back();
+        max_depth = std::max(max_depth, keys_.size());
+        return true;
+    }
+    bool close() {
+        keys_.pop_back();
+        return true;
+    }
+    std::vector<std::set<std::string>> keys_;  // of each open object (an array's stays empty)
+};
+
+// What parse_json promises of a text it accepted.
+void require_strict_json(std::string_view bytes, const std::string& where) {
+    JsonShape shape;
+    require(nlohmann::json::sax_parse(bytes, &shape), where + ": accepted, but it is not JSON");
+    require(!shape.duplicate, where + ": accepted with an object that has a key twice");
+    require(shape.max_depth <= golden::JsonLimits{}.max_depth,
+            where + ": accepted, nested " + std::to_string(shape.max_depth) + " deep");
+}
+
 // ---- numpy text -----------------------------------------------------------------------------
 
 std::string numpy_number(double v) {
@@ -92,7 +144,11 @@ std::string numpy_number(double v) {
     if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
     std::array<char, 32> digits;  // shortest round-trip form: reads back exactly
     const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), v).ptr;
-    return std::string(digits.data(), end);
+    std::string out(digits.data(), end);
+    // numpy prints every float with a '.' ("13.", "1.e+20"); an integer of 17 digits or more
+    // would otherwise read as an integer beyond 2^53, which the reader refuses.
+    if (out.find_first_of(".e") == std::string::npos) out += '.';
+    return out;
 }
 
 // Prints `a` as numpy would (nested brackets, numbers separated by spaces).
@@ -110,6 +166,28 @@ std::string numpy_print(const NumpyArray& a) {
         out += ']';
     };
     print(print, 0);
+    return out;
+}
+
+// The numbers of a numpy printout in order, and whether its separators are numpy's (no
+// comma before the first element or ']', never two in a row): read with a regular
+// expression, not with the parser's code.
+struct NumpyTokens {
+    std::vector<std::string> numbers;
+    bool separators_ok = true;
+};
+
+NumpyTokens numpy_tokens(std::string_view text) {
+    static const std::regex bad_commas(R"((,[ \t\r\n]*[,\]])|(\[[ \t\r\n]*,))");
+    static const std::regex token(R"([^ \t\r\n,\[\]()]+)");
+    const std::string s(text);
+    NumpyTokens out;
+    out.separators_ok = !std::regex_search(s, bad_commas);
+    for (auto it = std::sregex_iterator(s.begin(), s.end(), token); it != std::sregex_iterator(); ++it) {
+        const std::string t = it->str();
+        if (t == "array" || t.rfind("dtype=", 0) == 0) continue;
+        out.numbers.push_back(t);
+    }
     return out;
 }
 
@@ -179,11 +257,65 @@ void check_golden_loader(std::string_view bytes) {
         return;
     }
     require(file.name == kGoldenName, "the loaded file is called " + escaped(file.name));
+    require_strict_json(bytes, kGoldenName);
     std::set<std::string> names;
     for (const golden::Case& c : file.cases) {
         require(names.insert(c.name).second, "duplicate case name accepted: " + escaped(c.name));
         check_case(c);
     }
+}
+
+void check_golden_check(std::string_view bytes) {
+    static const golden::Schema schema = golden::Schema::load(golden::default_schema_path());
+    const golden::CheckedText checked = golden::check_text(bytes, kGoldenName, schema);
+    require(checked.file.has_value() == checked.errors.empty(),
+            "golden check: a file both accepted and with errors, or neither");
+    for (const std::string& e : checked.errors)
+        require(e.rfind(std::string(kGoldenName) + ": ", 0) == 0, "golden check: an error without the file's name: " + e);
+    if (!checked.file) return;
+    require_strict_json(bytes, kGoldenName);
+    golden::File loaded;
+    try {
+        loaded = golden::load_string(bytes, kGoldenName);
+    } catch (const golden::GoldenError& e) {
+        throw Finding(std::string("golden check accepts what load_string refuses: ") + e.what());
+    }
+    require(loaded.cases.size() == checked.file->cases.size(), "golden check and load_string read other cases");
+    for (const golden::Case& c : checked.file->cases) check_case(c);
+}
+
+void check_golden_add(std::string_view bytes) {
+    golden::File before;
+    try {
+        before = golden::load_string(bytes, kGoldenName);
+    } catch (const golden::GoldenError&) {
+        return;  // golden add refuses a file that does not load, before it reads anything else
+    }
+    require_strict_json(bytes, kGoldenName);
+    static const nlohmann::ordered_json added = nlohmann::ordered_json::parse(
+        R"({"name": "fuzz_added", "op": "maxpool2d", "pass": "forward", "kernel": [1, 1],
+            "inputs": {"x": [[[[1]]]]}, "expected": {"y": [[[[1]]]]}})");
+    for (const golden::Case& c : before.cases)
+        if (c.name == "fuzz_added") return;  // golden add refuses a name the file has
+    std::string after;
+    try {
+        after = golden::append_case(bytes, added);
+    } catch (const std::runtime_error& e) {
+        throw Finding(std::string("a file that loads, but golden add cannot add a case to it: ") + e.what());
+    }
+    golden::File f;
+    try {
+        f = golden::load_string(after, kGoldenName);
+    } catch (const golden::GoldenError& e) {
+        throw Finding(std::string("golden add's result of a file that loads does not load: ") + e.what() +
+                      "\nthe result: " + escaped(after));
+    }
+    require(f.cases.size() == before.cases.size() + 1 && f.cases.back().name == "fuzz_added",
+            "golden add's result does not hold the old cases plus the new one");
+    static const golden::Schema schema = golden::Schema::load(golden::default_schema_path());
+    require(schema.violations(golden::parse_json(after, kGoldenName)).size() ==
+                schema.violations(golden::parse_json(bytes, kGoldenName)).size(),
+            "golden add's new case changes what golden/schema.json says of the file");
 }
 
 void check_numpy_text(std::string_view bytes) {
@@ -194,6 +326,21 @@ void check_numpy_text(std::string_view bytes) {
         return;
     }
     const std::string where = "numpy text " + escaped(bytes);
+    // numpy's grammar (numpy_text.hpp): [-]digits[.[digits]][e[+-]digits], nan, inf, -inf.
+    static const std::regex numpy_number_grammar(R"(-?(0|[1-9][0-9]*)(\.[0-9]*)?(e[+-]?[0-9]+)?|nan|-?inf)");
+    const NumpyTokens tokens = numpy_tokens(bytes);
+    require(tokens.separators_ok, where + ": accepted with a comma numpy never prints");
+    require(tokens.numbers.size() == a.data.size(), where + ": accepted with " + std::to_string(a.data.size()) +
+                                                        " values, but it spells " +
+                                                        std::to_string(tokens.numbers.size()));
+    for (size_t i = 0; i < a.data.size(); ++i) {
+        const std::string& t = tokens.numbers[i];
+        require(std::regex_match(t, numpy_number_grammar),
+                where + ": accepted " + escaped(t) + ", which numpy never prints");
+        const bool spelt_nonfinite = t == "nan" || t == "inf" || t == "-inf";
+        require(std::isfinite(a.data[i]) != spelt_nonfinite,
+                where + ": read " + escaped(t) + " as " + numpy_number(a.data[i]));
+    }
     require(element_count(a.shape) == int64_t(a.data.size()),
             where + ": accepted with " + std::to_string(a.data.size()) +
                 " values, not the product of its shape's extents (each >= 1)");

@@ -26,9 +26,21 @@ public:
 // match their shapes.
 void check_golden_loader(std::string_view bytes);
 
+// `convconf golden check`'s path (golden::check_text: parse_json, golden/schema.json, the
+// loader): a verdict, never a crash; a file it accepts loads as load_string loads it, and
+// every error names the file.
+void check_golden_check(std::string_view bytes);
+
+// `convconf golden add`'s reading of an existing file: when it loads, append_case() adds a
+// case to its text and the result loads with the old cases plus that one, and passes the
+// schema. Accepted files of both targets hold no key twice in an object and nest no deeper
+// than golden::JsonLimits, by a count independent of parse_json's own.
+void check_golden_add(std::string_view bytes);
+
 // parse_numpy: a std::invalid_argument, or an array whose shape has extents >= 1 whose
 // product is the number of values, and which reads back the same when printed as numpy
-// prints it.
+// prints it; whose every number is spelt as numpy prints one (a regular expression of
+// numpy's grammar, independent of the parser's) and is finite unless spelt inf or -inf.
 void check_numpy_text(std::string_view bytes);
 
 // parse_conv_descriptor and parse_pool_descriptor: a DescriptorError, or a problem that

@@ -1,8 +1,10 @@
 // convconf: the conformance harness's command line. Each subcommand lives in its own
 // file (tools/cmd_*.cpp) and has its own --help.
 //
-// Exit status: 0 all passed, 1 a check failed, 2 bad usage or bad input.
+// Exit status: 0 all passed, 1 a check failed, 2 bad usage, bad input, the environment
+// (out of memory), or a run that checked nothing (unless --allow-empty).
 #include <cstdio>
+#include <iostream>
 #include <string>
 
 #include "impl/core/threads.hpp"
@@ -46,10 +48,13 @@ int main(int argc, char** argv) {
     try {
         return command->run(args);
     } catch (const UsageError& e) {
+        std::cout << std::flush;  // what was printed before the error, before it
         std::fprintf(stderr, "convconf %s: %s\n%s", command->name, e.what(), command->usage);
         return 2;
     } catch (const std::exception& e) {
-        // Bad input (a descriptor, a field value, an invalid problem, a file): say what, exit 2.
+        // Bad input (a descriptor, a field value, an invalid problem, a file) or the
+        // environment (out of memory: reference/conformance.hpp's OutOfMemory): say what, exit 2.
+        std::cout << std::flush;
         std::fprintf(stderr, "convconf: %s\n", e.what());
         return 2;
     }

@@ -227,6 +227,13 @@ void throw_out_of_memory(const std::string& what, const std::bad_alloc& e, const
                       short_name(s));
 }
 
+void throw_variant_out_of_memory(const Variant& v, const CheckSpec& s, const std::bad_alloc& e) {
+    const int64_t workspace = v.workspace_bytes({s.op, s.pass, s.dtype, s.fill == Fill::special}, s.problem);
+    throw OutOfMemory("out of memory in variant " + v.name() + " (its own allocation failed: " + e.what() +
+                      "; its declared workspace is " + std::to_string(workspace) + " bytes) on " + check_name(s) +
+                      ": the environment's limit, not counted as a failed check");
+}
+
 template <class T>
 Expectations reference_of(const CheckSpec& s, const Inputs<T>& in) {
     const progress::Task task("reference (naive, f64) " + short_name(s));
@@ -346,10 +353,7 @@ Outputs<T> invoke(const Variant& v, const CheckSpec& s, const Inputs<T>& in) {
                 break;
         }
     } catch (const std::bad_alloc& e) {
-        const int64_t workspace = v.workspace_bytes({s.op, s.pass, s.dtype, s.fill == Fill::special}, p);
-        throw OutOfMemory("out of memory in variant " + v.name() + " (its own allocation failed: " + e.what() +
-                          "; its declared workspace is " + std::to_string(workspace) + " bytes) on " +
-                          check_name(s) + ": the environment's limit, not counted as a failed check");
+        throw_variant_out_of_memory(v, s, e);
     }
     for (const auto& [name, t] : out.tensors) inspect_output(name, t, out.violations);
     if (!out.argmax.empty()) inspect_output("argmax", out.argmax, out.violations);

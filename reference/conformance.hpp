@@ -98,6 +98,8 @@ struct OutOfMemory : std::runtime_error {
 // Runs `allocate`, an allocation the harness makes for check `spec` (`what`: "x", "the
 // reference's tensors"), turning std::bad_alloc into OutOfMemory naming it.
 [[noreturn]] void throw_out_of_memory(const std::string& what, const std::bad_alloc&, const CheckSpec& spec);
+// The variant's own allocation failed while it ran `spec`: OutOfMemory saying so.
+[[noreturn]] void throw_variant_out_of_memory(const Variant&, const CheckSpec& spec, const std::bad_alloc&);
 template <class F>
 auto harness_allocation(const std::string& what, const CheckSpec& spec, F&& allocate) -> decltype(allocate()) {
     try {

@@ -294,6 +294,8 @@ int cmd_bench(Args& args) {
                         row.median_ms = t.median() * 1e3;
                         row.work = bench::work(spec);
                         row.throughput = row.work / t.median() / 1e9;
+                    } catch (const std::bad_alloc& e) {
+                        throw_variant_out_of_memory(*v, spec, e);  // the environment's: exit 2
                     } catch (const std::exception& e) {
                         row.outcome = BenchRow::Outcome::error;
                         row.message = e.what();

@@ -68,7 +68,7 @@ CheckSpec make_spec(const std::string& descriptor, const Settings& o) {
 
 // One problem through every chosen variant: verdict, errors against naive, workspace.
 void check_one(const CheckSpec& s, const std::vector<const Variant*>& chosen, Tally& total) {
-    std::cout << check_name(s) << " seed " << s.seed << "\n";
+    std::cout << check_name(s) << " seed " << s.seed << std::endl;  // what runs, before a long wait
     for (const Variant* v : chosen) {
         const CheckResult r = run_check(*v, s);
         total.add(r.status);
@@ -77,6 +77,7 @@ void check_one(const CheckSpec& s, const std::vector<const Variant*>& chosen, Ta
                     v->name().c_str(), std::string(to_string(r.status)).c_str(), r.max_abs_error,
                     r.max_rel_error, (long long)workspace);
         print_detail(r);
+        std::fflush(stdout);  // each verdict as it comes: the next variant may take long
     }
 }
 

@@ -40,12 +40,12 @@ int main(int argc, char** argv) {
     }
     Args args(argc, argv, 2);
     if (command->subcommand) command = command->subcommand(args);
-    if (args.flag("--help") || args.flag("-h")) {
-        std::fputs(command->usage, stdout);
-        return 0;
-    }
-    convconf::set_threads(1);  // many small problems: see impl/core/threads.hpp
     try {
+        if (args.flag("--help") || args.flag("-h")) {
+            std::fputs(command->usage, stdout);
+            return 0;
+        }
+        convconf::set_threads(1);  // many small problems: see impl/core/threads.hpp
         return command->run(args);
     } catch (const UsageError& e) {
         std::cout << std::flush;  // what was printed before the error, before it

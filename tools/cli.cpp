@@ -133,12 +133,12 @@ void print_detail(const CheckResult& r) {
     if (r.detail.back() != '\n') std::cout << "\n";
 }
 
-int exit_status(const Tally& t, bool allow_empty, const std::string& what_ran) {
+int exit_status(const Tally& t, bool allow_empty, const std::string& what_ran, const std::string& reasons) {
     if (t.failed) return 1;
     if (t.passed || allow_empty) return 0;
     std::cout << std::flush;
-    const std::string why = t.skipped == 1 ? "its one check was skipped (the reason is above)"
-                            : t.skipped ? "all " + std::to_string(t.skipped) + " checks were skipped (the reasons are above)"
+    const std::string why = t.skipped == 1 ? "its one check was skipped (the reason is " + reasons + ")"
+                            : t.skipped ? "all " + std::to_string(t.skipped) + " checks were skipped (the reasons are " + reasons + ")"
                                         : "there was no check to run";
     std::fprintf(stderr, "convconf: nothing was checked: %s: %s; --allow-empty accepts an empty run (exit 0)\n",
                  what_ran.c_str(), why.c_str());

@@ -78,7 +78,8 @@ void print_detail(const CheckResult&);
 // passed or failed: no checks, or every one skipped) unless the user said --allow-empty
 // (`allow_empty`): a run that checks nothing must not look like one that passed.
 // `what_ran` says what the user asked for, so the message names what to change.
-int exit_status(const Tally&, bool allow_empty, const std::string& what_ran);
+// `reasons`: where the skip reasons are ("above", "in --json reports").
+int exit_status(const Tally&, bool allow_empty, const std::string& what_ran, const std::string& reasons = "above");
 
 // A subcommand: its name, one line for the overview, its --help text, its body.
 struct Command {

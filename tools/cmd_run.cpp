@@ -351,7 +351,7 @@ int cmd_run(Args& args) {
     if (!junit.empty()) write_junit(junit, records, total);
     if (!json.empty()) write_json(json, records, total);
     print_closing(total);
-    return exit_status(total, allow_empty, what_ran);
+    return exit_status(total, allow_empty, what_ran, "in --json and --junit reports");
 }
 
 }  // namespace

@@ -271,10 +271,12 @@ Workload::Workload(const CheckSpec& spec) : spec_(spec), buffers_(std::make_uniq
     spec_.fill = Fill::floats;
     spec_.seed = 1;
     validate(spec_);
-    if (spec_.dtype == DType::f32)
-        buffers_->typed = make_buffers<float>(spec_);
-    else
-        buffers_->typed = make_buffers<double>(spec_);
+    harness_allocation("the bench's tensors", spec_, [&] {
+        if (spec_.dtype == DType::f32)
+            buffers_->typed = make_buffers<float>(spec_);
+        else
+            buffers_->typed = make_buffers<double>(spec_);
+    });
 }
 Workload::~Workload() = default;
 Workload::Workload(Workload&&) noexcept = default;

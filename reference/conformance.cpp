@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "impl/core/descriptor.hpp"
+#include "impl/core/progress.hpp"
 #include "reference/compare.hpp"
 #include "reference/expected.hpp"
 #include "reference/problem_table.hpp"
@@ -65,12 +66,12 @@ private:
 
     Tensor<T> input(AxisOrder order, const Dims4& dims, const char* role, int64_t r,
                     std::optional<Fill> kind = std::nullopt) const {
-        Tensor<T> t(order, dims);
+        Tensor<T> t = harness_allocation(role, s_, [&] { return Tensor<T>(order, dims); });
         fill(t, kind.value_or(s_.fill), role_seed(s_.seed, role), r);
         return t;
     }
     Tensor<T> input(std::vector<int64_t> shape, const char* role, int64_t r) const {
-        Tensor<T> t(std::move(shape));
+        Tensor<T> t = harness_allocation(role, s_, [&] { return Tensor<T>(std::move(shape)); });
         fill(t, s_.fill, role_seed(s_.seed, role), r);
         return t;
     }
@@ -105,8 +106,14 @@ CheckResult run_generated(const Variant& v, const CheckSpec& s) {
                (ctx.note.empty() ? "" : "; " + ctx.note);
     const Allowance allowance{s.fill != Fill::floats && s.fill != Fill::special, std::nullopt};
     CheckResult r;
-    compare_outputs(out, reference_outputs(s, convert<double>(in)), allowance, ctx, r);
+    const Expectations want = reference_of(s, in);
+    harness_allocation("the comparison's bounds", s, [&] { compare_outputs(out, want, allowance, ctx, r); });
     return r;
+}
+
+// "conv2d FWD_B mb2ic3ih5oc4kh3": what a progress line or an out-of-memory message is about.
+std::string short_name(const CheckSpec& s) {
+    return std::string(to_string(s.op)) + " " + direction(s) + " " + descriptor(s);
 }
 
 }  // namespace
@@ -214,12 +221,36 @@ Inputs<T> generated_inputs(const CheckSpec& spec) {
 template Inputs<float> generated_inputs(const CheckSpec&);
 template Inputs<double> generated_inputs(const CheckSpec&);
 
+void throw_out_of_memory(const std::string& what, const std::bad_alloc& e, const CheckSpec& s) {
+    const bool sized = dynamic_cast<const AllocationFailure*>(&e) != nullptr;
+    throw OutOfMemory("out of memory allocating " + what + " (" + (sized ? e.what() : "size unknown") + ") for " +
+                      short_name(s));
+}
+
+void throw_variant_out_of_memory(const Variant& v, const CheckSpec& s, const std::bad_alloc& e) {
+    const int64_t workspace = v.workspace_bytes({s.op, s.pass, s.dtype, s.fill == Fill::special}, s.problem);
+    throw OutOfMemory("out of memory in variant " + v.name() + " (its own allocation failed: " + e.what() +
+                      "; its declared workspace is " + std::to_string(workspace) + " bytes) on " + check_name(s) +
+                      ": the environment's limit, not counted as a failed check");
+}
+
+template <class T>
+Expectations reference_of(const CheckSpec& s, const Inputs<T>& in) {
+    const progress::Task task("reference (naive, f64) " + short_name(s));
+    return harness_allocation("a reference tensor", s,
+                              [&] { return reference_outputs(s, convert<double>(in)); });
+}
+template Expectations reference_of(const CheckSpec&, const Inputs<float>&);
+template Expectations reference_of(const CheckSpec&, const Inputs<double>&);
+
 CheckResult run_check(const Variant& v, const CheckSpec& s) {
     validate(s);
     const CheckKind kind{s.op, s.pass, s.dtype, s.fill == Fill::special};
     if (auto reason = v.unsupported(kind)) return {Status::skipped, *reason};
     try {
         return s.dtype == DType::f32 ? run_generated<float>(v, s) : run_generated<double>(v, s);
+    } catch (const OutOfMemory&) {
+        throw;  // the environment's, not the variant's result
     } catch (const std::exception& e) {
         ReportContext ctx = report_context(v, s, s.fill == Fill::special);
         ctx.repro = repro_command(s, v.name());
@@ -277,44 +308,52 @@ Outputs<T> invoke(const Variant& v, const CheckSpec& s, const Inputs<T>& in) {
     const ConvProblem& p = s.problem;
     const AxisOrder act = axis_order(p.layout), wei = axis_order(p.weights_layout);
     Outputs<T> out;
-    // std::map nodes do not move: the references stay valid as outputs are added.
-    auto output = [&](const char* name, Tensor<T> t) -> Tensor<T>& {
-        return out.tensors[name] = std::move(t);
+    // std::map nodes do not move: the references stay valid as outputs are added. The
+    // outputs are the harness's allocations; a std::bad_alloc escaping the switch is
+    // therefore the variant's own (below).
+    auto output = [&](const char* name, auto allocate) -> Tensor<T>& {
+        return harness_allocation(std::string("output ") + name, s,
+                                  [&]() -> Tensor<T>& { return out.tensors[name] = allocate(); });
     };
-    switch (s.op) {
-        case Op::conv2d:
-            if (s.pass == Pass::forward) {
-                Tensor<T>& y = output("y", Tensor<T>::poisoned(act, p.y_dims()));
-                v.conv_forward(p, in.at("x"), in.at("w"), s.bias ? &in.at("b") : nullptr, y);
-            } else if (s.pass == Pass::backward_data) {
-                Tensor<T>& dx = output("dx", Tensor<T>::poisoned(act, p.x_dims()));
-                v.conv_backward_data(p, in.at("w"), in.at("dy"), dx);
-            } else {
-                Tensor<T>& dw = output("dw", Tensor<T>::poisoned(wei, p.w_dims()));
-                Tensor<T>* db = s.bias ? &output("db", Tensor<T>::poisoned({p.oc})) : nullptr;
-                v.conv_backward_weights(p, in.at("x"), in.at("dy"), dw, db);
+    const progress::Task task("variant " + v.name() + " " + short_name(s));
+    try {
+        switch (s.op) {
+            case Op::conv2d:
+                if (s.pass == Pass::forward) {
+                    Tensor<T>& y = output("y", [&] { return Tensor<T>::poisoned(act, p.y_dims()); });
+                    v.conv_forward(p, in.at("x"), in.at("w"), s.bias ? &in.at("b") : nullptr, y);
+                } else if (s.pass == Pass::backward_data) {
+                    Tensor<T>& dx = output("dx", [&] { return Tensor<T>::poisoned(act, p.x_dims()); });
+                    v.conv_backward_data(p, in.at("w"), in.at("dy"), dx);
+                } else {
+                    Tensor<T>& dw = output("dw", [&] { return Tensor<T>::poisoned(wei, p.w_dims()); });
+                    Tensor<T>* db = s.bias ? &output("db", [&] { return Tensor<T>::poisoned({p.oc}); }) : nullptr;
+                    v.conv_backward_weights(p, in.at("x"), in.at("dy"), dw, db);
+                }
+                break;
+            case Op::maxpool2d: {
+                const PoolProblem pp = pool_problem(p);
+                if (s.pass == Pass::forward) {
+                    Tensor<T>& y = output("y", [&] { return Tensor<T>::poisoned(act, pp.y_dims()); });
+                    out.argmax = harness_allocation("output argmax", s, [&] { return Tensor<int64_t>::poisoned(act, pp.y_dims()); });
+                    v.pool_forward(pp, in.at("x"), y, out.argmax);
+                } else {
+                    Tensor<T>& dx = output("dx", [&] { return Tensor<T>::poisoned(act, pp.x_dims()); });
+                    v.pool_backward(pp, in.at("x"), in.at("dy"), dx);
+                }
+                break;
             }
-            break;
-        case Op::maxpool2d: {
-            const PoolProblem pp = pool_problem(p);
-            if (s.pass == Pass::forward) {
-                Tensor<T>& y = output("y", Tensor<T>::poisoned(act, pp.y_dims()));
-                out.argmax = Tensor<int64_t>::poisoned(act, pp.y_dims());
-                v.pool_forward(pp, in.at("x"), y, out.argmax);
-            } else {
-                Tensor<T>& dx = output("dx", Tensor<T>::poisoned(act, pp.x_dims()));
-                v.pool_backward(pp, in.at("x"), in.at("dy"), dx);
+            case Op::im2col: {
+                const auto cd = p.col_dims();
+                v.im2col(p, in.at("x"), output("col", [&] { return Tensor<T>::poisoned({cd[0], cd[1]}); }));
+                break;
             }
-            break;
+            case Op::col2im:
+                v.col2im(p, in.at("col"), output("x", [&] { return Tensor<T>::poisoned(act, p.x_dims()); }));
+                break;
         }
-        case Op::im2col: {
-            const auto cd = p.col_dims();
-            v.im2col(p, in.at("x"), output("col", Tensor<T>::poisoned({cd[0], cd[1]})));
-            break;
-        }
-        case Op::col2im:
-            v.col2im(p, in.at("col"), output("x", Tensor<T>::poisoned(act, p.x_dims())));
-            break;
+    } catch (const std::bad_alloc& e) {
+        throw_variant_out_of_memory(v, s, e);
     }
     for (const auto& [name, t] : out.tensors) inspect_output(name, t, out.violations);
     if (!out.argmax.empty()) inspect_output("argmax", out.argmax, out.violations);

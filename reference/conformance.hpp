@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <map>
+#include <new>
+#include <stdexcept>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -78,7 +80,34 @@ struct CheckResult {
     double max_rel_error = 0;
 };
 
+// Throws OutOfMemory when a check cannot get the memory it needs (see there); any other
+// exception the variant throws is its failed result.
 CheckResult run_check(const Variant&, const CheckSpec&);
+
+// A check could not get its memory: an allocation the harness makes (the inputs, the
+// poisoned outputs with their guards, the reference's tensors, the comparison's bounds), or
+// the variant's own inside its run. Not a verdict on the variant but on the environment
+// (convconf exits 2): what() names what was being allocated, its size, and the problem.
+// The variant's own counts too: the harness cannot tell a variant that asks for too much
+// from a machine (or a ulimit) that grants too little, so it blames neither the variant's
+// results nor passes it; the message gives the variant's declared workspace to judge by.
+struct OutOfMemory : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Runs `allocate`, an allocation the harness makes for check `spec` (`what`: "x", "the
+// reference's tensors"), turning std::bad_alloc into OutOfMemory naming it.
+[[noreturn]] void throw_out_of_memory(const std::string& what, const std::bad_alloc&, const CheckSpec& spec);
+// The variant's own allocation failed while it ran `spec`: OutOfMemory saying so.
+[[noreturn]] void throw_variant_out_of_memory(const Variant&, const CheckSpec& spec, const std::bad_alloc&);
+template <class F>
+auto harness_allocation(const std::string& what, const CheckSpec& spec, F&& allocate) -> decltype(allocate()) {
+    try {
+        return allocate();
+    } catch (const std::bad_alloc& e) {
+        throw_out_of_memory(what, e, spec);
+    }
+}
 
 // ---- The steps of a check, shared by generated checks and golden cases ----------------
 
@@ -131,6 +160,11 @@ Outputs<T> invoke(const Variant&, const CheckSpec&, const Inputs<T>&);
 // `inputs`, with the sum|terms| its error bound is derived from.
 using Expectations = std::map<std::string, Expected, std::less<>>;
 Expectations reference_outputs(const CheckSpec&, const Inputs<double>&);
+// The same from the inputs the variant received, as a check computes it: converted to
+// double, watched by a progress::Task ("reference (naive, f64) conv2d FWD_B mb2ic3..."),
+// and running out of memory is OutOfMemory.
+template <class T>
+Expectations reference_of(const CheckSpec&, const Inputs<T>&);
 
 struct Tolerance {
     double abs = 0, rel = 0;  // element passes when |got-want| <= abs + rel*|want|

@@ -20,10 +20,10 @@ std::string_view to_string(Fill f) {
     return "?";
 }
 
-Fill parse_fill(std::string_view text) {
+Fill parse_fill(std::string_view text, std::string_view what) {
     for (Fill f : {Fill::integers, Fill::floats, Fill::ties, Fill::negative, Fill::distinct, Fill::special})
         if (to_string(f) == text) return f;
-    throw std::invalid_argument("fill: unknown value \"" + std::string(text) +
+    throw std::invalid_argument(std::string(what) + ": unknown value \"" + std::string(text) +
                                 "\" (expected one of int, float, ties, negative, distinct, special)");
 }
 

@@ -20,7 +20,7 @@ enum class Fill {
 };
 
 std::string_view to_string(Fill);
-Fill parse_fill(std::string_view text);  // "int", "float", "ties", "negative", "distinct", "special"
+Fill parse_fill(std::string_view text, std::string_view what = "fill");  // "int", "float", "ties", "negative", "distinct", "special"
 
 class Random {
 public:

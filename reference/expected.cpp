@@ -1,21 +1,25 @@
 #include "reference/expected.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
+#include "impl/core/progress.hpp"
 #include "impl/naive/naive.hpp"
 
 namespace convconf {
 namespace {
 
-Tensor<double> abs_of(const Tensor<double>& t) {
-    Tensor<double> a = t;
-    for (double& v : a.values()) v = std::fabs(v);
-    return a;
-}
-
+// A tensor of t's shape and order (allocated as a Tensor, so running out of memory says
+// what was asked for: AllocationFailure).
 Tensor<double> like(const Tensor<double>& t) {
     return t.order() == AxisOrder::plain ? Tensor<double>(t.shape()) : Tensor<double>(t.order(), t.dims());
+}
+
+Tensor<double> abs_of(const Tensor<double>& t) {
+    Tensor<double> a = like(t);
+    std::transform(t.values().begin(), t.values().end(), a.values().begin(), [](double v) { return std::fabs(v); });
+    return a;
 }
 
 }  // namespace
@@ -35,6 +39,7 @@ Tensor<double> derived_bound(const Expected& e, DType dtype) {
 
 Expected expect_conv_forward(const ConvProblem& p, const Tensor<double>& x, const Tensor<double>& w,
                              const Tensor<double>* b) {
+    progress::Task::parts(2);  // naive runs twice: the values, then sum|terms|
     Expected e{Tensor<double>(axis_order(p.layout), p.y_dims()), {}, p.ic * p.kh * p.kw + (b ? 1 : 0)};
     naive::conv_forward(p, x, w, b, e.value);
     e.abs_sum = like(e.value);
@@ -45,6 +50,7 @@ Expected expect_conv_forward(const ConvProblem& p, const Tensor<double>& x, cons
 
 Expected expect_conv_backward_data(const ConvProblem& p, const Tensor<double>& w,
                                    const Tensor<double>& dy) {
+    progress::Task::parts(2);  // naive runs twice: the values, then sum|terms|
     Expected e{Tensor<double>(axis_order(p.layout), p.x_dims()), {}, p.oc * p.kh * p.kw};
     naive::conv_backward_data(p, w, dy, e.value);
     e.abs_sum = like(e.value);
@@ -54,6 +60,7 @@ Expected expect_conv_backward_data(const ConvProblem& p, const Tensor<double>& w
 
 WeightsGradients expect_conv_backward_weights(const ConvProblem& p, const Tensor<double>& x,
                                               const Tensor<double>& dy, bool with_bias) {
+    progress::Task::parts(2);  // naive runs twice: the values, then sum|terms|
     const int64_t n = p.mb * p.oh() * p.ow();
     WeightsGradients g{{Tensor<double>(axis_order(p.weights_layout), p.w_dims()), {}, n}, {}};
     if (with_bias) g.db = Expected{Tensor<double>({p.oc}), Tensor<double>({p.oc}), n};
@@ -72,6 +79,7 @@ PoolForwardExpected expect_pool_forward(const PoolProblem& p, const Tensor<doubl
 }
 
 Expected expect_pool_backward(const PoolProblem& p, const Tensor<double>& x, const Tensor<double>& dy) {
+    progress::Task::parts(2);  // naive runs twice: the values, then sum|terms|
     // A point of x lies in at most one window per tap (i, j): at most kh*kw dy terms meet.
     Expected e{Tensor<double>(axis_order(p.layout), p.x_dims()), {}, p.kh * p.kw};
     naive::pool_backward(p, x, dy, e.value);
@@ -88,6 +96,7 @@ Expected expect_im2col(const WindowProblem& p, const Tensor<double>& x) {
 }
 
 Expected expect_col2im(const WindowProblem& p, const Tensor<double>& col) {
+    progress::Task::parts(2);  // naive runs twice: the values, then sum|terms|
     Expected e{Tensor<double>(axis_order(p.layout), p.x_dims()), {}, p.kh * p.kw};
     naive::col2im(p, col, e.value);
     e.abs_sum = like(e.value);

@@ -25,30 +25,44 @@ Axis draw_axis(Random& r, bool pool) {
     return a;
 }
 
+// Check i's generator: it depends on (seed, i) only. Its first draw is the direction.
+Random check_random(uint64_t seed, int64_t index) { return Random(role_seed(seed, "sweep") + uint64_t(index)); }
+
+const Direction& draw_direction(Random& r) {
+    const auto& directions = all_directions();
+    return directions[size_t(r.integer(0, int64_t(directions.size()) - 1))];
+}
+
 }  // namespace
+
+Op sweep_op(uint64_t seed, int64_t index) {
+    Random r = check_random(seed, index);
+    return draw_direction(r).op;
+}
+
+CheckSpec sweep_check(uint64_t seed, int64_t index) {
+    Random r = check_random(seed, index);
+    const Direction& d = draw_direction(r);
+    const bool pool = d.op == Op::maxpool2d;
+    CheckSpec s;
+    s.op = d.op, s.pass = d.pass, s.bias = d.bias;
+    s.dtype = r.integer(0, 1) ? DType::f64 : DType::f32;
+    ConvProblem& p = s.problem;
+    p.mb = r.integer(1, 3), p.ic = r.integer(1, 8), p.oc = r.integer(1, 8);
+    const Axis h = draw_axis(r, pool), w = draw_axis(r, pool);
+    p.ih = h.in, p.kh = h.k, p.sh = h.s, p.pt = h.lo, p.pb = h.hi, p.dh = h.d;
+    p.iw = w.in, p.kw = w.k, p.sw = w.s, p.pl = w.lo, p.pr = w.hi, p.dw = w.d;
+    p.layout = r.integer(0, 1) ? Layout::nhwc : Layout::nchw;
+    p.weights_layout = r.integer(0, 1) ? WeightsLayout::hwio : WeightsLayout::oihw;
+    static constexpr Fill kPoolFills[] = {Fill::ties, Fill::negative, Fill::floats, Fill::special};
+    s.fill = pool ? kPoolFills[r.integer(0, 3)] : (r.integer(0, 1) ? Fill::floats : Fill::integers);
+    s.seed = r.integer(1, 1000000);
+    return s;
+}
 
 std::vector<CheckSpec> sweep_plan(uint64_t seed, int64_t count) {
     std::vector<CheckSpec> plan;
-    for (int64_t i = 0; i < count; ++i) {
-        Random r(role_seed(seed, "sweep") + uint64_t(i));  // check i depends on (seed, i) only
-        const auto& directions = all_directions();
-        const Direction& d = directions[size_t(r.integer(0, int64_t(directions.size()) - 1))];
-        const bool pool = d.op == Op::maxpool2d;
-        CheckSpec s;
-        s.op = d.op, s.pass = d.pass, s.bias = d.bias;
-        s.dtype = r.integer(0, 1) ? DType::f64 : DType::f32;
-        ConvProblem& p = s.problem;
-        p.mb = r.integer(1, 3), p.ic = r.integer(1, 8), p.oc = r.integer(1, 8);
-        const Axis h = draw_axis(r, pool), w = draw_axis(r, pool);
-        p.ih = h.in, p.kh = h.k, p.sh = h.s, p.pt = h.lo, p.pb = h.hi, p.dh = h.d;
-        p.iw = w.in, p.kw = w.k, p.sw = w.s, p.pl = w.lo, p.pr = w.hi, p.dw = w.d;
-        p.layout = r.integer(0, 1) ? Layout::nhwc : Layout::nchw;
-        p.weights_layout = r.integer(0, 1) ? WeightsLayout::hwio : WeightsLayout::oihw;
-        static constexpr Fill kPoolFills[] = {Fill::ties, Fill::negative, Fill::floats, Fill::special};
-        s.fill = pool ? kPoolFills[r.integer(0, 3)] : (r.integer(0, 1) ? Fill::floats : Fill::integers);
-        s.seed = r.integer(1, 1000000);
-        plan.push_back(s);
-    }
+    for (int64_t i = 0; i < count; ++i) plan.push_back(sweep_check(seed, i));
     return plan;
 }
 

@@ -16,5 +16,10 @@ namespace convconf {
 // that exercise each. Sizes are kept small (N <= 3, C, K <= 8, H, W <= 12, kernels <= 5)
 // so a sweep of hundreds runs in seconds.
 std::vector<CheckSpec> sweep_plan(uint64_t seed, int64_t count);
+// Check `index` of the sweep of `seed` alone (sweep_plan's element `index`, for any count),
+// so a run can take every N-th of a huge sweep without building the others.
+CheckSpec sweep_check(uint64_t seed, int64_t index);
+// Its op, from the generator's first draw: cheaper than building the check.
+Op sweep_op(uint64_t seed, int64_t index);
 
 }  // namespace convconf

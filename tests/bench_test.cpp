@@ -12,6 +12,7 @@
 #include "impl/core/registry.hpp"
 #include "reference/batch.hpp"
 #include "reference/bench.hpp"
+#include "tests/test_util.hpp"
 
 namespace convconf::bench {
 namespace {
@@ -125,7 +126,7 @@ TEST(BenchProblems, BatchErrorsPointAtTheLine) {
 }
 
 // A variant whose conv forward takes a known time, or throws.
-class Sleeper final : public VariantOf<Sleeper> {
+class Sleeper final : public VariantOf<Sleeper>, public testing::InertEntryPoints {
 public:
     explicit Sleeper(std::chrono::milliseconds d, bool throws = false) : d_(d), throws_(throws) {}
     std::string name() const override { return "sleeper"; }
@@ -137,12 +138,6 @@ public:
         if (throws_) throw std::runtime_error("sleeper gave up");
         std::this_thread::sleep_for(d_);
     }
-    template <class T, class... A> void conv_backward_data_t(A&&...) const {}
-    template <class T, class... A> void conv_backward_weights_t(A&&...) const {}
-    template <class T, class... A> void pool_forward_t(A&&...) const {}
-    template <class T, class... A> void pool_backward_t(A&&...) const {}
-    template <class T, class... A> void im2col_t(A&&...) const {}
-    template <class T, class... A> void col2im_t(A&&...) const {}
 
 private:
     std::chrono::milliseconds d_;

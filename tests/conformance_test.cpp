@@ -4,6 +4,7 @@
 
 #include "impl/core/registry.hpp"
 #include "reference/conformance.hpp"
+#include "tests/test_util.hpp"
 
 namespace convconf {
 namespace {
@@ -153,7 +154,7 @@ TEST(ConformanceHarness, WrongArgmaxFails) {
 }
 
 // A variant declaring it lacks a dtype is skipped with its reason, never passed.
-class NoF64 final : public VariantOf<NoF64> {
+class NoF64 final : public VariantOf<NoF64>, public testing::InertEntryPoints {
 public:
     std::string name() const override { return "no_f64"; }
     std::string description() const override { return "declares no f64"; }
@@ -162,12 +163,6 @@ public:
         return std::nullopt;
     }
     template <class T, class... A> void conv_forward_t(A&&...) const { FAIL() << "must not run"; }
-    template <class T, class... A> void conv_backward_data_t(A&&...) const {}
-    template <class T, class... A> void conv_backward_weights_t(A&&...) const {}
-    template <class T, class... A> void pool_forward_t(A&&...) const {}
-    template <class T, class... A> void pool_backward_t(A&&...) const {}
-    template <class T, class... A> void im2col_t(A&&...) const {}
-    template <class T, class... A> void col2im_t(A&&...) const {}
 };
 
 TEST(ConformanceHarness, UnsupportedDtypeIsSkippedWithReason) {
@@ -177,6 +172,42 @@ TEST(ConformanceHarness, UnsupportedDtypeIsSkippedWithReason) {
     const CheckResult r = run_check(v, s);
     EXPECT_EQ(r.status, Status::skipped);
     EXPECT_EQ(r.detail, "no f64 support");
+}
+
+// Issue 13: running out of memory inside a variant's own run is not that variant's failed
+// check but the environment's error (reference/conformance.hpp, OutOfMemory), and says so.
+class OutOfMemoryVariant final : public VariantOf<OutOfMemoryVariant>, public testing::InertEntryPoints {
+public:
+    std::string name() const override { return "hungry"; }
+    std::string description() const override { return "throws std::bad_alloc"; }
+    int64_t workspace_bytes(const CheckKind&, const ConvProblem&) const override { return 4096; }
+    template <class T, class... A> void conv_forward_t(A&&...) const { throw std::bad_alloc(); }
+};
+
+TEST(ConformanceHarness, VariantOutOfMemoryIsAnEnvironmentError) {
+    OutOfMemoryVariant v;
+    try {
+        const CheckResult r = run_check(v, conv_spec());
+        FAIL() << "returned a result (" << to_string(r.status) << "): " << r.detail;
+    } catch (const OutOfMemory& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("out of memory in variant hungry"), std::string::npos) << what;
+        EXPECT_NE(what.find("declared workspace is 4096 bytes"), std::string::npos) << what;
+        EXPECT_NE(what.find(descriptor(conv_spec())), std::string::npos) << what;
+    }
+}
+
+// The harness's own allocation failing names the tensor, its type, shape and bytes (the
+// real failure under a ulimit: CMakeLists.txt's tool_check_out_of_memory_is_environment).
+TEST(ConformanceHarness, HarnessOutOfMemoryNamesTheTensor) {
+    const CheckSpec s = conv_spec();
+    try {
+        harness_allocation("x", s, []() -> int { throw AllocationFailure("f32 8x64x224x224, 102760448 bytes"); });
+        FAIL() << "no exception";
+    } catch (const OutOfMemory& e) {
+        EXPECT_EQ(std::string(e.what()), "out of memory allocating x (f32 8x64x224x224, 102760448 bytes) for conv2d " +
+                                             direction(s) + " " + descriptor(s));
+    }
 }
 
 }  // namespace

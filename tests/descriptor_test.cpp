@@ -426,5 +426,25 @@ TEST(DescriptorError, WTokenBenchdnnWouldOverwrite) {
     expect_conv_error("ic3ih5oc4kh3sh2sw1", "sw1", "copies");
 }
 
+// Issue 13: the token the user must change is the one named.
+TEST(DescriptorError, AHugePadIsBlamedNotTheInput) {
+    // The pad makes the output (and so col and y) overflow; ih5 is innocent.
+    expect_conv_error("mb2ic3ih5oc4kh3ph1099511627776", "ph1099511627776", "overflows");
+    expect_error<PoolProblem>("mb2ic3ih5iw5kh3kw3pw1099511627776", "pw1099511627776");
+}
+
+TEST(DescriptorError, AZeroOutputSizeIsNotANegativePad) {
+    expect_conv_error("mb2ic3ih5oc4kh3oh0", "oh0", "an output size must be >= 1, got 0");
+    expect_conv_error("mb2ic3ih5iw5oc4kh3kw3ow0", "ow0", "an output size must be >= 1, got 0");
+    expect_error<PoolProblem>("mb2ic3ih5kh3oh0", "oh0", "an output size must be >= 1");
+}
+
+TEST(DescriptorError, ANonAsciiCharacterIsShownWhole) {
+    expect_conv_error("mb2ic3ih5oc4kh3\xC3\xA9", "\xC3\xA9", "unknown token");        // é: 2 bytes
+    expect_conv_error("mb2ic3ih5oc4\xE2\x80\x93kh3", "\xE2\x80\x93", "unknown token");  // en dash: 3
+    expect_conv_error("ic3ih5oc4kh3\xF0\x9F\x98\x80", "\xF0\x9F\x98\x80", "unknown");    // emoji: 4
+    expect_conv_error("ic3ih5oc4kh3\xC3", "\xC3", "unknown");  // a stray lead byte stays one byte
+}
+
 }  // namespace
 }  // namespace convconf

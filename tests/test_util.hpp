@@ -9,6 +9,19 @@
 
 namespace convconf::testing {
 
+// The entry points of a test variant that means only some of them: each of these does
+// nothing. Such a variant derives from VariantOf<It> and from this, and defines the ones
+// it means (which hide these).
+struct InertEntryPoints {
+    template <class T, class... A> void conv_forward_t(A&&...) const {}
+    template <class T, class... A> void conv_backward_data_t(A&&...) const {}
+    template <class T, class... A> void conv_backward_weights_t(A&&...) const {}
+    template <class T, class... A> void pool_forward_t(A&&...) const {}
+    template <class T, class... A> void pool_backward_t(A&&...) const {}
+    template <class T, class... A> void im2col_t(A&&...) const {}
+    template <class T, class... A> void col2im_t(A&&...) const {}
+};
+
 // A tensor of logical extents `dims` stored in `order`, with values given in logical
 // (NCHW / OIHW) row-major order, as numpy prints them.
 template <class T>

@@ -1,10 +1,106 @@
 #include "tools/cli.hpp"
 
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <iostream>
 
 #include "impl/core/registry.hpp"
 
 namespace convconf::cli {
+namespace {
+
+std::string range_text(int64_t min, int64_t max) {
+    if (max == std::numeric_limits<int64_t>::max()) return "an integer >= " + std::to_string(min);
+    return "an integer from " + std::to_string(min) + " to " + std::to_string(max);
+}
+
+template <class I>
+bool whole_number(const std::string& text, I& value) {
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    return !text.empty() && error == std::errc() && end == text.data() + text.size();
+}
+
+}  // namespace
+
+int64_t parse_integer(const std::string& option, const std::string& text, int64_t min, int64_t max) {
+    int64_t v = 0;
+    if (!whole_number(text, v) || v < min || v > max)
+        throw UsageError(option + ": \"" + text + "\" is not " + range_text(min, max));
+    return v;
+}
+
+uint64_t parse_seed(const std::string& option, const std::string& text) {
+    uint64_t v = 0;
+    if (!whole_number(text, v))
+        throw UsageError(option + ": \"" + text + "\" is not an integer from 0 to " +
+                         std::to_string(std::numeric_limits<uint64_t>::max()));
+    return v;
+}
+
+double parse_real(const std::string& option, const std::string& text, double min, bool exclusive,
+                  const std::string& meaning) {
+    // strtod would skip leading spaces and read "inf" and "nan"; none is a value here.
+    char* end = nullptr;
+    errno = 0;
+    const double v = text.empty() || std::isspace(static_cast<unsigned char>(text[0]))
+                         ? std::nan("")
+                         : std::strtod(text.c_str(), &end);
+    const bool whole = end == text.c_str() + text.size() && errno == 0;
+    if (!whole || !std::isfinite(v) || v < min || (exclusive && v == min))
+        throw UsageError(option + ": \"" + text + "\" is not " + meaning);
+    return v;
+}
+
+bool Args::flag(const std::string& name) {
+    size_t seen = 0;
+    for (size_t i = 0; i < args_.size();)
+        if (args_[i] == name) {
+            args_.erase(args_.begin() + i);
+            ++seen;
+        } else {
+            ++i;
+        }
+    if (seen > 1) throw UsageError(name + " given more than once");
+    return seen == 1;
+}
+
+std::vector<std::string> Args::values(const std::string& name) {
+    std::vector<std::string> out;
+    for (size_t i = 0; i < args_.size();) {
+        if (args_[i] != name) {
+            ++i;
+            continue;
+        }
+        if (i + 1 >= args_.size()) throw UsageError(name + " needs a value");
+        if (args_[i + 1].empty()) throw UsageError(name + ": empty value (give one, or leave " + name + " out)");
+        out.push_back(args_[i + 1]);
+        args_.erase(args_.begin() + i, args_.begin() + i + 2);
+    }
+    return out;
+}
+
+bool Args::word(const std::string& name) {
+    if (args_.empty() || args_.front() != name) return false;
+    args_.erase(args_.begin());
+    return true;
+}
+
+std::optional<std::string> Args::optional(const std::string& name) {
+    auto v = values(name);
+    if (v.size() > 1) throw UsageError(name + " given more than once (\"" + v[0] + "\", \"" + v[1] + "\")");
+    if (v.empty()) return std::nullopt;
+    return v.front();
+}
+
+std::vector<std::string> Args::positional() const {
+    for (const auto& a : args_)
+        if (a.rfind("--", 0) == 0) throw UsageError("unknown option " + a);
+    return args_;
+}
 
 std::vector<const Variant*> selected_variants(Args& args) {
     const auto names = args.values("--variant");
@@ -17,6 +113,8 @@ std::vector<const Variant*> selected_variants(Args& args) {
             for (const Variant* k : variants()) known += " " + k->name();
             throw UsageError("--variant: no variant \"" + n + "\" (registered:" + known + ")");
         }
+        for (const Variant* have : out)
+            if (have == v) throw UsageError("--variant: \"" + n + "\" given twice");
         out.push_back(v);
     }
     return out;
@@ -59,6 +157,26 @@ int exit_status(bool failed, bool all_written) { return failed ? 1 : all_written
 void print_closing(const Tally& t) {
     std::printf("%lld passed, %lld failed, %lld skipped\n", (long long)t.passed, (long long)t.failed,
                 (long long)t.skipped);
+}
+
+void print_detail(const CheckResult& r) {
+    if (r.detail.empty()) return;
+    const bool one_line = r.detail.find('\n') == std::string::npos || r.detail.find('\n') == r.detail.size() - 1;
+    if (r.status == Status::skipped && one_line) std::cout << "  reason: ";
+    std::cout << r.detail;
+    if (r.detail.back() != '\n') std::cout << "\n";
+}
+
+int exit_status(const Tally& t, bool allow_empty, const std::string& what_ran, const std::string& reasons) {
+    if (t.failed) return 1;
+    if (t.passed || allow_empty) return 0;
+    std::cout << std::flush;
+    const std::string why = t.skipped == 1 ? "its one check was skipped (the reason is " + reasons + ")"
+                            : t.skipped ? "all " + std::to_string(t.skipped) + " checks were skipped (the reasons are " + reasons + ")"
+                                        : "there was no check to run";
+    std::fprintf(stderr, "convconf: nothing was checked: %s: %s; --allow-empty accepts an empty run (exit 0)\n",
+                 what_ran.c_str(), why.c_str());
+    return 2;
 }
 
 }  // namespace convconf::cli

@@ -3,6 +3,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -18,55 +20,46 @@ struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-// Pulls "--name VALUE" options off argv; everything else is positional.
+// The one parser of numeric option values, so every subcommand words its errors alike
+// (`--mb: "-1" is not an integer >= 1`). The whole text must be the number: no sign other
+// than a leading '-', no spaces, no trailing characters; out of range is the same error.
+int64_t parse_integer(const std::string& option, const std::string& text, int64_t min,
+                      int64_t max = std::numeric_limits<int64_t>::max());
+// A data seed: any 64-bit unsigned integer (the repro lines print them so).
+uint64_t parse_seed(const std::string& option, const std::string& text);
+// A finite number >= min (> min when `exclusive`); `meaning` completes "is not ...".
+double parse_real(const std::string& option, const std::string& text, double min, bool exclusive,
+                  const std::string& meaning);
+
+// Pulls "--name VALUE" options off argv; everything else is positional. An option given
+// an empty value is an error (nothing here means anything by ""), and so is a single-valued
+// option or a flag given twice.
 class Args {
 public:
     Args(int argc, char** argv, int first) {
         for (int i = first; i < argc; ++i) args_.emplace_back(argv[i]);
     }
-    bool flag(const std::string& name) {
-        for (size_t i = 0; i < args_.size(); ++i)
-            if (args_[i] == name) {
-                args_.erase(args_.begin() + i);
-                return true;
-            }
-        return false;
-    }
-    std::vector<std::string> values(const std::string& name) {
-        std::vector<std::string> out;
-        for (size_t i = 0; i < args_.size();) {
-            if (args_[i] != name) {
-                ++i;
-                continue;
-            }
-            if (i + 1 >= args_.size()) throw UsageError(name + " needs a value");
-            out.push_back(args_[i + 1]);
-            args_.erase(args_.begin() + i, args_.begin() + i + 2);
-        }
-        return out;
-    }
+    bool flag(const std::string& name);
+    // Every value of a repeatable option, in order.
+    std::vector<std::string> values(const std::string& name);
     // Takes `name` off the front ("golden add ..."): true when it was the first argument.
-    bool word(const std::string& name) {
-        if (args_.empty() || args_.front() != name) return false;
-        args_.erase(args_.begin());
-        return true;
-    }
+    bool word(const std::string& name);
+    // A single-valued option, or nullopt when absent.
+    std::optional<std::string> optional(const std::string& name);
     std::string value(const std::string& name, const std::string& fallback) {
-        auto v = values(name);
-        if (v.size() > 1) throw UsageError(name + " given more than once");
-        return v.empty() ? fallback : v.front();
+        return optional(name).value_or(fallback);
+    }
+    int64_t integer(const std::string& name, int64_t fallback, int64_t min,
+                    int64_t max = std::numeric_limits<int64_t>::max()) {
+        const auto text = optional(name);
+        return text ? parse_integer(name, *text, min, max) : fallback;
     }
     // What remains; options nobody asked for are errors.
-    std::vector<std::string> positional() const {
-        for (const auto& a : args_)
-            if (a.rfind("--", 0) == 0) throw UsageError("unknown option " + a);
-        return args_;
-    }
+    std::vector<std::string> positional() const;
 
 private:
     std::vector<std::string> args_;
 };
-
 
 // --variant NAME (repeatable), or every registered variant.
 std::vector<const Variant*> selected_variants(Args& args);
@@ -84,6 +77,8 @@ class Reports {
 public:
     // Takes each of `options` that is given (OPTION FILE) off `args`.
     Reports(Args& args, std::initializer_list<const char*> options);
+    // No file was asked for.
+    bool empty() const { return given_.empty(); }
     // Checks every file now, before any work: OutputError (exit 2) when one cannot be
     // written, or when two options name one file (the second would replace the first).
     void check();
@@ -104,6 +99,17 @@ private:
 // did is the news, and CI must not read it as a broken environment; else 2 when a file
 // could not be written (a passing run whose report is missing is not a pass); else 0.
 int exit_status(bool failed, bool all_written);
+
+// A check's detail (a skip reason, a failure report) under its verdict line, indented as
+// a reason when it is one line, and always ending in a newline.
+void print_detail(const CheckResult&);
+
+// The exit status of a run of checks: 1 when one failed; 2 when none was checked (none
+// passed or failed: no checks, or every one skipped) unless the user said --allow-empty
+// (`allow_empty`): a run that checks nothing must not look like one that passed.
+// `what_ran` says what the user asked for, so the message names what to change.
+// `reasons`: where the skip reasons are ("above", "in --json reports").
+int exit_status(const Tally&, bool allow_empty, const std::string& what_ran, const std::string& reasons = "above");
 
 // A subcommand: its name, one line for the overview, its --help text, its body.
 struct Command {

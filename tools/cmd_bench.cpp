@@ -22,32 +22,6 @@
 namespace convconf::cli {
 namespace {
 
-int64_t parse_integer(const std::string& text, const std::string& flag, int64_t min) {
-    int64_t n = 0;
-    size_t used = 0;
-    try {
-        n = std::stoll(text, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (used == 0 || used != text.size() || n < min)
-        throw UsageError(flag + ": \"" + text + "\" is not an integer >= " + std::to_string(min));
-    return n;
-}
-
-double parse_seconds(const std::string& text, const std::string& flag) {
-    double v = 0;
-    size_t used = 0;
-    try {
-        v = std::stod(text, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (used == 0 || used != text.size() || !(v > 0) || !std::isfinite(v))
-        throw UsageError(flag + ": \"" + text + "\" is not a positive number of seconds");
-    return v;
-}
-
 std::array<double, 3> load_average() {
     std::array<double, 3> l{-1, -1, -1};
     if (getloadavg(l.data(), 3) != 3) l = {-1, -1, -1};
@@ -191,15 +165,17 @@ int cmd_bench(Args& args) {
     const std::string wlayout_text = args.value("--wlayout", "");
     const std::string dtype_text = args.value("--dtype", "f32");
     Reports reports(args, {"--csv", "--json", "--svg"});
+    const bool allow_empty = args.flag("--allow-empty");
     const auto descriptors = args.positional();
 
     BenchReport report;
     report.dtype = parse_dtype(dtype_text, "--dtype");
-    report.reps = int(parse_integer(reps_text, "--reps", 1));
-    report.warmup = int(parse_integer(warmup_text, "--warmup", 0));
-    report.max_seconds = parse_seconds(max_time_text, "--max-time");
-    report.threads = int(parse_integer(threads_text, "--threads", 1));
-    if (!mb_text.empty()) report.mb = parse_integer(mb_text, "--mb", 1);
+    constexpr int64_t kIntMax = std::numeric_limits<int>::max();
+    report.reps = int(parse_integer("--reps", reps_text, 1, kIntMax));
+    report.warmup = int(parse_integer("--warmup", warmup_text, 0, kIntMax));
+    report.max_seconds = parse_real("--max-time", max_time_text, 0, true, "a positive number of seconds");
+    report.threads = int(parse_integer("--threads", threads_text, 1, 256));
+    if (!mb_text.empty()) report.mb = parse_integer("--mb", mb_text, 1);
     std::optional<Layout> layout;
     std::optional<WeightsLayout> wlayout;
     if (!layout_text.empty()) layout = parse_layout(layout_text, "--layout");
@@ -317,6 +293,8 @@ int cmd_bench(Args& args) {
                         row.median_ms = t.median() * 1e3;
                         row.work = bench::work(spec);
                         row.throughput = row.work / t.median() / 1e9;
+                    } catch (const std::bad_alloc& e) {
+                        throw_variant_out_of_memory(*v, spec, e);  // the environment's: exit 2
                     } catch (const std::exception& e) {
                         row.outcome = BenchRow::Outcome::error;
                         row.message = e.what();
@@ -354,7 +332,14 @@ int cmd_bench(Args& args) {
     reports.write("--csv", [&] { return csv_text(report); });
     reports.write("--json", [&] { return json_text(report); });
     reports.write("--svg", [&] { return svg_text(report); });
-    return exit_status(errors > 0, reports.all_written());
+    // A variant that threw first (1), then a lost file (2), then the empty run's rule.
+    if (const int written = exit_status(errors > 0, reports.all_written()); written != 0) return written;
+    if (measured == 0 && !allow_empty) {
+        std::fprintf(stderr, "convconf: nothing was measured: all %lld were skipped (the reasons are above); "
+                             "--allow-empty accepts an empty run (exit 0)\n", (long long)skipped);
+        return 2;
+    }
+    return 0;
 }
 
 }  // namespace
@@ -364,7 +349,7 @@ const Command kBench{"bench", "time the variants against each other and against 
     "                      [--variant NAME]... [--dir DIR[,DIR]...]... [--mb N]\n"
     "                      [--dtype f32|f64] [--layout NCHW|NHWC] [--wlayout OIHW|HWIO]\n"
     "                      [--reps N] [--warmup N] [--max-time SECONDS] [--threads N]\n"
-    "                      [--csv FILE] [--json FILE] [--svg FILE]\n"
+    "                      [--csv FILE] [--json FILE] [--svg FILE] [--allow-empty]\n"
     "  Times each variant's entry point on each problem and direction: the median of up to\n"
     "  --reps timed calls (default 10) after --warmup untimed ones (default 1), within\n"
     "  --max-time seconds per variant and problem (default 2; a slow variant gets fewer\n"
@@ -382,7 +367,8 @@ const Command kBench{"bench", "time the variants against each other and against 
     "  are uniform floats; results are not checked (run and check do that). oneDNN has no\n"
     "  f64: at f64 there are no ratios. --csv, --json and --svg FILEs are checked before the\n"
     "  measuring and replaced atomically after it. Exit 1 if a variant threw (an ERROR row),\n"
-    "  2 on bad usage, or when a file could not be written and no variant threw.\n"
+    "  2 on bad usage, when a file could not be written and no variant threw, or when\n"
+    "  nothing was measured (every row skipped) unless --allow-empty.\n"
     "examples:\n"
     "  convconf bench --set resnet50 --mb 2\n"
     "  convconf bench --set resnet50 --mb 2 --threads 1 --variant strided --variant onednn \\\n"

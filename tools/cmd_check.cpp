@@ -14,6 +14,7 @@
 #include "reference/conformance.hpp"
 #include "reference/golden/golden.hpp"
 #include "tools/cli.hpp"
+#include "tools/progress.hpp"
 
 namespace convconf::cli {
 namespace {
@@ -22,16 +23,6 @@ namespace {
 struct Settings {
     std::string op, dir, dtype, layout, wlayout, fill, seed, mb, alg;
 };
-
-uint64_t parse_seed(const std::string& text) {
-    try {
-        size_t used = 0;
-        const unsigned long long v = std::stoull(text, &used);
-        if (used == text.size() && text[0] != '-') return v;
-    } catch (const std::exception&) {
-    }
-    throw UsageError("--seed: \"" + text + "\" is not a non-negative integer");
-}
 
 // A descriptor is a convolution when it has oc; a pool descriptor parsed as a convolution
 // fails on exactly that token, so the parser itself decides (a name containing "oc" does not).
@@ -61,9 +52,7 @@ CheckSpec make_spec(const std::string& descriptor, const Settings& o) {
     else
         static_cast<WindowProblem&>(s.problem) = parse_pool_descriptor(descriptor).problem;
     if (!o.mb.empty()) {
-        const uint64_t mb = parse_seed(o.mb);  // same rule: a whole number
-        if (mb < 1) throw UsageError("--mb: must be at least 1");
-        s.problem.mb = int64_t(mb);
+        s.problem.mb = parse_integer("--mb", o.mb, 1);
         s.problem.validate();
     }
     s.problem.layout = parse_layout(o.layout, "--layout");
@@ -72,14 +61,14 @@ CheckSpec make_spec(const std::string& descriptor, const Settings& o) {
     // benchdnn's FWD_I (inference) computes what forward training does: FWD_B for conv, FWD for pool.
     const std::string dir = o.dir.empty() || o.dir == "FWD_I" ? (s.op == Op::conv2d ? "FWD_B" : "FWD") : o.dir;
     apply_direction(s, dir);
-    s.fill = !o.fill.empty() ? parse_fill(o.fill) : s.op == Op::maxpool2d ? Fill::ties : Fill::integers;
-    s.seed = parse_seed(o.seed);
+    s.fill = !o.fill.empty() ? parse_fill(o.fill, "--fill") : s.op == Op::maxpool2d ? Fill::ties : Fill::integers;
+    s.seed = parse_seed("--seed", o.seed);
     return s;
 }
 
 // One problem through every chosen variant: verdict, errors against naive, workspace.
 void check_one(const CheckSpec& s, const std::vector<const Variant*>& chosen, Tally& total) {
-    std::cout << check_name(s) << " seed " << s.seed << "\n";
+    std::cout << check_name(s) << " seed " << s.seed << std::endl;  // what runs, before a long wait
     for (const Variant* v : chosen) {
         const CheckResult r = run_check(*v, s);
         total.add(r.status);
@@ -87,7 +76,8 @@ void check_one(const CheckSpec& s, const std::vector<const Variant*>& chosen, Ta
         std::printf("  %-10s %-8s max abs err %-12.6g max rel err %-12.6g workspace %lld bytes\n",
                     v->name().c_str(), std::string(to_string(r.status)).c_str(), r.max_abs_error,
                     r.max_rel_error, (long long)workspace);
-        if (r.status != Status::passed) std::cout << r.detail;
+        print_detail(r);
+        std::fflush(stdout);  // each verdict as it comes: the next variant may take long
     }
 }
 
@@ -97,9 +87,16 @@ int cmd_check(Args& args) {
                   args.value("--layout", "NCHW"), args.value("--wlayout", "OIHW"), args.value("--fill", ""),
                   args.value("--seed", "1"),     args.value("--mb", ""),     args.value("--alg", "")};
     const auto batches = args.values("--batch");
+    const bool allow_empty = args.flag("--allow-empty");
     const auto descriptors = args.positional();
     if (descriptors.empty() && batches.empty()) throw UsageError("check needs a DESCRIPTOR or --batch FILE");
+    // Settings that apply to every problem are checked now, before any batch file is read
+    // and whether or not a problem follows: a bad --seed is an error even for an empty batch.
+    parse_seed("--seed", base.seed);
+    if (!base.mb.empty()) parse_integer("--mb", base.mb, 1);
+    if (!base.fill.empty()) parse_fill(base.fill, "--fill");
 
+    const ProgressReporter reporter;
     Tally total;
     for (const std::string& d : descriptors) check_one(make_spec(d, base), chosen, total);
     // Batch entries carry benchdnn options; those convconf follows override the command
@@ -133,7 +130,10 @@ int cmd_check(Args& args) {
     for (const std::string& name : ignored)
         std::printf("note: benchdnn option %s is not one convconf follows; ignored\n", name.c_str());
     print_closing(total);
-    return total.failed ? 1 : 0;
+    std::string asked;
+    for (const std::string& d : descriptors) asked += (asked.empty() ? "" : ", ") + ("descriptor " + d);
+    for (const std::string& b : batches) asked += (asked.empty() ? "" : ", ") + ("--batch " + b);
+    return exit_status(total, allow_empty, asked);
 }
 
 }  // namespace
@@ -143,12 +143,13 @@ const Command kCheck{"check", "one problem, as a benchdnn descriptor, through ev
     "                      [--dir FWD_B|FWD_D|BWD_D|BWD_W|BWD_WB (conv2d), FWD|BWD (maxpool2d)]\n"
     "                      [--alg max] [--dtype f32|f64] [--layout NCHW|NHWC] [--wlayout OIHW|HWIO]\n"
     "                      [--fill int|float|ties|negative|distinct|special] [--seed N] [--mb N]\n"
-    "                      [--batch FILE]... [DESCRIPTOR]...\n"
+    "                      [--batch FILE]... [--allow-empty] [DESCRIPTOR]...\n"
     "  Each benchdnn descriptor (and each of a benchdnn batch file: one descriptor a line, #\n"
     "  comments, --dir= --mb= --alg= --tag= --cfg= honoured) through every variant: the verdict,\n"
     "  max abs and rel error against naive, and the workspace of each. op defaults to conv2d\n"
     "  when the descriptor has oc, maxpool2d otherwise. benchdnn's dilation counts from 0\n"
-    "  (dh0 = dense).\n"
+    "  (dh0 = dense). Exit 0 all passed, 1 a check failed, 2 bad usage or input, or nothing\n"
+    "  checked (no problem in the batch files, or every check skipped) unless --allow-empty.\n"
     "examples:\n"
     "  convconf check mb2ic3ih5oc4kh3ph1\n"
     "  convconf check --dir BWD_D --layout NHWC --wlayout HWIO --fill float mb2ic3ih5oc4kh3ph1\n"

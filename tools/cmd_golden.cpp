@@ -17,6 +17,7 @@
 #include "reference/golden/golden.hpp"
 #include "reference/golden/schema.hpp"
 #include "reference/input.hpp"
+#include "tools/progress.hpp"
 
 namespace convconf::cli {
 namespace {
@@ -54,8 +55,7 @@ bool run_files(const std::vector<golden::File>& files, const std::vector<const V
                     std::printf("%-8s %s %s %s %s\n", std::string(to_string(r.status)).c_str(),
                                 f.name.c_str(), c.name.c_str(), v->name().c_str(),
                                 std::string(to_string(dt)).c_str());
-                    if (r.status == Status::skipped) std::printf("  reason: %s\n", r.detail.c_str());
-                    if (r.status == Status::failed) std::cout << r.detail;
+                    print_detail(r);
                     std::fflush(stdout);
                 }
         }
@@ -64,11 +64,14 @@ bool run_files(const std::vector<golden::File>& files, const std::vector<const V
 
 int cmd_golden(Args& args) {
     const auto chosen = selected_variants(args);
-    const std::filesystem::path dir = args.value("--golden", golden::default_directory().string());
+    const auto golden_dir = args.optional("--golden");
+    const std::filesystem::path dir = golden_dir.value_or(golden::default_directory().string());
     const std::string file = args.value("--file", "");
     const std::string case_name = args.value("--case", "");
     const std::string dtype = only_dtype(args);
-    if (!args.positional().empty()) throw UsageError("golden takes no positional arguments");
+    const bool allow_empty = args.flag("--allow-empty");
+    if (const auto extra = args.positional(); !extra.empty())
+        throw UsageError("golden takes no positional arguments (got \"" + extra.front() + "\")");
 
     std::vector<golden::File> files;
     if (!file.empty()) {
@@ -80,12 +83,16 @@ int cmd_golden(Args& args) {
     } else {
         for (const auto& path : golden::list_files(dir))
             files.push_back(golden::load_file(path, golden::display_name(dir, path)));
+        if (files.empty() && !allow_empty)
+            throw std::runtime_error("--golden " + dir.string() + ": no golden files (*.json) there");
     }
+    const ProgressReporter reporter;
     Tally total;
     if (!run_files(files, chosen, case_name, dtype, total))
         throw UsageError("--case: no case \"" + case_name + "\" in the files read");
     print_closing(total);
-    return total.failed ? 1 : 0;
+    const std::string what = !file.empty() ? "--file " + file : "the golden files of " + dir.string();
+    return exit_status(total, allow_empty, what + (case_name.empty() ? "" : " --case " + case_name));
 }
 
 // One file through both checks (golden::check_text). Prints what is wrong to stderr;
@@ -106,6 +113,7 @@ std::optional<golden::File> checked_file(const std::string& path, const golden::
 int cmd_check(Args& args) {
     const auto chosen = selected_variants(args);
     const std::string dtype = only_dtype(args);
+    const bool allow_empty = args.flag("--allow-empty");
     const std::vector<std::string> paths = args.positional();
     if (paths.empty()) throw UsageError("check needs at least one FILE");
     const golden::Schema schema = golden::Schema::load(golden::default_schema_path());
@@ -122,12 +130,17 @@ int cmd_check(Args& args) {
         }
     }
     std::fflush(stdout);
+    const ProgressReporter reporter;
     Tally total;
     run_files(files, chosen, "", dtype, total);
     print_closing(total);
-    if (invalid)
+    if (invalid) {
         std::printf("%d of %zu file%s invalid\n", invalid, paths.size(), paths.size() == 1 ? "" : "s");
-    return invalid ? 2 : total.failed ? 1 : 0;
+        return 2;
+    }
+    std::string what;
+    for (const std::string& p : paths) what += (what.empty() ? "" : ", ") + p;
+    return exit_status(total, allow_empty, what);
 }
 
 std::string one_line(std::string s) {
@@ -178,12 +191,13 @@ int cmd_list(Args& args) {
 
 const Command kGoldenCheck{
     "golden check", "validate golden files and run their cases",
-    "usage: convconf golden check FILE... [--variant NAME]... [--dtype f32|f64]\n"
+    "usage: convconf golden check FILE... [--variant NAME]... [--dtype f32|f64] [--allow-empty]\n"
     "  Validates each FILE against golden/schema.json and the loader's rules (every\n"
     "  shape against the problem, the problem itself, unique case names; errors name the\n"
     "  file and the JSON pointer), then runs the cases of the valid files through every\n"
     "  variant (or those given), at each dtype of each case (or the one given).\n"
-    "  Exit status: 0 all passed, 1 a case failed, 2 a file is invalid or bad usage.\n"
+    "  Exit status: 0 all passed, 1 a case failed, 2 a file is invalid, bad usage, or nothing\n"
+    "  checked (no case, or every check skipped) unless --allow-empty.\n"
     "examples:\n"
     "  convconf golden check golden/001_b9ad586398eff267.json\n"
     "  convconf golden check mine.json --variant naive --dtype f64\n",
@@ -206,13 +220,15 @@ const Command* golden_subcommand(Args& args);
 const Command kGolden{
     "golden", "golden cases: run them, add one from numpy's output, check, list",
     "usage: convconf golden [run] [--golden DIR] [--file FILE] [--case NAME] [--variant NAME]...\n"
-    "                             [--dtype f32|f64]\n"
+    "                             [--dtype f32|f64] [--allow-empty]\n"
     "       convconf golden add --file FILE --name NAME --op OP --pass PASS ...\n"
     "       convconf golden check FILE... [--variant NAME]... [--dtype f32|f64]\n"
     "       convconf golden list [--golden DIR | FILE...]\n"
     "  golden [run]: the golden cases (expected values the notebooks printed) of every file in\n"
     "  DIR (default: the source tree's golden/), or of FILE alone, through every variant. A\n"
     "  FILE that does not exist as given is looked up in DIR by its name.\n"
+    "  Exit 0 all passed, 1 a case failed, 2 bad usage or input, or nothing checked (DIR\n"
+    "  without golden files, every check skipped) unless --allow-empty.\n"
     "  golden add: a new case from arrays as numpy prints them (convconf golden add --help).\n"
     "  golden check: validate files and run their cases. golden list: files and cases.\n"
     "examples:\n"

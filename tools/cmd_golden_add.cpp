@@ -80,19 +80,6 @@ Ints integers(const std::string& flag, const std::string& text, std::initializer
     return out;
 }
 
-double finite_number(const std::string& flag, const std::string& text) {
-    size_t used = 0;
-    double v = 0;
-    try {
-        v = std::stod(text, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (used == 0 || used != text.size() || !std::isfinite(v) || v < 0)
-        throw UsageError(flag + ": \"" + text + "\" is not a finite number >= 0");
-    return v;
-}
-
 template <class F>
 auto parsed(F parse, const std::string& text, const std::string& flag) {
     try {
@@ -211,8 +198,8 @@ Request parse_request(Args& args) {
         const size_t comma = tolerance.find(',');
         if (comma == std::string::npos)
             throw UsageError("--tolerance: expected ABS,REL (e.g. 1e-6,0), got \"" + tolerance + "\"");
-        r.tolerance = Tolerance{finite_number("--tolerance", tolerance.substr(0, comma)),
-                                finite_number("--tolerance", tolerance.substr(comma + 1))};
+        r.tolerance = Tolerance{parse_real("--tolerance", tolerance.substr(0, comma), 0, false, "a finite number >= 0"),
+                                parse_real("--tolerance", tolerance.substr(comma + 1), 0, false, "a finite number >= 0")};
     }
     if (positional.size() > 1) throw UsageError("one descriptor at most, got \"" + positional[1] + "\" too");
     if (!positional.empty()) {

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <exception>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -23,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 #include "tools/cli.hpp"
+#include "tools/progress.hpp"
 
 namespace convconf::cli {
 namespace {
@@ -38,35 +40,110 @@ struct Item {
     std::string name;   // readable and unique within the group
 };
 
-struct Outcome {
-    Status status;
+// One check's outcome, kept for --junit and --json (only when one is asked for: a run of a
+// huge sweep keeps nothing per check otherwise).
+struct Record {
+    std::string variant, group, name;
+    Status status = Status::passed;
     std::string detail;
-    double seconds;
+    double seconds = 0;
 };
 
 // "I/N" with 1 <= I <= N.
 std::pair<int64_t, int64_t> parse_shard(const std::string& text) {
     const size_t slash = text.find('/');
+    const std::string usage = "--shard: \"" + text + "\" is not I/N with 1 <= I <= N (e.g. 2/4)";
+    if (slash == std::string::npos) throw UsageError(usage);
     try {
-        if (slash != std::string::npos) {
-            size_t a = 0, b = 0;
-            const int64_t i = std::stoll(text.substr(0, slash), &a), n = std::stoll(text.substr(slash + 1), &b);
-            if (a == slash && b == text.size() - slash - 1 && n >= 1 && i >= 1 && i <= n) return {i, n};
-        }
-    } catch (const std::exception&) {
+        const int64_t n = parse_integer("--shard", text.substr(slash + 1), 1);
+        const int64_t i = parse_integer("--shard", text.substr(0, slash), 1, n);
+        return {i, n};
+    } catch (const UsageError&) {
+        throw UsageError(usage);
     }
-    throw UsageError("--shard: \"" + text + "\" is not I/N with 1 <= I <= N (e.g. 2/4)");
 }
 
-int64_t parse_count(const std::string& flag, const std::string& text) {
-    try {
-        size_t used = 0;
-        const long long v = std::stoll(text, &used);
-        if (used == text.size() && v >= 0) return v;
-    } catch (const std::exception&) {
+// The largest --count: index arithmetic over (variants x checks) stays far inside 64 bits.
+constexpr int64_t kMaxCount = int64_t{1} << 40;
+
+// The run's checks in their fixed order, computed on demand: for each variant the golden
+// cases at each dtype, the problem table, then the sweep; with --op, only that op's. Shard
+// I of N is every N-th check of that order starting at the I-th, so the shards' union is
+// the whole run and no check runs twice. The golden cases and the table are small and
+// held; sweep check i is computed from (seed, i) alone (reference/sweep.hpp), so a shard
+// of --count 1000000000 holds no more than a shard of --count 10. With --op, finding the
+// j-th sweep check of that op reads the op of every sweep check before it (one draw each,
+// no problem is built): time grows with --count there, memory does not.
+class Schedule {
+public:
+    struct Fixed {
+        const golden::File* file = nullptr;  // golden case when set
+        const golden::Case* golden_case = nullptr;
+        DType dtype = DType::f32;
+        CheckSpec spec;  // generated check otherwise
+        std::string group, name;
+    };
+
+    Schedule(std::vector<const Variant*> variants, std::vector<Fixed> fixed, uint64_t seed, int64_t count,
+             std::optional<Op> op, int64_t shard, int64_t shards)
+        : variants_(std::move(variants)), fixed_(std::move(fixed)), seed_(seed), count_(count), op_(op),
+          shards_(shards), next_(shard - 1) {
+        sweep_ = count_;
+        if (op_) {
+            sweep_ = 0;
+            for (int64_t i = 0; i < count_; ++i) sweep_ += sweep_op(seed_, i) == *op_;
+        }
+        per_variant_ = int64_t(fixed_.size()) + sweep_;
+        const int64_t whole = per_variant_ * int64_t(variants_.size());
+        size_ = whole > shard - 1 ? (whole - shard) / shards_ + 1 : 0;
     }
-    throw UsageError(flag + ": \"" + text + "\" is not a whole number >= 0");
-}
+
+    // Checks in this shard.
+    int64_t size() const { return size_; }
+
+    // The shard's next check, in order; false after the last. Not thread-safe.
+    bool next(Item& it) {
+        if (taken_ == size_) return false;
+        ++taken_;
+        const int64_t g = next_;
+        next_ += shards_;
+        const Variant* v = variants_[size_t(g / per_variant_)];
+        const int64_t r = g % per_variant_;
+        if (r < int64_t(fixed_.size())) {
+            const Fixed& f = fixed_[size_t(r)];
+            it = {v, f.file, f.golden_case, f.dtype, f.spec, f.group, f.name};
+            return true;
+        }
+        const CheckSpec s = sweep_check(seed_, sweep_index(r - int64_t(fixed_.size())));
+        it = {v,
+              nullptr,
+              nullptr,
+              s.dtype,
+              s,
+              "sweep " + std::string(to_string(s.op)) + " " + direction(s),
+              check_name(s) + " seed " + std::to_string(s.seed)};
+        return true;
+    }
+
+private:
+    // The index in the sweep of its j-th check that --op keeps.
+    int64_t sweep_index(int64_t j) {
+        if (!op_) return j;
+        if (j < cursor_j_) cursor_i_ = -1, cursor_j_ = -1;  // the next variant's sweep: from the start
+        while (cursor_j_ < j)
+            if (sweep_op(seed_, ++cursor_i_) == *op_) ++cursor_j_;
+        return cursor_i_;
+    }
+
+    std::vector<const Variant*> variants_;
+    std::vector<Fixed> fixed_;
+    uint64_t seed_;
+    int64_t count_;
+    std::optional<Op> op_;
+    int64_t shards_, next_;
+    int64_t sweep_ = 0, per_variant_ = 0, size_ = 0, taken_ = 0;
+    int64_t cursor_i_ = -1, cursor_j_ = -1;  // sweep index cursor_i_ is the cursor_j_-th of op_
+};
 
 std::string xml_escape(const std::string& text) {
     std::string out;
@@ -85,20 +162,18 @@ std::string xml_escape(const std::string& text) {
     return out;
 }
 
-std::string junit_text(const std::vector<Item>& items, const std::vector<Outcome>& outcomes, const Tally& total) {
+std::string junit_text(const std::vector<Record>& outcomes, const Tally& total) {
     std::ostringstream out;
     double seconds = 0;
-    for (const Outcome& o : outcomes) seconds += o.seconds;
+    for (const Record& o : outcomes) seconds += o.seconds;
     out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         << "<testsuites name=\"convconf run\" tests=\"" << outcomes.size() << "\" failures=\"" << total.failed
         << "\" skipped=\"" << total.skipped << "\" time=\"" << seconds << "\">\n"
         << "  <testsuite name=\"convconf\" tests=\"" << outcomes.size() << "\" failures=\"" << total.failed
         << "\" skipped=\"" << total.skipped << "\" time=\"" << seconds << "\">\n";
-    for (size_t k = 0; k < outcomes.size(); ++k) {
-        const Item& it = items[k];
-        const Outcome& o = outcomes[k];
-        out << "    <testcase classname=\"" << xml_escape(it.variant->name() + "." + it.group) << "\" name=\""
-            << xml_escape(it.name) << "\" time=\"" << o.seconds << "\"";
+    for (const Record& o : outcomes) {
+        out << "    <testcase classname=\"" << xml_escape(o.variant + "." + o.group) << "\" name=\""
+            << xml_escape(o.name) << "\" time=\"" << o.seconds << "\"";
         if (o.status == Status::passed) {
             out << "/>\n";
             continue;
@@ -116,15 +191,15 @@ std::string junit_text(const std::vector<Item>& items, const std::vector<Outcome
     return out.str();
 }
 
-std::string json_text(const std::vector<Item>& items, const std::vector<Outcome>& outcomes, const Tally& total) {
+std::string json_text(const std::vector<Record>& outcomes, const Tally& total) {
     nlohmann::ordered_json checks = nlohmann::ordered_json::array();
-    for (size_t k = 0; k < outcomes.size(); ++k)
-        checks.push_back({{"variant", items[k].variant->name()},
-                          {"group", items[k].group},
-                          {"name", items[k].name},
-                          {"status", to_string(outcomes[k].status)},
-                          {"seconds", outcomes[k].seconds},
-                          {"detail", outcomes[k].detail}});
+    for (const Record& o : outcomes)
+        checks.push_back({{"variant", o.variant},
+                          {"group", o.group},
+                          {"name", o.name},
+                          {"status", to_string(o.status)},
+                          {"seconds", o.seconds},
+                          {"detail", o.detail}});
     const nlohmann::ordered_json doc = {{"passed", total.passed},
                                         {"failed", total.failed},
                                         {"skipped", total.skipped},
@@ -165,75 +240,94 @@ private:
 int cmd_run(Args& args) {
     const auto chosen = selected_variants(args);
     const bool list = args.flag("--list");
-    const std::filesystem::path dir = args.value("--golden", golden::default_directory().string());
-    const std::string op_text = args.value("--op", "");
-    const uint64_t seed = uint64_t(parse_count("--seed", args.value("--seed", "1")));
-    const int64_t count = parse_count("--count", args.value("--count", "200"));
+    const bool allow_empty = args.flag("--allow-empty");
+    const auto golden_dir = args.optional("--golden");
+    const std::filesystem::path dir = golden_dir.value_or(golden::default_directory().string());
+    const auto op_text = args.optional("--op");
+    const uint64_t seed = parse_seed("--seed", args.value("--seed", "1"));
+    const int64_t count = args.integer("--count", 200, 0, kMaxCount);
     const auto [shard, shards] = parse_shard(args.value("--shard", "1/1"));
     Reports reports(args, {"--junit", "--json"});
-    const int64_t threads = parse_count("--threads", args.value("--threads", "1"));
-    if (threads < 1 || threads > 256) throw UsageError("--threads: must be from 1 to 256");
-    if (!args.positional().empty()) throw UsageError("run takes no positional arguments");
-    const bool filter_op = !op_text.empty();
-    const Op only_op = filter_op ? parse_op(op_text, "--op") : Op::conv2d;
+    const int64_t threads = args.integer("--threads", 1, 1, 256);
+    if (const auto extra = args.positional(); !extra.empty())
+        throw UsageError("run takes no positional arguments (got \"" + extra.front() + "\")");
+    const std::optional<Op> only_op = op_text ? std::optional<Op>(parse_op(*op_text, "--op")) : std::nullopt;
     reports.check();  // a report that cannot be written is an error now, not after every check
 
     std::vector<golden::File> files;
     for (const auto& path : golden::list_files(dir))
         files.push_back(golden::load_file(path, golden::display_name(dir, path)));
-    const auto plan = default_plan();
-    const auto sweep = sweep_plan(seed, count);
+    if (golden_dir && files.empty() && !allow_empty)
+        throw std::runtime_error("--golden " + dir.string() + ": no golden files (*.json) there; --allow-empty runs without them");
 
-    // Every check in a fixed order; shard I of N takes every N-th, so the shards' union is
-    // the whole run and no check runs twice.
-    std::vector<Item> items;
-    int64_t index = 0;
-    auto add = [&](Item it, Op op) {
-        if (filter_op && op != only_op) return;
-        if (index++ % shards == shard - 1) items.push_back(std::move(it));
-    };
-    for (const Variant* v : chosen) {
-        for (const golden::File& f : files)
-            for (const golden::Case& c : f.cases)
-                for (DType dt : c.dtypes)
-                    add({v, &f, &c, dt, {},
-                         "golden " + std::string(to_string(c.op)) + " " + std::string(to_string(c.pass)),
-                         f.name + " " + c.name + " " + std::string(to_string(dt))},
-                        c.op);
-        for (const auto& s : plan)
-            add({v, nullptr, nullptr, s.dtype, s, std::string(to_string(s.op)) + " " + direction(s), check_name(s)},
-                s.op);
-        for (const auto& s : sweep)
-            add({v, nullptr, nullptr, s.dtype, s, "sweep " + std::string(to_string(s.op)) + " " + direction(s),
-                 check_name(s) + " seed " + std::to_string(s.seed)},
-                s.op);
-    }
+    // The checks every variant runs before the sweep: golden cases, then the problem table.
+    std::vector<Schedule::Fixed> fixed;
+    for (const golden::File& f : files)
+        for (const golden::Case& c : f.cases)
+            for (DType dt : c.dtypes)
+                if (!only_op || c.op == *only_op)
+                    fixed.push_back({&f, &c, dt, {},
+                                     "golden " + std::string(to_string(c.op)) + " " + std::string(to_string(c.pass)),
+                                     f.name + " " + c.name + " " + std::string(to_string(dt))});
+    for (const auto& s : default_plan())
+        if (!only_op || s.op == *only_op)
+            fixed.push_back({nullptr, nullptr, s.dtype, s, std::string(to_string(s.op)) + " " + direction(s),
+                             check_name(s)});
+    Schedule schedule(chosen, std::move(fixed), seed, count, only_op, shard, shards);
+    const std::string what_ran = "shard " + std::to_string(shard) + "/" + std::to_string(shards) + " of the run (" +
+                                 std::to_string(schedule.size()) + " checks)";
     if (list) {
-        for (const Item& it : items) std::cout << it.variant->name() << "  " << it.group << "  " << it.name << "\n";
-        std::cout << items.size() << " checks\n";
+        Item it;
+        while (schedule.next(it)) std::cout << it.variant->name() << "  " << it.group << "  " << it.name << "\n";
+        std::cout << schedule.size() << " checks\n";
+        if (schedule.size() == 0 && !allow_empty) return exit_status(Tally{}, false, what_ran);
         return 0;
     }
 
     std::map<std::string, std::map<std::string, Tally>> rows;  // variant -> group -> tally
     Tally total;
-    std::vector<Outcome> outcomes(items.size());
-    Progress progress(items.size());
-    // Workers take checks in order from a shared counter; each outcome lands at its
-    // check's index, so reports, tables, JUnit and JSON are the same for any thread count
-    // (only the live order of failure reports may differ).
-    std::atomic<size_t> next{0};
+    const bool keep_records = !reports.empty();
+    std::vector<Record> records;
+    if (keep_records) {
+        try {
+            records.resize(size_t(schedule.size()));
+        } catch (const std::bad_alloc&) {
+            throw std::runtime_error("out of memory allocating the --junit/--json records of " +
+                                     std::to_string(schedule.size()) + " checks (a smaller --count or more --shard)");
+        }
+    }
+    Progress progress(size_t(schedule.size()));
+    const ProgressReporter reporter;
+    // Workers take checks in order from the schedule; each outcome lands at its check's
+    // position, so reports, tables, JUnit and JSON are the same for any thread count (only
+    // the live order of failure reports may differ). The first error that is not a check's
+    // result (running out of memory) stops every worker and ends the run with it.
     std::mutex lock;
-    size_t done = 0;
+    size_t taken = 0, done = 0;
+    std::exception_ptr error;
     auto work = [&] {
         set_threads(1);  // one OpenMP thread inside each check (impl/core/threads.hpp)
-        for (size_t k; (k = next++) < items.size();) {
-            const Item& it = items[k];
+        for (;;) {
+            Item it;
+            size_t k = 0;
+            {
+                const std::lock_guard<std::mutex> guard(lock);
+                if (error || !schedule.next(it)) return;
+                k = taken++;
+            }
             const auto start = std::chrono::steady_clock::now();
-            const CheckResult r = it.golden_case ? golden::run_case(*it.golden_case, *it.variant, it.dtype)
-                                                 : run_check(*it.variant, it.spec);
+            CheckResult r;
+            try {
+                r = it.golden_case ? golden::run_case(*it.golden_case, *it.variant, it.dtype)
+                                   : run_check(*it.variant, it.spec);
+            } catch (...) {
+                const std::lock_guard<std::mutex> guard(lock);
+                if (!error) error = std::current_exception();
+                return;
+            }
             const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
             const std::lock_guard<std::mutex> guard(lock);
-            outcomes[k] = {r.status, r.detail, seconds};
+            if (keep_records) records[k] = {it.variant->name(), it.group, it.name, r.status, r.detail, seconds};
             rows[it.variant->name()][it.group].add(r.status);
             total.add(r.status);
             if (r.status == Status::failed) {
@@ -248,15 +342,18 @@ int cmd_run(Args& args) {
     work();
     for (std::thread& t : pool) t.join();
     progress.clear();
+    if (error) std::rethrow_exception(error);
     std::printf("%-10s %-32s %8s %8s %8s\n", "variant", "checks", "passed", "failed", "skipped");
     for (const auto& [variant, groups] : rows)
         for (const auto& [group, t] : groups)
             std::printf("%-10s %-32s %8lld %8lld %8lld\n", variant.c_str(), group.c_str(), (long long)t.passed,
                         (long long)t.failed, (long long)t.skipped);
-    reports.write("--junit", [&] { return junit_text(items, outcomes, total); });
-    reports.write("--json", [&] { return json_text(items, outcomes, total); });
+    reports.write("--junit", [&] { return junit_text(records, total); });
+    reports.write("--json", [&] { return json_text(records, total); });
     print_closing(total);
-    return exit_status(total.failed > 0, reports.all_written());
+    // A failure's 1 first, then a lost report's 2, then the empty run's rule.
+    if (const int written = exit_status(total.failed > 0, reports.all_written()); written != 0) return written;
+    return exit_status(total, allow_empty, what_ran, "in --json and --junit reports");
 }
 
 }  // namespace
@@ -264,7 +361,7 @@ int cmd_run(Args& args) {
 const Command kRun{"run", "the conformance run: every variant on every golden case and the named problem table",
     "usage: convconf run [--variant NAME]... [--op conv2d|maxpool2d|im2col|col2im] [--golden DIR]\n"
     "                    [--seed N] [--count N] [--shard I/N] [--threads N] [--junit FILE] [--json FILE]\n"
-    "                    [--list]\n"
+    "                    [--list] [--allow-empty]\n"
     "  Every registered variant (or each --variant) on every golden case (golden/, or the\n"
     "  files of DIR) at each of its dtypes, on the named problem table (every op and pass,\n"
     "  f32 and f64, all layouts, integer and float data) and on a deterministic sweep of\n"
@@ -275,8 +372,11 @@ const Command kRun{"run", "the conformance run: every variant on every golden ca
     "  --junit and --json write one record per check (each FILE is checked before the run;\n"
     "  replaced atomically after it).\n"
     "  Prints each failure's report and repro line, a table per variant, and\n"
-    "  'N passed, M failed, K skipped'. Exit 1 on any failure, 2 on bad usage; 2 also when a\n"
-    "  report could not be written and no check failed (a failure's 1 wins).\n"
+    "  'N passed, M failed, K skipped'. Exit 1 on any failure, 2 on bad usage, when memory\n"
+    "  runs out, when a report could not be written and no check failed (a failure's 1\n"
+    "  wins), or when nothing was checked (an empty shard, every check skipped, a --golden\n"
+    "  DIR without golden files) unless --allow-empty. --count is at most 2^40; the sweep is\n"
+    "  computed check by check, so a shard's memory does not grow with --count.\n"
     "examples:\n"
     "  convconf run\n"
     "  convconf run --variant strided --op maxpool2d --junit report.xml\n"

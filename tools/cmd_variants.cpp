@@ -16,7 +16,8 @@ namespace convconf::cli {
 namespace {
 
 int cmd_variants(Args& args) {
-    if (!args.positional().empty()) throw UsageError("variants takes no arguments");
+    if (const auto extra = args.positional(); !extra.empty())
+        throw UsageError("variants takes no arguments (got \"" + extra.front() + "\")");
     for (const Variant* v : variants()) std::cout << v->name() << "  " << v->description() << "\n";
     return 0;
 }

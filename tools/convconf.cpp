@@ -1,10 +1,13 @@
 // convconf: the conformance harness's command line. Each subcommand lives in its own
 // file (tools/cmd_*.cpp) and has its own --help.
 //
-// Exit status: 0 all passed, 1 a check failed, 2 bad usage or bad input.
+// Exit status: 0 all passed, 1 a check failed, 2 bad usage, bad input, the environment
+// (out of memory, a file that cannot be written), or a run that checked nothing (unless
+// --allow-empty).
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <iostream>
 #include <string>
 
 #include "impl/core/threads.hpp"
@@ -52,18 +55,21 @@ int main(int argc, char** argv) {
     }
     Args args(argc, argv, 2);
     if (command->subcommand) command = command->subcommand(args);
-    if (args.flag("--help") || args.flag("-h")) {
-        std::fputs(command->usage, stdout);
-        return 0;
-    }
-    convconf::set_threads(1);  // many small problems: see impl/core/threads.hpp
     int status = 2;
     try {
+        if (args.flag("--help") || args.flag("-h")) {
+            std::fputs(command->usage, stdout);
+            return stdout_written(0);
+        }
+        convconf::set_threads(1);  // many small problems: see impl/core/threads.hpp
         status = command->run(args);
     } catch (const UsageError& e) {
+        std::cout << std::flush;  // what was printed before the error, before it
         std::fprintf(stderr, "convconf %s: %s\n%s", command->name, e.what(), command->usage);
     } catch (const std::exception& e) {
-        // Bad input (a descriptor, a field value, an invalid problem, a file): say what, exit 2.
+        // Bad input (a descriptor, a field value, an invalid problem, a file) or the
+        // environment (out of memory: reference/conformance.hpp's OutOfMemory): say what, exit 2.
+        std::cout << std::flush;
         std::fprintf(stderr, "convconf: %s\n", e.what());
     }
     return stdout_written(status);

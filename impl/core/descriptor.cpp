@@ -112,8 +112,21 @@ NameMatch match_name(std::string_view rest) {
     return {};
 }
 
-// An unknown token reads as far as a token would: letters, then digits.
+// The length of the UTF-8 character `rest` starts with: its lead byte's count when the
+// continuation bytes follow, else 1 (a stray byte is shown alone).
+size_t utf8_length(std::string_view rest) {
+    const auto lead = static_cast<unsigned char>(rest[0]);
+    const size_t n = lead >= 0xF0 && lead < 0xF8 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (n > rest.size()) return 1;
+    for (size_t i = 1; i < n; ++i)
+        if ((static_cast<unsigned char>(rest[i]) & 0xC0) != 0x80) return 1;
+    return n;
+}
+
+// An unknown token reads as far as a token would: letters, then digits; a character
+// outside ASCII is shown whole, never cut into a lone byte.
 std::string unknown_token(std::string_view rest) {
+    if (static_cast<unsigned char>(rest[0]) >= 0x80) return std::string(rest.substr(0, utf8_length(rest)));
     size_t end = 0;
     auto skip = [&](auto is) {
         while (end < rest.size() && is(static_cast<unsigned char>(rest[end]))) ++end;
@@ -217,6 +230,9 @@ Axis read_axis(const Scanned& s, const AxisToks& t, std::string_view text, const
         a.dil = derived_from(narrow(Wide{*d.value} + 1), d, text);
     const Slot& out = s.slots[t.out];
     const Slot& pad = s.slots[t.p];
+    if (out.value && *out.value < 1)
+        throw DescriptorError(std::string(text), out.text,
+                              "an output size must be >= 1, got " + std::to_string(*out.value));
     if (!out.value) {
         a.lo = a.hi = pad.value.value_or(0);
         return a;
@@ -257,7 +273,7 @@ void check_copied_w(const Slots& slots, const WindowProblem& p, std::string_view
 struct Source {
     std::string_view field;
     std::string_view copies;
-    std::array<tok::Id, 6> tokens;
+    std::array<tok::Id, 10> tokens;
     size_t count;
     bool largest = false;
 };
@@ -278,9 +294,11 @@ constexpr std::array<Source, 19> kSources{{
     {"pl", "pt", {tok::pw, tok::ow}, 2},
     {"pr", "pb", {tok::ow, tok::pw}, 2},
     {"x", "", {tok::mb, tok::ic, tok::ih, tok::iw}, 4, true},
-    {"col", "", {tok::mb, tok::ic, tok::ih, tok::iw, tok::kh, tok::kw}, 6, true},
+    // col and y have the output's extents, which a pad or an oh/ow makes as large as it
+    // is: ph1099511627776 is the token to blame, not ih5.
+    {"col", "", {tok::mb, tok::ic, tok::ih, tok::iw, tok::kh, tok::kw, tok::oh, tok::ow, tok::ph, tok::pw}, 10, true},
     {"w", "", {tok::oc, tok::ic, tok::kh, tok::kw}, 4, true},
-    {"y", "", {tok::mb, tok::oc, tok::oh, tok::ow, tok::ih, tok::iw}, 6, true},
+    {"y", "", {tok::mb, tok::oc, tok::oh, tok::ow, tok::ih, tok::iw, tok::ph, tok::pw}, 8, true},
 }};
 
 std::optional<tok::Id> blame(const Slots& slots, std::string_view field, bool w_copied) {

@@ -13,9 +13,11 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "impl/core/problem.hpp"
@@ -58,25 +60,43 @@ bool same_bits(T a, T b) {
 // Elements of guard region before and after a poisoned output.
 constexpr int64_t kGuardElements = 16;
 
+// A tensor's storage could not be allocated. A std::bad_alloc, so code that handles running
+// out of memory handles it; what() says what was asked for: "f32 8x64x224x224, 102760448 bytes".
+class AllocationFailure : public std::bad_alloc {
+public:
+    explicit AllocationFailure(std::string what) : what_(std::move(what)) {}
+    const char* what() const noexcept override { return what_.c_str(); }
+
+private:
+    std::string what_;
+};
+
+template <class T>
+constexpr const char* element_name() {
+    if constexpr (std::is_same_v<T, float>) return "f32";
+    else if constexpr (std::is_same_v<T, double>) return "f64";
+    else return "i64";
+}
+
 template <class T>
 class Tensor {
 public:
     Tensor() = default;
 
     // Plain row-major tensor of any rank.
-    explicit Tensor(std::vector<int64_t> shape, T fill = T(0))
+    explicit Tensor(std::vector<int64_t> shape, T fill = T(0), int64_t guard = 0)
         : order_(AxisOrder::plain), shape_(std::move(shape)) {
-        allocate(fill);
+        allocate(fill, guard);
     }
 
     // 4-D tensor with logical extents `dims` stored in `order`.
-    Tensor(AxisOrder order, const Dims4& dims, T fill = T(0)) : order_(order) {
+    Tensor(AxisOrder order, const Dims4& dims, T fill = T(0), int64_t guard = 0) : order_(order) {
         if (order == AxisOrder::plain)
             throw std::invalid_argument("Tensor: a 4-D tensor needs an axis order");
         const auto perm = physical_to_logical(order);
         shape_.resize(4);
         for (int p = 0; p < 4; ++p) shape_[p] = dims[perm[p]];
-        allocate(fill);
+        allocate(fill, guard);
         int64_t stride = 1;
         for (int p = 3; p >= 0; --p) {
             logical_strides_[perm[p]] = stride;
@@ -87,14 +107,10 @@ public:
     // A fresh output: every element poison_value(), surrounded by guard regions of
     // kGuardElements guard_value()s on each side, checked by guard_damage().
     static Tensor poisoned(AxisOrder order, const Dims4& dims) {
-        Tensor t(order, dims, poison_value<T>());
-        t.add_guards();
-        return t;
+        return Tensor(order, dims, poison_value<T>(), kGuardElements);
     }
     static Tensor poisoned(std::vector<int64_t> shape) {
-        Tensor t(std::move(shape), poison_value<T>());
-        t.add_guards();
-        return t;
+        return Tensor(std::move(shape), poison_value<T>(), kGuardElements);
     }
 
     // Empty when both guard regions are intact; otherwise which elements outside the
@@ -191,7 +207,11 @@ public:
         out.order_ = order_;
         out.shape_ = shape_;
         out.logical_strides_ = logical_strides_;
-        out.storage_.assign(data(), data() + size());
+        try {
+            out.storage_.assign(data(), data() + size());
+        } catch (const std::bad_alloc&) {
+            throw AllocationFailure(out.describe(size()));
+        }
         return out;
     }
 
@@ -199,7 +219,8 @@ private:
     template <class>
     friend class Tensor;
 
-    void allocate(T fill) {
+    // The elements, with `guard` guard_value()s on each side, in one allocation.
+    void allocate(T fill, int64_t guard) {
         int64_t count = 1;
         for (int64_t e : shape_) {
             if (e < 1) throw std::invalid_argument("Tensor: every extent must be >= 1");
@@ -207,13 +228,20 @@ private:
                 throw std::invalid_argument("Tensor: element count overflows 64 bits");
         }
         require_within_memory_cap(count, int64_t(sizeof(T)));
-        storage_.assign(static_cast<size_t>(count), fill);
+        try {
+            storage_.assign(static_cast<size_t>(count + 2 * guard), guard_value<T>());
+        } catch (const std::bad_alloc&) {
+            throw AllocationFailure(describe(count));
+        }
+        guard_ = guard;
+        std::fill(data(), data() + count, fill);
     }
-    void add_guards() {
-        std::vector<T> guarded(size_t(size() + 2 * kGuardElements), guard_value<T>());
-        std::copy(data(), data() + size(), guarded.begin() + kGuardElements);
-        storage_ = std::move(guarded);
-        guard_ = kGuardElements;
+    // "f32 8x64x224x224, 102760448 bytes": the element type, the shape in storage order.
+    std::string describe(int64_t count) const {
+        std::string shape;
+        for (int64_t e : shape_) shape += (shape.empty() ? "" : "x") + std::to_string(e);
+        return std::string(element_name<T>()) + " " + shape + ", " +
+               std::to_string(count * int64_t(sizeof(T))) + " bytes";
     }
     void require_4d() const {
         if (order_ == AxisOrder::plain) throw std::logic_error("Tensor: not a 4-D tensor");

@@ -2,12 +2,18 @@
 
 #include <cmath>
 
+#include "impl/core/progress.hpp"
+
 namespace convconf::naive {
 
 // Each function copies the problem's fields into short constants and its tensors into
 // views (Tensor::view) first, as benchdnn's reference does: the loops then read values
 // the compiler keeps in registers, instead of reloading them from the problem and the
 // tensors at every term.
+//
+// progress::begin(steps) and the progress::step() in the second loop's increment count the
+// outer iterations (one per image and channel) for the progress line of a long check
+// (impl/core/progress.hpp); they do nothing to the arithmetic.
 
 template <class T>
 void conv_forward(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w,
@@ -17,8 +23,9 @@ void conv_forward(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w,
     const int64_t SH = p.sh, SW = p.sw, PT = p.pt, PL = p.pl, DH = p.dh, DW = p.dw;
     const auto X = x.view(), Wt = w.view();
     const auto Y = y.view();
+    progress::begin(MB * OC);
     for (int64_t n = 0; n < MB; ++n)
-        for (int64_t k = 0; k < OC; ++k)
+        for (int64_t k = 0; k < OC; ++k, progress::step())
             for (int64_t oh = 0; oh < OH; ++oh)
                 for (int64_t ow = 0; ow < OW; ++ow) {
                     double acc = b ? double((*b)[k]) : 0.0;
@@ -44,8 +51,9 @@ void conv_backward_data(const ConvProblem& p, const Tensor<T>& w, const Tensor<T
     const int64_t SH = p.sh, SW = p.sw, PT = p.pt, PL = p.pl, DH = p.dh, DW = p.dw;
     const auto Wt = w.view(), DY = dy.view();
     const auto DX = dx.view();
+    progress::begin(MB * IC);
     for (int64_t n = 0; n < MB; ++n)
-        for (int64_t c = 0; c < IC; ++c)
+        for (int64_t c = 0; c < IC; ++c, progress::step())
             for (int64_t ih = 0; ih < IH; ++ih)
                 for (int64_t iw = 0; iw < IW; ++iw) {
                     double acc = 0.0;
@@ -76,8 +84,9 @@ void conv_backward_weights(const ConvProblem& p, const Tensor<T>& x, const Tenso
     const int64_t SH = p.sh, SW = p.sw, PT = p.pt, PL = p.pl, DH = p.dh, DW = p.dw;
     const auto X = x.view(), DY = dy.view();
     const auto DWt = dw.view();
+    progress::begin(OC * IC);
     for (int64_t k = 0; k < OC; ++k)
-        for (int64_t c = 0; c < IC; ++c)
+        for (int64_t c = 0; c < IC; ++c, progress::step())
             for (int64_t i = 0; i < KH; ++i)
                 for (int64_t j = 0; j < KW; ++j) {
                     double acc = 0.0;
@@ -143,8 +152,9 @@ Choice choose(const PoolProblem& p, const Tensor<T>& x, int64_t n, int64_t c, in
 template <class T>
 void pool_forward(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y, Tensor<int64_t>& argmax) {
     const int64_t OH = p.oh(), OW = p.ow();
+    progress::begin(p.mb * p.ic);
     for (int64_t n = 0; n < p.mb; ++n)
-        for (int64_t c = 0; c < p.ic; ++c)
+        for (int64_t c = 0; c < p.ic; ++c, progress::step())
             for (int64_t oh = 0; oh < OH; ++oh)
                 for (int64_t ow = 0; ow < OW; ++ow) {
                     const Choice ch = choose(p, x, n, c, oh, ow);
@@ -161,8 +171,9 @@ void pool_backward(const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy
     const int64_t OH = p.oh(), OW = p.ow();
     // Overlapping windows (stride < kernel) accumulate; sum in double, round once.
     Tensor<double> acc(dx.order(), dx.dims(), 0.0);
+    progress::begin(p.mb * p.ic);
     for (int64_t n = 0; n < p.mb; ++n)
-        for (int64_t c = 0; c < p.ic; ++c)
+        for (int64_t c = 0; c < p.ic; ++c, progress::step())
             for (int64_t oh = 0; oh < OH; ++oh)
                 for (int64_t ow = 0; ow < OW; ++ow) {
                     const Choice ch = choose(p, x, n, c, oh, ow);
@@ -177,8 +188,9 @@ template <class T>
 void im2col(const WindowProblem& p, const Tensor<T>& x, Tensor<T>& col) {
     const int64_t OH = p.oh(), OW = p.ow(), KH = p.kh, KW = p.kw;
     const int64_t cols = p.ic * KH * KW;
+    progress::begin(p.mb * OH);
     for (int64_t n = 0; n < p.mb; ++n)
-        for (int64_t oh = 0; oh < OH; ++oh)
+        for (int64_t oh = 0; oh < OH; ++oh, progress::step())
             for (int64_t ow = 0; ow < OW; ++ow) {
                 const int64_t row = (n * OH + oh) * OW + ow;
                 for (int64_t c = 0; c < p.ic; ++c)
@@ -196,8 +208,9 @@ template <class T>
 void col2im(const WindowProblem& p, const Tensor<T>& col, Tensor<T>& x) {
     const int64_t OH = p.oh(), OW = p.ow(), KH = p.kh, KW = p.kw;
     const int64_t cols = p.ic * KH * KW;
+    progress::begin(p.mb * p.ic);
     for (int64_t n = 0; n < p.mb; ++n)
-        for (int64_t c = 0; c < p.ic; ++c)
+        for (int64_t c = 0; c < p.ic; ++c, progress::step())
             for (int64_t ih = 0; ih < p.ih; ++ih)
                 for (int64_t iw = 0; iw < p.iw; ++iw) {
                     double acc = 0.0;

@@ -35,7 +35,7 @@ ReportContext golden_context(const Case& c, const Variant& v, const CheckSpec& s
 
 template <class T>
 CheckResult run_typed(const Case& c, const Variant& v, const CheckSpec& s, const ReportContext& ctx) {
-    const Inputs<T> in = convert<T>(c.inputs);
+    const Inputs<T> in = harness_allocation("the inputs", s, [&] { return convert<T>(c.inputs); });
     const Outputs<T> out = invoke(v, s, in);
     CheckResult r;
     // The reference runs on the inputs the variant received (rounded to T), for the
@@ -49,7 +49,7 @@ CheckResult run_typed(const Case& c, const Variant& v, const CheckSpec& s, const
             add_comparison(compare_shape(out.shape(name), e.shape, shape_ctx), r);
             continue;
         }
-        if (reference.empty()) reference = reference_outputs(s, convert<double>(in));
+        if (reference.empty()) reference = reference_of(s, in);
     }
     Expectations want;
     for (const auto& [name, e] : c.expected) {
@@ -58,7 +58,8 @@ CheckResult run_typed(const Case& c, const Variant& v, const CheckSpec& s, const
         x.value = as_output(*e.value, out.shape(name));
         want.emplace(name, std::move(x));
     }
-    compare_outputs(out, want, Allowance{c.integer_data, c.tolerance}, ctx, r);
+    harness_allocation("the comparison's bounds", s,
+                       [&] { compare_outputs(out, want, Allowance{c.integer_data, c.tolerance}, ctx, r); });
     return r;
 }
 
@@ -102,6 +103,8 @@ CheckResult run_case(const Case& c, const Variant& v, DType dtype) {
     const ReportContext ctx = golden_context(c, v, s);
     try {
         return dtype == DType::f32 ? run_typed<float>(c, v, s, ctx) : run_typed<double>(c, v, s, ctx);
+    } catch (const OutOfMemory&) {
+        throw;  // the environment's, not the variant's result
     } catch (const std::exception& e) {
         return variant_threw(ctx, e);
     }

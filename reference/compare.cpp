@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <sstream>
+#include <stdexcept>
 
 namespace convconf {
 namespace {
@@ -44,6 +45,9 @@ std::string mismatch_report(const ReportContext& ctx, const std::string& summary
 template <class T>
 Comparison compare(const Tensor<T>& got, const Tensor<double>& want, const Tensor<double>* bound,
                    const ReportContext& ctx, int max_shown) {
+    if (bound && (bound->shape() != want.shape() || bound->order() != want.order()))
+        throw std::logic_error("compare: the bound's shape " + shape_string(bound->shape()) +
+                               " is not the expected output's " + shape_string(want.shape()));
     Comparison r;
     std::ostringstream bad_lines;
     if (got.shape() != want.shape() || got.order() != want.order()) {

@@ -39,7 +39,8 @@ struct Comparison {
     std::string report;        // empty when ok
 };
 
-// bound == nullptr: exact mode. Otherwise bound has want's shape.
+// bound == nullptr: exact mode. Otherwise bound has want's shape and order (std::logic_error
+// if not: reading it would go out of bounds).
 template <class T>
 Comparison compare(const Tensor<T>& got, const Tensor<double>& want, const Tensor<double>* bound,
                    const ReportContext& ctx, int max_shown = 5);

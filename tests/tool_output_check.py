@@ -104,6 +104,24 @@ def main():
             expect(r, 2, f'convconf: {flag}: cannot write "/nonexistent/dir/out": No such file or directory',
                    closing=None)
             assert r.stdout == "", "bench measured before the path was refused:\n" + r.stdout
+
+        # A report named over a file the command reads (a golden file, a batch file, also
+        # through another name) is refused before any work, and the file is left whole.
+        golden_file = at("golden/wrong.json")
+        before = open(golden_file).read()
+        os.symlink(golden_file, at("golden_link.json"))
+        for name in (golden_file, at("golden_link.json")):
+            r = tool("run", "--variant", "naive", "--golden", at("golden"), "--count", "0", "--json", name)
+            expect(r, 2, f'convconf: --json: "{name}" is {golden_file}, which this command reads', closing=False)
+            assert r.stdout == "", "checks ran before the path was refused:\n" + r.stdout
+        assert open(golden_file).read() == before
+        with open(at("shapes.batch"), "w") as f:
+            f.write("mb1ic1ih4kh2sh2\n")
+        r = tool("bench", "--variant", "naive", "--reps", "1", "--warmup", "0", "--batch", at("shapes.batch"),
+                 "--csv", at("shapes.batch"))
+        expect(r, 2, f'convconf: --csv: "{at("shapes.batch")}" is {at("shapes.batch")}, which this command reads',
+               closing=None)
+        assert open(at("shapes.batch")).read() == "mb1ic1ih4kh2sh2\n"
     print("tool output checks: ok")
 
 

@@ -127,10 +127,15 @@ Reports::Reports(Args& args, std::initializer_list<const char*> options) {
     }
 }
 
-void Reports::check() {
+void Reports::check(const std::vector<std::filesystem::path>& inputs) {
     files_.clear();
     for (const auto& [option, path] : given_) {
         OutputFile file(option, path);
+        std::error_code ec;
+        for (const std::filesystem::path& input : inputs)
+            if (!file.in_place() && std::filesystem::equivalent(file.target(), input, ec))
+                throw OutputError(option + ": \"" + path + "\" is " + input.string() +
+                                  ", which this command reads; a report written over it would destroy it");
         for (const OutputFile& other : files_)
             if (!file.in_place() && file.target() == other.target())
                 throw OutputError(option + ": \"" + path + "\" is the file " + other.option() +

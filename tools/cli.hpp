@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <limits>
 #include <optional>
@@ -80,8 +81,10 @@ public:
     // No file was asked for.
     bool empty() const { return given_.empty(); }
     // Checks every file now, before any work: OutputError (exit 2) when one cannot be
-    // written, or when two options name one file (the second would replace the first).
-    void check();
+    // written, when two options name one file (the second would replace the first), or when
+    // one is a file the work reads (`inputs`: a golden file, a batch file), which a report
+    // written over it would destroy.
+    void check(const std::vector<std::filesystem::path>& inputs = {});
     // Writes `option`'s file, when given, with `text()`. A file that cannot be written (a
     // full disk) is said on stderr, and the subcommand goes on: its other files are still
     // written and its closing line still printed.

@@ -213,7 +213,9 @@ int cmd_bench(Args& args) {
         return std::any_of(dirs.begin(), dirs.end(), [&](const Direction& d) { return d.op == p.op; });
     });
     if (!anything) throw UsageError("--dir: no direction given applies to the problems given");
-    reports.check();  // a file that cannot be written is an error now, not after the measuring
+    // A file that cannot be written, or that would replace a --batch file, is an error now,
+    // not after the measuring.
+    reports.check(std::vector<std::filesystem::path>(batches.begin(), batches.end()));
 
     const Variant* onednn = nullptr;
     for (const Variant* v : chosen)

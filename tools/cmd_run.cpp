@@ -252,10 +252,13 @@ int cmd_run(Args& args) {
     if (const auto extra = args.positional(); !extra.empty())
         throw UsageError("run takes no positional arguments (got \"" + extra.front() + "\")");
     const std::optional<Op> only_op = op_text ? std::optional<Op>(parse_op(*op_text, "--op")) : std::nullopt;
-    reports.check();  // a report that cannot be written is an error now, not after every check
+    const std::vector<std::filesystem::path> golden_paths = golden::list_files(dir);
+    // A report that cannot be written, or that would replace a golden file the run reads, is
+    // an error now, not after every check.
+    reports.check(golden_paths);
 
     std::vector<golden::File> files;
-    for (const auto& path : golden::list_files(dir))
+    for (const auto& path : golden_paths)
         files.push_back(golden::load_file(path, golden::display_name(dir, path)));
     if (golden_dir && files.empty() && !allow_empty)
         throw std::runtime_error("--golden " + dir.string() + ": no golden files (*.json) there; --allow-empty runs without them");

@@ -201,6 +201,10 @@ Errors while running CTest
 """
     assert mutate.ctest_failures(ctest) == ["Golden/GoldenTest.Case/naive_f32", "tool_check_passes"]
     assert mutate.ctest_failures("100% tests passed, 0 tests failed out of 30\n") == []
+    # Without the closing list, the progress lines.
+    progress = ("    Start 2: fails\n2/4 Test #2: fails ............................***Failed    0.01 sec\n"
+                "3/4 Test  #3: ok2 ..............................   Passed    0.00 sec\n")
+    assert mutate.ctest_failures(progress) == ["fails"]
     assert mutate.run_summary("x\n10 passed, 2 failed, 0 skipped\n", 1) == "10 passed, 2 failed, 0 skipped"
     assert mutate.run_summary("", -11) == "signal 11"
     assert mutate.build_failure("FAILED: CMakeFiles/convconf_core.dir/impl/core/types.cpp.o \n") == "compile"

@@ -553,11 +553,15 @@ def run_summary(output, returncode):
 
 
 def ctest_failures(output):
-    """The names of the tests ctest lists as failed (`  12 - name (Failed)`)."""
+    """The names of the tests ctest reports failed: its closing list (`  12 - name (Failed)`)
+    or, where that is missing, its progress lines (`3/9 Test #12: name ....***Failed`)."""
+    names = []
     section = output.split("The following tests FAILED:", 1)
-    if len(section) < 2:
-        return []
-    return re.findall(r"^\s*\d+ - (\S+) \(", section[1], re.M)
+    if len(section) == 2:
+        names = re.findall(r"^\s*\d+ - (.+?) \([^()\n]*\)\s*$", section[1], re.M)
+    if not names:
+        names = re.findall(r"Test +#\d+: (\S+) \.*\s*\*\*\*", output)
+    return list(dict.fromkeys(names))
 
 
 def ctest_summary(output, returncode):
@@ -657,7 +661,7 @@ def check(project, scratch, pristine, mutant, timeouts):
     if lines[mutant.line - 1] != mutant.original:
         raise RuntimeError(f"{mutant.file}:{mutant.line} in the scratch copy is not the line sampled")
     lines[mutant.line - 1] = mutant.mutated
-    result = {"status": "survived", "killed_by": None, "detail": "", "seconds": {}}
+    result = {"status": "survived", "killed_by": None, "detail": "", "seconds": {}, "log": ""}
     try:
         with open(path, "wb") as f:
             f.write("\n".join(lines).encode())
@@ -665,19 +669,21 @@ def check(project, scratch, pristine, mutant, timeouts):
         result["seconds"]["build"] = round(b.seconds, 1)
         if b.returncode != 0:
             if build_failure(b.output) == "discovery":
-                result.update(status="killed", killed_by="discovery", detail="test discovery failed at build time")
+                result.update(status="killed", killed_by="discovery", detail="test discovery failed at build time",
+                              log=tail(b.output, 40))
             else:
-                result.update(status="stillborn", detail=first_error(b.output))
+                result.update(status="stillborn", detail=first_error(b.output), log=tail(b.output, 40))
             return result
         for stage in project.stages:
             r = execute(stage.argv, scratch, timeout=timeouts[stage.name])
             result["seconds"][stage.name] = round(r.seconds, 1)
             if r.timed_out:
                 result.update(status="killed", killed_by="timeout",
-                              detail=f"{stage.name} over {timeouts[stage.name]:.0f} s")
+                              detail=f"{stage.name} over {timeouts[stage.name]:.3g} s", log=tail(r.output, 40))
                 return result
             if r.returncode != 0:
-                result.update(status="killed", killed_by=stage.name, detail=stage.summary(r.output, r.returncode))
+                result.update(status="killed", killed_by=stage.name, detail=stage.summary(r.output, r.returncode),
+                              log=tail(r.output, 40))
                 return result
         return result
     finally:

@@ -308,7 +308,8 @@ def mutants_of(path, text):
                     continue
                 add("arith", t.line, t.col, 1, SWAPS["arith"][t.text])
             elif t.text == "+=":
-                add("arith", t.line, t.col, 2, "-=")
+                if not strings_on(t.line):  # appending to a std::string: -= does not compile
+                    add("arith", t.line, t.col, 2, "-=")
                 add("arith", t.line, t.col, 2, "=")
             elif t.text in SWAPS["compound"]:
                 add("arith", t.line, t.col, 2, SWAPS["compound"][t.text])

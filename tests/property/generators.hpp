@@ -1,8 +1,9 @@
 // rapidcheck generators for valid problems, built by construction: every draw depends on
 // the ones before it so that the result is valid without retries (no suchThat), and
 // shrinking stays inside the valid space. Ranges are issue 6's: N 1..4, C and K 1..16,
-// H and W 1..20, kernel 1..7 (rectangular), stride 1..4 per axis, asymmetric pads,
-// dilation 1..3, both layouts and weights layouts.
+// H and W 1..20, kernel 1..7 (rectangular), stride 1..4 per axis, asymmetric pads (up to
+// the window's extent and, for pooling, as far as every window still covers x), dilation
+// 1..3, both layouts and weights layouts.
 #pragma once
 
 #include <rapidcheck.h>
@@ -21,11 +22,24 @@ struct Axis {
     int64_t in, k, s, pad_lo, pad_hi, d;
 };
 
-// Draws kernel, dilation and stride, then pads below the window's extent (a wider pad
-// only adds windows of pure padding), then an input extent at least the padded window
-// needs. For pooling the input is also at least the dilation, so that no window's taps
-// can skip over the whole input: with pads below the extent, every window then covers
-// an element of x.
+// The largest high pad a pooling axis can have with every window covering an element of x,
+// given the rest of the axis. The last window starts at -lo + s*floor((in+lo+hi-extent)/s)
+// and must start before `in` (a window starting inside x covers its first tap). With
+// r = (in-1+lo) mod s that allows hi up to extent-1 + (s-1-r): a stride that leaves room
+// takes the pad past the window's extent.
+inline int64_t max_pool_pad_hi(int64_t in, int64_t extent, int64_t s, int64_t lo) {
+    return extent - 1 + (s - 1 - (in - 1 + lo) % s);
+}
+
+// Draws kernel, dilation and stride, then the low pad, the input extent and the high pad,
+// each from the range the draws before it leave valid, so no draw is retried:
+// - convolution: pads 0..extent (a pad of the whole extent gives windows of pure padding,
+//   which a convolution allows: they output the bias), the input 1..20, and the high pad
+//   at least what the window needs to fit (extent - in - lo);
+// - pooling: every window must cover an element of x. The first window covers -lo ..
+//   -lo+extent-1, so lo < extent; the input is at least the dilation, so that no window's
+//   taps can skip over it (a window reaching x from the low pad then has a tap in
+//   0..d-1); the high pad is at most max_pool_pad_hi, so the last window starts inside x.
 inline rc::Gen<Axis> gen_axis(bool pool) {
     return rc::gen::mapcat(
         rc::gen::tuple(rc::gen::inRange<int64_t>(1, 8), rc::gen::inRange<int64_t>(1, 4),
@@ -33,14 +47,15 @@ inline rc::Gen<Axis> gen_axis(bool pool) {
         [pool](const std::tuple<int64_t, int64_t, int64_t>& kds) {
             const auto [k, d, s] = kds;
             const int64_t extent = d * (k - 1) + 1;
+            const int64_t max_lo = pool ? extent - 1 : extent;
             return rc::gen::mapcat(
-                rc::gen::tuple(rc::gen::inRange<int64_t>(0, extent), rc::gen::inRange<int64_t>(0, extent)),
-                [=](const std::tuple<int64_t, int64_t>& pads) {
-                    const auto [lo, hi] = pads;
-                    int64_t least = std::max<int64_t>(1, extent - lo - hi);
-                    if (pool) least = std::max(least, d);
-                    return rc::gen::map(rc::gen::inRange<int64_t>(least, 21),
-                                        [=](int64_t in) { return Axis{in, k, s, lo, hi, d}; });
+                rc::gen::tuple(rc::gen::inRange<int64_t>(0, max_lo + 1), rc::gen::inRange<int64_t>(pool ? d : 1, 21)),
+                [=](const std::tuple<int64_t, int64_t>& lo_in) {
+                    const auto [lo, in] = lo_in;
+                    const int64_t least = std::max<int64_t>(0, extent - in - lo);
+                    const int64_t most = pool ? max_pool_pad_hi(in, extent, s, lo) : extent;
+                    return rc::gen::map(rc::gen::inRange<int64_t>(least, most + 1),
+                                        [=](int64_t hi) { return Axis{in, k, s, lo, hi, d}; });
                 });
         });
 }
@@ -77,17 +92,31 @@ inline rc::Gen<PoolProblem> gen_pool_problem() {
         });
 }
 
+// A problem valid for every op, conv2d, maxpool2d, im2col and col2im alike (pooling's
+// rules are the strictest), with oc = ic so that conv's y has pooling's shape.
+inline rc::Gen<ConvProblem> gen_problem_for_every_op() {
+    return rc::gen::map(rc::gen::tuple(gen_pool_problem(), rc::gen::element(WeightsLayout::oihw, WeightsLayout::hwio)),
+                        [](const std::tuple<PoolProblem, WeightsLayout>& t) {
+                            ConvProblem p;
+                            static_cast<WindowProblem&>(p) = std::get<0>(t);
+                            p.oc = p.ic;
+                            p.weights_layout = std::get<1>(t);
+                            return p;
+                        });
+}
+
+// The problem of pooling, im2col or col2im as the ConvProblem a CheckSpec holds (its
+// WindowProblem part).
+inline ConvProblem as_conv_problem(const WindowProblem& pp) {
+    ConvProblem p;
+    static_cast<WindowProblem&>(p) = pp;
+    return p;
+}
+
 // A check of one op and pass on a generated problem, with a data seed drawn too so that
 // shrinking can also look for simpler data.
 inline rc::Gen<CheckSpec> gen_check(Op op, Pass pass, bool bias, DType dtype, Fill fill) {
-    auto problem = op == Op::maxpool2d
-                       ? rc::gen::map(gen_pool_problem(),
-                                      [](const PoolProblem& pp) {
-                                          ConvProblem p;
-                                          static_cast<WindowProblem&>(p) = pp;
-                                          return p;
-                                      })
-                       : gen_conv_problem();
+    auto problem = op == Op::maxpool2d ? rc::gen::map(gen_pool_problem(), as_conv_problem) : gen_conv_problem();
     return rc::gen::map(rc::gen::tuple(problem, rc::gen::inRange<uint64_t>(1, 1000)),
                         [=](const std::tuple<ConvProblem, uint64_t>& t) {
                             return CheckSpec{op, pass, dtype, bias, std::get<0>(t), fill, std::get<1>(t)};

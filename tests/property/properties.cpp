@@ -6,7 +6,9 @@
 #include <rapidcheck.h>
 
 #include <cmath>
+#include <limits>
 #include <numeric>
+#include <sstream>
 
 #include "impl/core/registry.hpp"
 #include "reference/expected.hpp"
@@ -77,45 +79,136 @@ Tensor<T> filled(AxisOrder order, const Dims4& dims, uint64_t seed, Fill f = Fil
     return t;
 }
 
+// Floats in [-1, 1) or, with `positive`, their magnitudes. Zero-mean data leave an inner
+// product of random sign and size, at times below its rounding bound, so that a gradient
+// lost or scaled could pass; with every term positive nothing cancels, and the inner product
+// is thousands of times its bound. Zero-mean data still catch what positive data cannot (a
+// sign dropped inside a sum).
+template <class T>
+Tensor<T> float_data(AxisOrder order, const Dims4& dims, uint64_t seed, bool positive) {
+    Tensor<T> t = filled<T>(order, dims, seed);
+    if (positive)
+        for (T& v : t.values()) v = std::fabs(v);
+    return t;
+}
+template <class T>
+Tensor<T> float_data(const std::array<int64_t, 2>& shape, uint64_t seed, bool positive) {
+    Tensor<T> t({shape[0], shape[1]});
+    fill(t, Fill::floats, seed);
+    if (positive)
+        for (T& v : t.values()) v = std::fabs(v);
+    return t;
+}
+
 // c. Adjoint identities, to rounding: <conv(x,w), dy> = <x, backward_data(dy,w)> =
 //    <w, backward_weights(x,dy)>, and <im2col(x), c> = <x, col2im(c)>.
-//    Each inner product is a sum of the same triple products x*w*dy; with S their
-//    absolute sum and n the longest accumulation, each is within gamma_n(u)*S of the
-//    exact value, so two of them differ by at most 2*gamma_n(u)*S.
+//    In exact arithmetic each pair is one number. A computed side <t, o> (t an input, o the
+//    variant's output) is off by the error of o, each element within its derived bound B_e
+//    (what WithinBoundOnFloatData holds it to), times |t_e|, plus the error of the inner
+//    product itself, accumulated in double: gamma_m(u_f64) * sum|t_e o_e| over its m
+//    terms. Two sides differ by at most the sum of their errors.
+// <t, out>, with `out` held to the derived bound of `e`; a copy (no `e`) has no error.
 template <class T>
-void adjoint_conv(const Variant& v, const ConvProblem& p, uint64_t seed) {
+Side side_t(const Tensor<T>& t, const Tensor<T>& out, const Expected* e) {
+    const Tensor<double> bound = e ? derived_bound(*e, dtype_of<T>::value) : Tensor<double>();
+    Side s;
+    double abs_terms = 0;
+    for (int64_t i = 0; i < t.size(); ++i) {
+        // Layouts agree, so elements pair up in storage order.
+        const double a = double(t[i]), b = double(out[i]);
+        s.value += a * b;
+        abs_terms += std::fabs(a * b);
+        if (e) s.error += bound[i] * std::fabs(a);
+    }
+    s.error += gamma(t.size(), unit_roundoff(DType::f64)) * abs_terms;
+    return s;
+}
+
+template <class T>
+ConvAdjoint conv_adjoint_t(const Variant& v, const ConvProblem& p, uint64_t seed, bool positive) {
     const AxisOrder act = axis_order(p.layout), wei = axis_order(p.weights_layout);
-    auto x = filled<T>(act, p.x_dims(), seed), w = filled<T>(wei, p.w_dims(), seed + 1);
-    auto dy = filled<T>(act, p.y_dims(), seed + 2);
+    const auto x = float_data<T>(act, p.x_dims(), seed, positive), w = float_data<T>(wei, p.w_dims(), seed + 1, positive);
+    const auto dy = float_data<T>(act, p.y_dims(), seed + 2, positive);
     Tensor<T> y(act, p.y_dims()), dx(act, p.x_dims()), dw(wei, p.w_dims());
     v.conv_forward(p, x, w, nullptr, y);
     v.conv_backward_data(p, w, dy, dx);
     v.conv_backward_weights(p, x, dy, dw, nullptr);
-    const Expected abs_y = expect_conv_forward(p, x.template cast<double>(), w.template cast<double>(), nullptr);
-    double S = 0;
-    for (int64_t e = 0; e < dy.size(); ++e) S += abs_y.abs_sum[e] * std::fabs(double(dy[e]));
-    const int64_t n = p.ic * p.kh * p.kw + std::max(p.oc * p.kh * p.kw, p.mb * p.oh() * p.ow()) +
-                      std::max({x.size(), w.size(), dy.size()});
-    const double tol = 2 * gamma(n, unit_roundoff(dtype_of<T>::value)) * S;
-    const double a = dot(y, dy), b = dot(x, dx), c = dot(w, dw);
-    RC_ASSERT(std::fabs(a - b) <= tol);
-    RC_ASSERT(std::fabs(a - c) <= tol);
+    ConvAdjoint r{{}, {}, {}, x.template cast<double>(), w.template cast<double>(), dy.template cast<double>()};
+    const Expected ey = expect_conv_forward(p, r.x, r.w, nullptr);
+    const Expected edx = expect_conv_backward_data(p, r.w, r.dy);
+    const Expected edw = expect_conv_backward_weights(p, r.x, r.dy, false).dw;
+    r.forward = side_t(dy, y, &ey);
+    r.data = side_t(x, dx, &edx);
+    r.weights = side_t(w, dw, &edw);
+    return r;
+}
+
+std::string show(const char* what, const Side& s) {
+    std::ostringstream o;
+    o << what << " = " << s.value << " (error at most " << s.error << ")";
+    return o.str();
+}
+
+// Fails the case unless the three sides agree pairwise. The pass whose side disagrees with
+// both others, while they agree, is the one noted (its case saved); when no single pass
+// stands out, the forward pass is.
+template <class T>
+void require_adjoint(const ConvAdjoint& a, const ConvProblem& p, uint64_t seed, const std::string& variant) {
+    const bool fd = agree(a.forward, a.data), fw = agree(a.forward, a.weights), dw = agree(a.data, a.weights);
+    if (fd && fw && dw) return;
+    CheckSpec s{Op::conv2d, Pass::forward, dtype_of<T>::value, false, p, Fill::floats, seed};
+    Inputs<double> in{{"x", a.x}, {"w", a.w}};
+    std::string odd = "no single pass disagrees with both others";
+    if (!fd && !dw && fw) {
+        s.pass = Pass::backward_data, in = {{"w", a.w}, {"dy", a.dy}};
+        odd = "backward_data disagrees with forward and backward_weights, which agree";
+    } else if (!fw && !dw && fd) {
+        s.pass = Pass::backward_weights, in = {{"x", a.x}, {"dy", a.dy}};
+        odd = "backward_weights disagrees with forward and backward_data, which agree";
+    } else if (!fd && !fw && dw) {
+        odd = "forward disagrees with backward_data and backward_weights, which agree";
+    }
+    note_case(s, variant, std::move(in));
+    RC_FAIL("adjoint identities fail: " + show("<conv(x,w), dy>", a.forward) + ", " +
+            show("<x, backward_data(dy,w)>", a.data) + ", " + show("<w, backward_weights(x,dy)>", a.weights) +
+            "; " + odd);
 }
 
 template <class T>
-void adjoint_im2col(const Variant& v, const WindowProblem& p, uint64_t seed) {
+void adjoint_im2col(const Variant& v, const WindowProblem& p, uint64_t seed, bool positive) {
     const auto cd = p.col_dims();
-    auto x = filled<T>(axis_order(p.layout), p.x_dims(), seed);
-    Tensor<T> c({cd[0], cd[1]});
-    fill(c, Fill::floats, seed + 1);
+    const auto x = float_data<T>(axis_order(p.layout), p.x_dims(), seed, positive);
+    const auto c = float_data<T>(cd, seed + 1, positive);
     Tensor<T> col({cd[0], cd[1]}), back(axis_order(p.layout), p.x_dims());
     v.im2col(p, x, col);
     v.col2im(p, c, back);
-    double S = 0;  // every product x*c appears once on each side
-    for (int64_t e = 0; e < c.size(); ++e) S += std::fabs(double(col[e]) * double(c[e]));
-    const double tol = 2 * gamma(p.kh * p.kw + c.size(), unit_roundoff(dtype_of<T>::value)) * S;
-    RC_ASSERT(std::fabs(dot(col, c) - dot(x, back)) <= tol);
+    const Tensor<double> c_d = c.template cast<double>();
+    const Expected eback = expect_col2im(p, c_d);
+    const Side lowered = side_t(c, col, nullptr), raised = side_t(x, back, &eback);
+    if (agree(lowered, raised)) return;
+    // im2col is a copy: col2im, which accumulates, is the likelier culprit, and its case is
+    // the one saved; if that case passes, im2col is the one that is wrong.
+    note_case({Op::col2im, Pass::forward, dtype_of<T>::value, false, as_conv_problem(p), Fill::floats, seed}, v.name(),
+              {{"col", c_d}});
+    RC_FAIL("adjoint identity fails: " + show("<im2col(x), c>", lowered) + ", " + show("<x, col2im(c)>", raised));
 }
+
+}  // namespace
+
+bool agree(const Side& a, const Side& b) { return std::fabs(a.value - b.value) <= a.error + b.error; }
+
+ConvAdjoint conv_adjoint(const Variant& v, const ConvProblem& p, uint64_t seed, DType dtype, bool positive) {
+    return dtype == DType::f32 ? conv_adjoint_t<float>(v, p, seed, positive) : conv_adjoint_t<double>(v, p, seed, positive);
+}
+
+template <class T>
+Side side(const Tensor<T>& t, const Tensor<T>& out, const Expected* e) {
+    return side_t(t, out, e);
+}
+template Side side(const Tensor<float>&, const Tensor<float>&, const Expected*);
+template Side side(const Tensor<double>&, const Tensor<double>&, const Expected*);
+
+namespace {
 
 PropertyOutcome adjoint_identities(const Variant& variant) {
     PropertyRun run("adjoint_identities");
@@ -127,13 +220,18 @@ PropertyOutcome adjoint_identities(const Variant& variant) {
             run.check([&] {
                 const ConvProblem p = *gen_conv_problem();
                 const uint64_t seed = *rc::gen::inRange<uint64_t>(1, 1000);
-                t == DType::f32 ? adjoint_conv<float>(variant, p, seed) : adjoint_conv<double>(variant, p, seed);
+                const bool positive = *rc::gen::arbitrary<bool>();
+                const ConvAdjoint a = conv_adjoint(variant, p, seed, t, positive);
+                t == DType::f32 ? require_adjoint<float>(a, p, seed, variant.name())
+                                : require_adjoint<double>(a, p, seed, variant.name());
             });
         if (lowering)
             run.check([&] {
                 const ConvProblem p = *gen_conv_problem();
                 const uint64_t seed = *rc::gen::inRange<uint64_t>(1, 1000);
-                t == DType::f32 ? adjoint_im2col<float>(variant, p, seed) : adjoint_im2col<double>(variant, p, seed);
+                const bool positive = *rc::gen::arbitrary<bool>();
+                t == DType::f32 ? adjoint_im2col<float>(variant, p, seed, positive)
+                                : adjoint_im2col<double>(variant, p, seed, positive);
             });
     }
     return run.result();
@@ -171,15 +269,23 @@ PropertyOutcome central_differences(const Variant& variant) {
             const int64_t n = p.ic * p.kh * p.kw + dy.size();
             const double tol = 2 * gamma(n, unit_roundoff(DType::f64)) * S / (2 * h) +
                                gamma(std::max(p.oc * p.kh * p.kw, p.mb * p.oh() * p.ow()), unit_roundoff(DType::f64)) * S;
-            for (auto [t, g] : {std::pair{&x, &dx}, std::pair{&w, &dw}}) {
-                const int64_t e = *rc::gen::inRange<int64_t>(0, t->size());
-                const double keep = (*t)[e];
-                (*t)[e] = keep + h;
+            struct Gradient {
+                Tensor<double>* of;
+                const Tensor<double>* is;
+                Pass pass;
+                Inputs<double> inputs;  // of the pass that computed it, for noting the case
+            };
+            for (const Gradient& g : {Gradient{&x, &dx, Pass::backward_data, {{"w", w}, {"dy", dy}}},
+                                      Gradient{&w, &dw, Pass::backward_weights, {{"x", x}, {"dy", dy}}}}) {
+                note_case({Op::conv2d, g.pass, DType::f64, false, p, Fill::floats, seed}, variant.name(), g.inputs);
+                const int64_t e = *rc::gen::inRange<int64_t>(0, g.of->size());
+                const double keep = (*g.of)[e];
+                (*g.of)[e] = keep + h;
                 const double up = loss();
-                (*t)[e] = keep - h;
+                (*g.of)[e] = keep - h;
                 const double down = loss();
-                (*t)[e] = keep;
-                RC_ASSERT(std::fabs((up - down) / (2 * h) - (*g)[e]) <= tol);
+                (*g.of)[e] = keep;
+                RC_ASSERT(std::fabs((up - down) / (2 * h) - (*g.is)[e]) <= tol);
             }
         });
     if (can(variant, Op::maxpool2d, Pass::forward, DType::f64) && can(variant, Op::maxpool2d, Pass::backward, DType::f64))
@@ -196,6 +302,8 @@ PropertyOutcome central_differences(const Variant& variant) {
                 variant.pool_forward(p, x, y, argmax);
                 return dot(y, dy);
             };
+            note_case({Op::maxpool2d, Pass::backward, DType::f64, false, as_conv_problem(p), Fill::distinct, seed}, variant.name(),
+                      {{"x", x}, {"dy", dy}});
             // Distinct integers, h = 1/4 and small integer dy: every loss is exact.
             const int64_t e = *rc::gen::inRange<int64_t>(0, x.size());
             const double keep = x[e];
@@ -217,22 +325,57 @@ Tensor<T> pool_input(const CheckSpec& s, const Dims4& dims, const char* role) {
     return t;
 }
 
+// Distinct nonzero integers (a shuffle of -n/2..-1, 1..n-n/2): a gradient sent to the
+// wrong element or window, or dropped, changes a sum visibly, as it could not where dy = 0.
+template <class T>
+Tensor<T> distinct_nonzero(AxisOrder order, const Dims4& dims, uint64_t seed) {
+    Tensor<T> t(order, dims);
+    fill(t, Fill::distinct, seed);
+    for (T& v : t.values())
+        if (v >= 0) v += 1;
+    return t;
+}
+
+// Tie-heavy x with -inf in every element of the even channels and in half of the others'
+// (where the tie value is 0 or 1): windows of -inf only, at the edges and inside, and -inf
+// beside finite values.
+template <class T>
+Tensor<T> with_minus_infinity(Tensor<T> x) {
+    const Dims4 d = x.dims();
+    for (int64_t n = 0; n < d[0]; ++n)
+        for (int64_t c = 0; c < d[1]; ++c)
+            for (int64_t h = 0; h < d[2]; ++h)
+                for (int64_t w = 0; w < d[3]; ++w)
+                    if (c % 2 == 0 || x.at(n, c, h, w) < 2) x.at(n, c, h, w) = -std::numeric_limits<T>::infinity();
+    return x;
+}
+
+// Where tap `tap` (i*kw + j) of window (oh, ow) falls in x, and whether it is inside x.
+struct Tap {
+    int64_t h, w;
+    bool inside;
+};
+Tap tap_of(const PoolProblem& p, int64_t oh, int64_t ow, int64_t tap) {
+    const int64_t h = oh * p.sh - p.pt + tap / p.kw * p.dh, w = ow * p.sw - p.pl + tap % p.kw * p.dw;
+    return {h, w, h >= 0 && h < p.ih && w >= 0 && w < p.iw};
+}
+
 // e. Max-pooling facts, checked against x itself rather than against naive: the chosen
 //    element is in the window and never padding, nothing in the window is larger, nothing
-//    before it is as large (ties go to the first maximum), and dx receives each dy at the
-//    chosen element and nowhere else, so sum(dx) = sum(dy).
+//    before it is as large (ties go to the first maximum), a window of -inf chooses its
+//    first element of x, and dx receives each dy at the chosen element and nowhere else,
+//    so sum(dx) = sum(dy).
 template <class T>
-void pool_facts_case(const Variant& v, const CheckSpec& forward) {
-    PoolProblem p;
-    static_cast<WindowProblem&>(p) = forward.problem;
+void pool_facts_case(const Variant& v, const CheckSpec& forward, const Tensor<T>& x) {
+    const PoolProblem p = pool_problem(forward.problem);
     CheckSpec backward = forward;
     backward.pass = Pass::backward;
     const AxisOrder act = axis_order(p.layout);
-    const auto x = pool_input<T>(forward, p.x_dims(), "x");
-    const auto dy = pool_input<T>(backward, p.y_dims(), "dy");
+    const auto dy = distinct_nonzero<T>(act, p.y_dims(), role_seed(forward.seed, "dy"));
     Tensor<T> y(act, p.y_dims()), dx(act, p.x_dims());
     Tensor<int64_t> argmax(act, p.y_dims());
-    note_case(forward, v.name());
+    const Tensor<double> x_d = x.template cast<double>();
+    note_case(forward, v.name(), {{"x", x_d}});
     v.pool_forward(p, x, y, argmax);
     Tensor<double> received(act, p.x_dims());
     for (int64_t n = 0; n < p.mb; ++n)
@@ -240,22 +383,27 @@ void pool_facts_case(const Variant& v, const CheckSpec& forward) {
             for (int64_t oh = 0; oh < p.oh(); ++oh)
                 for (int64_t ow = 0; ow < p.ow(); ++ow) {
                     const int64_t a = argmax.at(n, c, oh, ow);
+                    const T chosen = y.at(n, c, oh, ow);
                     RC_ASSERT(a >= 0 && a < p.kh * p.kw);
-                    const int64_t ih = oh * p.sh - p.pt + a / p.kw * p.dh, iw = ow * p.sw - p.pl + a % p.kw * p.dw;
-                    RC_ASSERT(ih >= 0 && ih < p.ih && iw >= 0 && iw < p.iw);  // never padding
-                    RC_ASSERT(y.at(n, c, oh, ow) == x.at(n, c, ih, iw));
+                    const Tap at = tap_of(p, oh, ow, a);
+                    RC_ASSERT(at.inside);  // never padding
+                    RC_ASSERT(chosen == x.at(n, c, at.h, at.w));
+                    int64_t first_in_x = -1;
+                    for (int64_t tap = 0; tap < p.kh * p.kw && first_in_x < 0; ++tap)
+                        if (tap_of(p, oh, ow, tap).inside) first_in_x = tap;
+                    // A window of -inf chooses its first element of x.
+                    if (chosen == -std::numeric_limits<T>::infinity()) RC_ASSERT(a == first_in_x);
                     for (int64_t tap = 0; tap < p.kh * p.kw; ++tap) {
-                        const int64_t r = oh * p.sh - p.pt + tap / p.kw * p.dh;
-                        const int64_t q = ow * p.sw - p.pl + tap % p.kw * p.dw;
-                        if (r < 0 || r >= p.ih || q < 0 || q >= p.iw) continue;
-                        RC_ASSERT(x.at(n, c, r, q) <= y.at(n, c, oh, ow));
-                        if (tap < a) RC_ASSERT(x.at(n, c, r, q) < y.at(n, c, oh, ow));
+                        const Tap t = tap_of(p, oh, ow, tap);
+                        if (!t.inside) continue;
+                        RC_ASSERT(x.at(n, c, t.h, t.w) <= chosen);
+                        if (tap < a) RC_ASSERT(x.at(n, c, t.h, t.w) < chosen);
                     }
-                    received.at(n, c, ih, iw) += double(dy.at(n, c, oh, ow));
+                    received.at(n, c, at.h, at.w) += double(dy.at(n, c, oh, ow));
                 }
-    note_case(backward, v.name());
+    note_case(backward, v.name(), {{"x", x_d}, {"dy", dy.template cast<double>()}});
     v.pool_backward(p, x, dy, dx);
-    // Integer dy below 4, at most kh*kw windows per element: every sum is exact.
+    // |dy| <= n (y's size), at most kh*kw windows per element: every sum is exact.
     const Tensor<double> dx_d = dx.template cast<double>();
     RC_ASSERT(std::equal(dx_d.values().begin(), dx_d.values().end(), received.values().begin()));
     RC_ASSERT(std::accumulate(dx.values().begin(), dx.values().end(), 0.0) ==
@@ -264,8 +412,7 @@ void pool_facts_case(const Variant& v, const CheckSpec& forward) {
 
 template <class T>
 void pool_nan_case(const Variant& v, const CheckSpec& s) {
-    PoolProblem p;
-    static_cast<WindowProblem&>(p) = s.problem;
+    const PoolProblem p = pool_problem(s.problem);
     const AxisOrder act = axis_order(p.layout);
     const auto x = pool_input<T>(s, p.x_dims(), "x");
     Tensor<T> y(act, p.y_dims());
@@ -278,10 +425,8 @@ void pool_nan_case(const Variant& v, const CheckSpec& s) {
                 for (int64_t ow = 0; ow < p.ow(); ++ow) {
                     int64_t first_nan = -1;
                     for (int64_t tap = 0; tap < p.kh * p.kw && first_nan < 0; ++tap) {
-                        const int64_t r = oh * p.sh - p.pt + tap / p.kw * p.dh;
-                        const int64_t q = ow * p.sw - p.pl + tap % p.kw * p.dw;
-                        if (r >= 0 && r < p.ih && q >= 0 && q < p.iw && std::isnan(x.at(n, c, r, q)))
-                            first_nan = tap;
+                        const Tap t = tap_of(p, oh, ow, tap);
+                        if (t.inside && std::isnan(x.at(n, c, t.h, t.w))) first_nan = tap;
                     }
                     if (first_nan < 0) continue;
                     RC_ASSERT(std::isnan(y.at(n, c, oh, ow)));
@@ -291,13 +436,28 @@ void pool_nan_case(const Variant& v, const CheckSpec& s) {
 
 PropertyOutcome max_pool_facts(const Variant& variant) {
     PropertyRun run("max_pool_facts");
-    for (DType t : {DType::f32, DType::f64}) {
-        if (!can(variant, Op::maxpool2d, Pass::forward, t) || !can(variant, Op::maxpool2d, Pass::backward, t)) continue;
-        run.check([&] {
+    auto facts = [&](DType t, bool minus_infinity) {
+        run.check([&, t, minus_infinity] {
             const CheckSpec s = *gen_check(Op::maxpool2d, Pass::forward, false, t, Fill::ties);
-            t == DType::f32 ? pool_facts_case<float>(variant, s) : pool_facts_case<double>(variant, s);
+            const PoolProblem p = pool_problem(s.problem);
+            if (t == DType::f32) {
+                const auto x = pool_input<float>(s, p.x_dims(), "x");
+                pool_facts_case<float>(variant, s, minus_infinity ? with_minus_infinity(x) : x);
+            } else {
+                const auto x = pool_input<double>(s, p.x_dims(), "x");
+                pool_facts_case<double>(variant, s, minus_infinity ? with_minus_infinity(x) : x);
+            }
         });
-    }
+    };
+    auto runs = [&](DType t, bool nan_data) {
+        return !variant.unsupported({Op::maxpool2d, Pass::forward, t, nan_data}) &&
+               !variant.unsupported({Op::maxpool2d, Pass::backward, t, nan_data});
+    };
+    for (DType t : {DType::f32, DType::f64})
+        if (runs(t, false)) facts(t, false);
+    // The same facts where x holds -inf: windows of -inf choose their first element of x.
+    for (DType t : {DType::f32, DType::f64})
+        if (runs(t, true)) facts(t, true);
     // A NaN in a window makes the output NaN, and the first NaN is chosen.
     for (DType t : {DType::f32, DType::f64}) {
         if (variant.unsupported({Op::maxpool2d, Pass::forward, t, true})) continue;
@@ -309,36 +469,167 @@ PropertyOutcome max_pool_facts(const Variant& variant) {
     return run.result();
 }
 
-// f. Every variant rejects an invalid problem, naming the same field.
+// f. Every entry point rejects an invalid problem naming the field, and a tensor whose
+//    extents or axis order disagree with the problem naming the tensor, before computing.
+
+// A spoilt problem: `field` is what the entry point must name. pool: the problem is
+// invalid for pooling only (a window that covers no element of x); conv: for conv2d only.
+struct Spoil {
+    const char* field;
+    const char* how;
+    enum { every_op, pool, conv } applies;
+    void (*apply)(ConvProblem&);
+};
+const Spoil kSpoils[] = {
+    {"mb", "mb = 0", Spoil::every_op, [](ConvProblem& p) { p.mb = 0; }},
+    {"ic", "ic = 0", Spoil::every_op, [](ConvProblem& p) { p.ic = 0; }},
+    {"ih", "ih = 0", Spoil::every_op, [](ConvProblem& p) { p.ih = 0; }},
+    {"sh", "sh = 0", Spoil::every_op, [](ConvProblem& p) { p.sh = 0; }},
+    {"sw", "sw = -1", Spoil::every_op, [](ConvProblem& p) { p.sw = -1; }},
+    {"dh", "dh = 0", Spoil::every_op, [](ConvProblem& p) { p.dh = 0; }},
+    {"dw", "dw = 0", Spoil::every_op, [](ConvProblem& p) { p.dw = 0; }},
+    {"pt", "pt = -1", Spoil::every_op, [](ConvProblem& p) { p.pt = -1; }},
+    {"pr", "pr = -2", Spoil::every_op, [](ConvProblem& p) { p.pr = -2; }},
+    {"kh", "kh one past the padded input", Spoil::every_op, [](ConvProblem& p) { p.kh = p.ih + p.pt + p.pb + 1; }},
+    {"kw", "kw one past the padded input", Spoil::every_op, [](ConvProblem& p) { p.kw = p.iw + p.pl + p.pr + 1; }},
+    {"oc", "oc = 0", Spoil::conv, [](ConvProblem& p) { p.oc = 0; }},
+    {"pt", "pt = the window's extent (the first window all padding)", Spoil::pool,
+     [](ConvProblem& p) { p.pt = p.kh_extent(); }},
+    {"pb", "pb one past the last that leaves the last window in x", Spoil::pool,
+     [](ConvProblem& p) { p.pb = max_pool_pad_hi(p.ih, p.kh_extent(), p.sh, p.pt) + 1; }},
+    {"pl", "pl = the window's extent (the first window all padding)", Spoil::pool,
+     [](ConvProblem& p) { p.pl = p.kw_extent(); }},
+    {"pr", "pr one past the last that leaves the last window in x", Spoil::pool,
+     [](ConvProblem& p) { p.pr = max_pool_pad_hi(p.iw, p.kw_extent(), p.sw, p.pl) + 1; }},
+};
+
+// The tensors of every entry point, shaped for one problem whose oc is ic (so that conv's
+// and pooling's y and dy are one shape).
+template <class T>
+struct Arguments {
+    explicit Arguments(const ConvProblem& p) : argmax(axis_order(p.layout), p.y_dims()) {
+        const AxisOrder act = axis_order(p.layout), wei = axis_order(p.weights_layout);
+        const auto cd = p.col_dims();
+        for (const char* name : {"x", "dx"}) tensors.emplace(name, Tensor<T>(act, p.x_dims()));
+        for (const char* name : {"y", "dy"}) tensors.emplace(name, Tensor<T>(act, p.y_dims()));
+        for (const char* name : {"w", "dw"}) tensors.emplace(name, Tensor<T>(wei, p.w_dims()));
+        for (const char* name : {"b", "db"}) tensors.emplace(name, Tensor<T>({p.oc}));
+        tensors.emplace("col", Tensor<T>({cd[0], cd[1]}));
+    }
+    Tensor<T>& operator[](const char* name) { return tensors.at(name); }
+    std::map<std::string, Tensor<T>, std::less<>> tensors;
+    Tensor<int64_t> argmax;
+};
+
+// The names of the tensors a direction's entry point takes (argmax among them for pooling).
+std::vector<std::string> tensors_of(const Direction& d) {
+    const Signature& sig = signature(d.op, d.pass);
+    std::vector<std::string> names(sig.inputs.begin(), sig.inputs.end());
+    names.insert(names.end(), sig.outputs.begin(), sig.outputs.end());
+    if (d.bias) names.push_back(d.pass == Pass::forward ? "b" : "db");
+    if (d.op == Op::maxpool2d && d.pass == Pass::forward) names.push_back("argmax");
+    return names;
+}
+
+// Calls the entry point of `d` with problem q and the arguments a.
+template <class T>
+void call(const Variant& v, const Direction& d, const ConvProblem& q, Arguments<T>& a) {
+    switch (d.op) {
+        case Op::conv2d:
+            if (d.pass == Pass::forward) return v.conv_forward(q, a["x"], a["w"], d.bias ? &a["b"] : nullptr, a["y"]);
+            if (d.pass == Pass::backward_data) return v.conv_backward_data(q, a["w"], a["dy"], a["dx"]);
+            return v.conv_backward_weights(q, a["x"], a["dy"], a["dw"], d.bias ? &a["db"] : nullptr);
+        case Op::maxpool2d:
+            if (d.pass == Pass::forward) return v.pool_forward(pool_problem(q), a["x"], a["y"], a.argmax);
+            return v.pool_backward(pool_problem(q), a["x"], a["dy"], a["dx"]);
+        case Op::im2col: return v.im2col(q, a["x"], a["col"]);
+        case Op::col2im: return v.col2im(q, a["col"], a["x"]);
+    }
+}
+
+// The field the entry point's error names, or "(accepted)".
+template <class T>
+std::string named_by(const Variant& v, const Direction& d, const ConvProblem& q, Arguments<T>& a) {
+    try {
+        call(v, d, q, a);
+    } catch (const ProblemError& e) {
+        return e.field();
+    }
+    return "(accepted)";
+}
+
+// A tensor like t with one more element along its last axis, or in the other axis order
+// of its kind (NCHW and NHWC, OIHW and HWIO); shape() and dims() name both the same.
+template <class T>
+Tensor<T> wider(const Tensor<T>& t) {
+    std::vector<int64_t> shape = t.shape();
+    shape.back() += 1;
+    if (t.order() == AxisOrder::plain) return Tensor<T>(shape);
+    Dims4 dims = t.dims();
+    dims[3] += 1;
+    return Tensor<T>(t.order(), dims);
+}
+template <class T>
+Tensor<T> reordered(const Tensor<T>& t) {
+    const AxisOrder other = t.order() == AxisOrder::nchw   ? AxisOrder::nhwc
+                            : t.order() == AxisOrder::nhwc ? AxisOrder::nchw
+                            : t.order() == AxisOrder::oihw ? AxisOrder::hwio
+                                                           : AxisOrder::oihw;
+    return Tensor<T>(other, t.dims());
+}
+
+template <class T>
+void rejects_everything_invalid(const Variant& v, const ConvProblem& good) {
+    const auto fail = [](const Direction& d, const std::string& what, const std::string& field,
+                         const std::string& named) {
+        RC_FAIL(std::string(to_string(d.op)) + " " + d.name + " given " + what + ": " +
+                (named == "(accepted)" ? "accepted it" : "named " + named) + ", expected an error naming " + field);
+    };
+    Arguments<T> args(good);
+    for (const Direction& d : all_directions()) {
+        if (v.unsupported({d.op, d.pass, dtype_of<T>::value, false})) continue;
+        // Tensors shaped for the good problem: the problem itself must be what is rejected.
+        for (const Spoil& s : kSpoils) {
+            if (s.applies == Spoil::pool && d.op != Op::maxpool2d) continue;
+            if (s.applies == Spoil::conv && d.op != Op::conv2d) continue;
+            ConvProblem bad = good;
+            s.apply(bad);
+            const std::string named = named_by(v, d, bad, args);
+            if (named != s.field) fail(d, s.how, s.field, named);
+        }
+        // The good problem, one tensor wrong.
+        for (const std::string& name : tensors_of(d)) {
+            if (name == "argmax") {
+                const Tensor<int64_t> keep = args.argmax;
+                for (Tensor<int64_t> bad : {wider(keep), reordered(keep)}) {
+                    args.argmax = std::move(bad);
+                    const std::string named = named_by(v, d, good, args);
+                    args.argmax = keep;
+                    if (named != name) fail(d, "a wrong argmax", name, named);
+                }
+                continue;
+            }
+            Tensor<T>& slot = args.tensors.at(name);
+            const Tensor<T> keep = slot;
+            std::vector<std::pair<std::string, Tensor<T>>> bad{{"one more element per row", wider(keep)}};
+            if (keep.order() != AxisOrder::plain) bad.push_back({"the other axis order", reordered(keep)});
+            for (auto& [how, t] : bad) {
+                slot = std::move(t);
+                const std::string named = named_by(v, d, good, args);
+                slot = keep;
+                if (named != name) fail(d, name + " with " + how, name, named);
+            }
+        }
+    }
+}
+
 PropertyOutcome rejects_invalid_problems_naming_the_field(const Variant& variant) {
     PropertyRun run("rejects_invalid_problems_naming_the_field");
     run.check([&] {
-        const ConvProblem good = *gen_conv_problem();
-        struct Spoil {
-            const char* field;
-            void (*apply)(ConvProblem&);
-        };
-        static constexpr Spoil kSpoils[] = {
-            {"sh", [](ConvProblem& p) { p.sh = 0; }},  {"sw", [](ConvProblem& p) { p.sw = -1; }},
-            {"dh", [](ConvProblem& p) { p.dh = 0; }},  {"dw", [](ConvProblem& p) { p.dw = 0; }},
-            {"pt", [](ConvProblem& p) { p.pt = -1; }}, {"pr", [](ConvProblem& p) { p.pr = -2; }},
-            {"kh", [](ConvProblem& p) { p.kh = p.ih + p.pt + p.pb + 1; }},
-            {"ic", [](ConvProblem& p) { p.ic = 0; }},
-        };
-        const Spoil& s = *rc::gen::elementOf(std::vector<Spoil>(std::begin(kSpoils), std::end(kSpoils)));
-        ConvProblem bad = good;
-        s.apply(bad);
-        // Tensors shaped for the good problem: the problem itself must be what is rejected.
-        Tensor<double> x(axis_order(good.layout), good.x_dims()), w(axis_order(good.weights_layout), good.w_dims());
-        Tensor<double> y(axis_order(good.layout), good.y_dims());
-        std::string named = "(accepted)";
-        try {
-            variant.conv_forward(bad, x, w, nullptr, y);
-        } catch (const ProblemError& e) {
-            named = e.field();
-        }
-        RC_ASSERT(named == std::string(s.field));
-    }, 50);
+        const ConvProblem good = *gen_problem_for_every_op();
+        rejects_everything_invalid<float>(variant, good);
+        rejects_everything_invalid<double>(variant, good);
+    }, 25);  // each case tries every entry point with every spoilt problem and tensor
     return run.result();
 }
 

@@ -23,7 +23,10 @@ std::optional<CaseRecord>& current_case() {
     return c;
 }
 
-void note_case(const CheckSpec& s, const std::string& variant) { current_case() = CaseRecord{s, variant, {}}; }
+void note_case(const CheckSpec& s, const std::string& variant) { current_case() = CaseRecord{s, variant, {}, {}}; }
+void note_case(const CheckSpec& s, const std::string& variant, Inputs<double> inputs) {
+    current_case() = CaseRecord{s, variant, {}, std::move(inputs)};
+}
 
 void require_passed(const CheckResult& r, const CheckSpec& s, const std::string& variant) {
     note_case(s, variant);
@@ -42,11 +45,13 @@ std::string failure_case_name(const CaseRecord& c) {
 std::filesystem::path save_failure(const CaseRecord& c, const std::string& property_id) {
     const char* env = std::getenv("CONVCONF_FAILURES_DIR");
     const std::filesystem::path dir = env && *env ? env : CONVCONF_DEFAULT_FAILURES_DIR;
-    const Inputs<double> in = c.spec.dtype == DType::f32 ? convert<double>(generated_inputs<float>(c.spec))
-                                                         : generated_inputs<double>(c.spec);
+    const Inputs<double> in = c.inputs                    ? *c.inputs
+                              : c.spec.dtype == DType::f32 ? convert<double>(generated_inputs<float>(c.spec))
+                                                           : generated_inputs<double>(c.spec);
     const std::string name = failure_case_name(c);
-    const std::string note = "shrunk counterexample of " + property_id + " (" + check_name(c.spec) + ", seed " +
-                             std::to_string(c.spec.seed) + "); expected values from the naive variant";
+    const std::string data = c.inputs ? "the property's own inputs" : "seed " + std::to_string(c.spec.seed);
+    const std::string note = "shrunk counterexample of " + property_id + " (" + check_name(c.spec) + ", " + data +
+                             "); expected values from the naive variant";
     auto cases = nlohmann::ordered_json::array();
     cases.push_back(golden::case_json(name, c.spec, in, reference_outputs(c.spec, in), note));
     return golden::write_new_file("CONVCONF_FAILURES_DIR", dir, name,

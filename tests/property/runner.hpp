@@ -38,9 +38,13 @@ struct CaseRecord {
     CheckSpec spec;
     std::string variant;
     std::string detail;  // the mismatch report, when the case was a comparison
+    // The inputs the property drew itself, when they are not run_check's (spec.fill and
+    // spec.seed then do not rebuild them): saved as they are.
+    std::optional<Inputs<double>> inputs;
 };
 std::optional<CaseRecord>& current_case();
 void note_case(const CheckSpec& s, const std::string& variant);
+void note_case(const CheckSpec& s, const std::string& variant, Inputs<double> inputs);
 
 // Inside a property: notes the check and fails the case when it failed.
 void require_passed(const CheckResult& r, const CheckSpec& s, const std::string& variant);
@@ -89,7 +93,8 @@ PropertyOutcome run_property(const std::string& id, Testable&& testable, int bas
     if (const auto& c = current_case()) {
         out.failure = c;
         // A comparison's mismatch report is already in rapidcheck's description above.
-        msg << "\nminimal failing case: " << check_name(c->spec) << " seed " << c->spec.seed << "\n";
+        msg << "\nminimal failing case: " << check_name(c->spec)
+            << (c->inputs ? " with the property's own inputs" : " seed " + std::to_string(c->spec.seed)) << "\n";
         // A case that cannot be saved (a full disk) is still reported: the problem above and
         // the RC_PARAMS line below reproduce it.
         try {
@@ -98,6 +103,8 @@ PropertyOutcome run_property(const std::string& id, Testable&& testable, int bas
         } catch (const std::exception& e) {
             msg << "not saved as a golden case: " << e.what() << "\n";
         }
+    } else {
+        msg << "\n";
     }
     FailureResult failure;
     if (result.match(failure))

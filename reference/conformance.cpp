@@ -45,10 +45,14 @@ public:
             case Op::maxpool2d: {
                 const PoolProblem pp = pool_problem(p);
                 in["x"] = input(act, pp.x_dims(), "x", 4);
-                // dy is never NaN: the NaN rules concern which element x chooses.
-                const Fill dy_fill = s_.fill == Fill::special ? Fill::floats : s_.fill;
+                // dy is never NaN: the NaN rules concern which element x chooses. Integer dy
+                // is distinct and nonzero, so a gradient sent to the wrong element, dropped or
+                // sent twice changes dx in every window; the tie-heavy 0..3 of x would give a
+                // quarter of the windows dy = 0, where any routing passes.
                 if (s_.pass == Pass::backward)
-                    in["dy"] = input(act, pp.y_dims(), "dy", magnitude(pp.kh * pp.kw), dy_fill);
+                    in["dy"] = s_.fill == Fill::floats || s_.fill == Fill::special
+                                   ? input(act, pp.y_dims(), "dy", 1, Fill::floats)
+                                   : distinct_nonzero(act, pp.y_dims(), "dy");
                 break;
             }
             case Op::im2col: in["x"] = input(act, p.x_dims(), "x", 4); break;
@@ -70,6 +74,16 @@ private:
         fill(t, kind.value_or(s_.fill), role_seed(s_.seed, role), r);
         return t;
     }
+    // The integers -n/2 .. -1 and 1 .. n-n/2 (n elements) in a shuffled order: Fill::distinct
+    // with its 0 moved past the top. Exact in f32 while n < 2^24 / (kh*kw); beyond that the
+    // comparison's exactness test on the data falls back to the derived bound.
+    Tensor<T> distinct_nonzero(AxisOrder order, const Dims4& dims, const char* role) const {
+        Tensor<T> t = input(order, dims, role, 1, Fill::distinct);
+        for (T& v : t.values())
+            if (v >= 0) v += 1;
+        return t;
+    }
+
     Tensor<T> input(std::vector<int64_t> shape, const char* role, int64_t r) const {
         Tensor<T> t = harness_allocation(role, s_, [&] { return Tensor<T>(std::move(shape)); });
         fill(t, s_.fill, role_seed(s_.seed, role), r);

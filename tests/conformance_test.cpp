@@ -233,6 +233,27 @@ TEST(ConformanceHarness, MisroutedPoolGradientIsCaughtWhereTheOldDyWasZero) {
     }
 }
 
+// The plan draws data from more than one seed, deterministically: each problem row its own,
+// the same for every op, pass, dtype, layout and fill of that row.
+TEST(ConformancePlan, EachProblemRowHasItsOwnSeed) {
+    const std::vector<CheckSpec> plan = default_plan();
+    std::map<std::string, std::set<uint64_t>> seeds_of_problem;
+    std::set<uint64_t> seeds;
+    for (const CheckSpec& s : plan) {
+        CheckSpec shape = s;
+        shape.problem.layout = Layout::nchw, shape.problem.weights_layout = WeightsLayout::oihw;
+        const std::string key = std::string(to_string(s.op == Op::maxpool2d ? Op::maxpool2d : Op::conv2d)) + " " +
+                                to_descriptor(shape.problem);
+        seeds_of_problem[key].insert(s.seed);
+        seeds.insert(s.seed);
+    }
+    for (const auto& [problem, of] : seeds_of_problem) EXPECT_EQ(of.size(), 1u) << problem;
+    EXPECT_GE(seeds.size(), 10u) << "the plan draws from " << seeds.size() << " seed(s)";
+    const std::vector<CheckSpec> again = default_plan();
+    ASSERT_EQ(again.size(), plan.size());
+    for (size_t i = 0; i < plan.size(); ++i) EXPECT_EQ(again[i].seed, plan[i].seed) << check_name(plan[i]);
+}
+
 // A variant declaring it lacks a dtype is skipped with its reason, never passed.
 class NoF64 final : public VariantOf<NoF64>, public testing::InertEntryPoints {
 public:

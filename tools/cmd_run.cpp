@@ -296,7 +296,7 @@ int cmd_run(Args& args) {
     for (const auto& s : default_plan())
         if (!only_op || s.op == *only_op)
             fixed.push_back({nullptr, nullptr, s.dtype, s, std::string(to_string(s.op)) + " " + direction(s),
-                             check_name(s)});
+                             check_name(s) + " seed " + std::to_string(s.seed)});
     Schedule schedule(chosen, std::move(fixed), seed, count, only_op, shard, shards);
     const std::string what_ran = "shard " + std::to_string(shard) + "/" + std::to_string(shards) + " of the run (" +
                                  std::to_string(schedule.size()) + " checks)";

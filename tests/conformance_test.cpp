@@ -2,6 +2,12 @@
 // double. Tests are named after the variant: adding a variant to the registry adds its test.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "impl/core/descriptor.hpp"
 #include "impl/core/registry.hpp"
 #include "reference/conformance.hpp"
 #include "tests/test_util.hpp"
@@ -151,6 +157,101 @@ TEST(ConformanceHarness, WrongArgmaxFails) {
     const CheckResult r = run_check(v, s);
     ASSERT_EQ(r.status, Status::failed);
     EXPECT_NE(r.detail.find("output argmax"), std::string::npos) << r.detail;
+}
+
+// Pool backward's integer dy is distinct and nonzero, in every fill that has integer data:
+// a window whose dy is 0 hides where its gradient went.
+TEST(ConformanceInputs, PoolBackwardDyIsDistinctAndNonzero) {
+    for (Fill f : {Fill::ties, Fill::negative, Fill::integers, Fill::distinct}) {
+        CheckSpec s;
+        s.op = Op::maxpool2d, s.pass = Pass::backward, s.fill = f;
+        s.problem.mb = 2, s.problem.ic = 3, s.problem.ih = s.problem.iw = 8;
+        s.problem.kh = s.problem.kw = 2, s.problem.sh = s.problem.sw = 2;
+        const Inputs<float> in = generated_inputs<float>(s);
+        const auto& dy = in.at("dy").values();
+        const std::set<float> values(dy.begin(), dy.end());
+        EXPECT_EQ(values.size(), dy.size()) << to_string(f) << ": dy has repeated values";
+        EXPECT_EQ(values.count(0.0f), 0u) << to_string(f) << ": dy has a 0";
+        EXPECT_TRUE(std::all_of(dy.begin(), dy.end(), [](float v) { return v == std::round(v); })) << to_string(f);
+    }
+}
+
+// Pool backward that sends each window's gradient to its last maximum instead of the first:
+// the tie-breaking defect, in backward where argmax is not compared.
+class LastMaximumBackward final : public VariantOf<LastMaximumBackward>, public testing::InertEntryPoints {
+public:
+    std::string name() const override { return "last_max_backward"; }
+    std::string description() const override { return "pool backward to the last maximum"; }
+    template <class T>
+    void pool_backward_t(const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dx) const {
+        for (T& v : dx.values()) v = T(0);
+        for (int64_t n = 0; n < p.mb; ++n)
+            for (int64_t c = 0; c < p.ic; ++c)
+                for (int64_t oh = 0; oh < p.oh(); ++oh)
+                    for (int64_t ow = 0; ow < p.ow(); ++ow) {
+                        int64_t bh = -1, bw = -1;
+                        for (int64_t i = 0; i < p.kh; ++i)
+                            for (int64_t j = 0; j < p.kw; ++j) {
+                                const int64_t h = oh * p.sh - p.pt + i * p.dh, w = ow * p.sw - p.pl + j * p.dw;
+                                if (h < 0 || h >= p.ih || w < 0 || w >= p.iw) continue;
+                                if (bh < 0 || x.at(n, c, h, w) >= x.at(n, c, bh, bw)) bh = h, bw = w;  // >=: the defect
+                            }
+                        dx.at(n, c, bh, bw) += dy.at(n, c, oh, ow);
+                    }
+    }
+};
+
+// One 2x2 window of tie-heavy x. At seed kSeed x is {0, 2, 1, 2} (the maximum tied at 1 and
+// 3) and the old dy, Fill::ties drawn from the same (seed, "dy"), was 0: the misrouted
+// gradient was 0 and the check passed. Distinct nonzero dy catches it at every seed.
+TEST(ConformanceHarness, MisroutedPoolGradientIsCaughtWhereTheOldDyWasZero) {
+    constexpr uint64_t kSeed = 46;
+    CheckSpec s;
+    s.op = Op::maxpool2d, s.pass = Pass::backward, s.fill = Fill::ties, s.seed = kSeed;
+    s.problem.mb = 1, s.problem.ic = 1, s.problem.ih = s.problem.iw = 2;
+    s.problem.kh = s.problem.kw = 2, s.problem.sh = s.problem.sw = 2;
+    const Inputs<float> in = generated_inputs<float>(s);
+    const auto& x = in.at("x").values();
+    ASSERT_EQ(std::count(x.begin(), x.end(), *std::max_element(x.begin(), x.end())), 2) << "the maximum is tied";
+    Tensor<float> old_dy(AxisOrder::nchw, {1, 1, 1, 1});
+    fill(old_dy, Fill::ties, role_seed(kSeed, "dy"));
+    ASSERT_EQ(old_dy[0], 0.0f) << "the old dy of this window";
+
+    const CheckResult r = run_check(LastMaximumBackward(), s);
+    ASSERT_EQ(r.status, Status::failed) << r.detail;
+    EXPECT_NE(r.detail.find("MISMATCH maxpool2d backward output dx"), std::string::npos) << r.detail;
+    // Every seed, not one lucky one: the window's gradient is never 0 now.
+    for (uint64_t seed = 1; seed <= 50; ++seed) {
+        s.seed = seed;
+        const Inputs<float> again = generated_inputs<float>(s);
+        const auto& xs = again.at("x").values();
+        const float top = *std::max_element(xs.begin(), xs.end());
+        const bool tied_apart = std::count(xs.begin(), xs.end(), top) > 1;
+        if (tied_apart) {
+            EXPECT_EQ(run_check(LastMaximumBackward(), s).status, Status::failed) << "seed " << seed;
+        }
+    }
+}
+
+// The plan draws data from more than one seed, deterministically: each problem row its own,
+// the same for every op, pass, dtype, layout and fill of that row.
+TEST(ConformancePlan, EachProblemRowHasItsOwnSeed) {
+    const std::vector<CheckSpec> plan = default_plan();
+    std::map<std::string, std::set<uint64_t>> seeds_of_problem;
+    std::set<uint64_t> seeds;
+    for (const CheckSpec& s : plan) {
+        CheckSpec shape = s;
+        shape.problem.layout = Layout::nchw, shape.problem.weights_layout = WeightsLayout::oihw;
+        const std::string key = std::string(to_string(s.op == Op::maxpool2d ? Op::maxpool2d : Op::conv2d)) + " " +
+                                to_descriptor(shape.problem);
+        seeds_of_problem[key].insert(s.seed);
+        seeds.insert(s.seed);
+    }
+    for (const auto& [problem, of] : seeds_of_problem) EXPECT_EQ(of.size(), 1u) << problem;
+    EXPECT_GE(seeds.size(), 10u) << "the plan draws from " << seeds.size() << " seed(s)";
+    const std::vector<CheckSpec> again = default_plan();
+    ASSERT_EQ(again.size(), plan.size());
+    for (size_t i = 0; i < plan.size(); ++i) EXPECT_EQ(again[i].seed, plan[i].seed) << check_name(plan[i]);
 }
 
 // A variant declaring it lacks a dtype is skipped with its reason, never passed.

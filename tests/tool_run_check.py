@@ -43,6 +43,28 @@ def main():
         assert len(doc["checks"]) == len(cases)
         assert {c["status"] for c in doc["checks"]} <= {"passed", "skipped"}
 
+        # What each pass is worth: naive's generated checks compare naive with itself (only
+        # guards and poison can fail them), golden cases and every other variant are evidence.
+        def expected_evidence(variant, group):
+            if group.startswith("golden "):
+                return "golden"
+            return "self" if variant == "naive" else "reference"
+        evidence = {(c["variant"], c["group"], c["evidence"]) for c in doc["checks"]}
+        assert all(e == expected_evidence(v, g) for v, g, e in evidence), evidence
+        assert {e for _, _, e in evidence} == {"golden", "reference", "self"}, evidence
+        for case in cases:
+            props = {p.get("name"): p.get("value") for p in case.iter("property")}
+            variant, group = case.get("classname").split(".", 1)
+            assert props == {"evidence": expected_evidence(variant, group)}, (case.get("classname"), props)
+        rows = re.findall(r"^(naive|strided) +(.+?) +(golden|reference|self) +(\d+) +(\d+) +(\d+)$", r.stdout, re.M)
+        assert rows and sum(int(p) + int(f) + int(k) for *_, p, f, k in rows) == passed + failed + skipped, r.stdout
+        assert all(e == expected_evidence(v, g) for v, g, e, *_ in rows), rows
+        by = {e: sum(1 for c in doc["checks"] if c["evidence"] == e and c["status"] == "passed")
+              for e in ("golden", "reference", "self")}
+        line = (f"evidence of the passed: {by['golden']} against golden values, {by['reference']} against the naive "
+                f"reference, {by['self']} self (naive against itself: guards and poison only)")
+        assert line in r.stdout.splitlines(), (line, r.stdout)
+
         # One thread or two: the same checks with the same results, in the same order.
         reports = []
         for threads in ("1", "2"):

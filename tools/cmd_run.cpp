@@ -29,6 +29,27 @@
 namespace convconf::cli {
 namespace {
 
+// What a passed check is evidence of. Every generated check's expected values are naive's,
+// so naive on a generated check is naive against itself: it can fail only through the guard
+// regions and the poison (an out-of-bounds write, an unwritten element), never through its
+// values. Only golden cases (values fixed outside the harness) check naive's values here;
+// every other variant's generated checks are checked against the naive reference.
+enum class Evidence { golden, reference, self };
+
+const char* to_string(Evidence e) {
+    switch (e) {
+        case Evidence::golden: return "golden";
+        case Evidence::reference: return "reference";
+        case Evidence::self: return "self";
+    }
+    return "?";
+}
+
+Evidence evidence_of(const Variant& v, bool golden_case) {
+    if (golden_case) return Evidence::golden;
+    return &v == &naive_variant() ? Evidence::self : Evidence::reference;
+}
+
 // One check of the run: a variant on a golden case at one dtype, or on a generated spec.
 struct Item {
     const Variant* variant = nullptr;
@@ -38,12 +59,14 @@ struct Item {
     CheckSpec spec;     // generated check otherwise
     std::string group;  // summary row: "golden conv2d forward", "conv2d FWD_B", "sweep conv2d FWD_B"
     std::string name;   // readable and unique within the group
+    Evidence evidence() const { return evidence_of(*variant, golden_case != nullptr); }
 };
 
 // One check's outcome, kept for --junit and --json (only when one is asked for: a run of a
 // huge sweep keeps nothing per check otherwise).
 struct Record {
     std::string variant, group, name;
+    Evidence evidence = Evidence::reference;
     Status status = Status::passed;
     std::string detail;
     double seconds = 0;
@@ -173,17 +196,14 @@ std::string junit_text(const std::vector<Record>& outcomes, const Tally& total) 
         << "\" skipped=\"" << total.skipped << "\" time=\"" << seconds << "\">\n";
     for (const Record& o : outcomes) {
         out << "    <testcase classname=\"" << xml_escape(o.variant + "." + o.group) << "\" name=\""
-            << xml_escape(o.name) << "\" time=\"" << o.seconds << "\"";
-        if (o.status == Status::passed) {
-            out << "/>\n";
-            continue;
-        }
-        out << ">\n";
+            << xml_escape(o.name) << "\" time=\"" << o.seconds << "\">\n"
+            << "      <properties><property name=\"evidence\" value=\"" << to_string(o.evidence)
+            << "\"/></properties>\n";
         const std::string first_line = o.detail.substr(0, o.detail.find('\n'));
         if (o.status == Status::failed)
             out << "      <failure message=\"" << xml_escape(first_line) << "\">" << xml_escape(o.detail)
                 << "</failure>\n";
-        else
+        else if (o.status == Status::skipped)
             out << "      <skipped message=\"" << xml_escape(first_line) << "\"/>\n";
         out << "    </testcase>\n";
     }
@@ -197,6 +217,7 @@ std::string json_text(const std::vector<Record>& outcomes, const Tally& total) {
         checks.push_back({{"variant", o.variant},
                           {"group", o.group},
                           {"name", o.name},
+                          {"evidence", to_string(o.evidence)},
                           {"status", to_string(o.status)},
                           {"seconds", o.seconds},
                           {"detail", o.detail}});
@@ -275,7 +296,7 @@ int cmd_run(Args& args) {
     for (const auto& s : default_plan())
         if (!only_op || s.op == *only_op)
             fixed.push_back({nullptr, nullptr, s.dtype, s, std::string(to_string(s.op)) + " " + direction(s),
-                             check_name(s)});
+                             check_name(s) + " seed " + std::to_string(s.seed)});
     Schedule schedule(chosen, std::move(fixed), seed, count, only_op, shard, shards);
     const std::string what_ran = "shard " + std::to_string(shard) + "/" + std::to_string(shards) + " of the run (" +
                                  std::to_string(schedule.size()) + " checks)";
@@ -287,7 +308,12 @@ int cmd_run(Args& args) {
         return 0;
     }
 
-    std::map<std::string, std::map<std::string, Tally>> rows;  // variant -> group -> tally
+    struct Row {
+        Evidence evidence = Evidence::reference;  // the same for every check of a group
+        Tally tally;
+    };
+    std::map<std::string, std::map<std::string, Row>> rows;  // variant -> group -> row
+    std::map<Evidence, int64_t> passed_by;
     Tally total;
     const bool keep_records = !reports.empty();
     std::vector<Record> records;
@@ -330,9 +356,13 @@ int cmd_run(Args& args) {
             }
             const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
             const std::lock_guard<std::mutex> guard(lock);
-            if (keep_records) records[k] = {it.variant->name(), it.group, it.name, r.status, r.detail, seconds};
-            rows[it.variant->name()][it.group].add(r.status);
+            if (keep_records)
+                records[k] = {it.variant->name(), it.group, it.name, it.evidence(), r.status, r.detail, seconds};
+            Row& row = rows[it.variant->name()][it.group];
+            row.evidence = it.evidence();
+            row.tally.add(r.status);
             total.add(r.status);
+            if (r.status == Status::passed) ++passed_by[it.evidence()];
             if (r.status == Status::failed) {
                 progress.clear();
                 std::cout << r.detail << "\n" << std::flush;
@@ -346,11 +376,17 @@ int cmd_run(Args& args) {
     for (std::thread& t : pool) t.join();
     progress.clear();
     if (error) std::rethrow_exception(error);
-    std::printf("%-10s %-32s %8s %8s %8s\n", "variant", "checks", "passed", "failed", "skipped");
+    std::printf("%-10s %-32s %-9s %8s %8s %8s\n", "variant", "checks", "evidence", "passed", "failed", "skipped");
     for (const auto& [variant, groups] : rows)
-        for (const auto& [group, t] : groups)
-            std::printf("%-10s %-32s %8lld %8lld %8lld\n", variant.c_str(), group.c_str(), (long long)t.passed,
-                        (long long)t.failed, (long long)t.skipped);
+        for (const auto& [group, row] : groups)
+            std::printf("%-10s %-32s %-9s %8lld %8lld %8lld\n", variant.c_str(), group.c_str(), to_string(row.evidence),
+                        (long long)row.tally.passed, (long long)row.tally.failed, (long long)row.tally.skipped);
+    // What the passes are worth: a self check passing says only that naive wrote every element
+    // of its outputs and nothing around them.
+    std::printf("evidence of the passed: %lld against golden values, %lld against the naive reference, "
+                "%lld self (naive against itself: guards and poison only)\n",
+                (long long)passed_by[Evidence::golden], (long long)passed_by[Evidence::reference],
+                (long long)passed_by[Evidence::self]);
     reports.write("--junit", [&] { return junit_text(records, total); });
     reports.write("--json", [&] { return json_text(records, total); });
     print_closing(total);
@@ -374,7 +410,10 @@ const Command kRun{"run", "the conformance run: every variant on every golden ca
     "  whole run. --threads N runs N checks at a time (the results are the same for any N).\n"
     "  --junit and --json write one record per check (each FILE is checked before the run;\n"
     "  replaced atomically after it).\n"
-    "  Prints each failure's report and repro line, a table per variant, and\n"
+    "  Prints each failure's report and repro line, a table per variant whose evidence column\n"
+    "  says what each row's passes are worth (golden: against golden values; reference:\n"
+    "  against naive; self: naive against itself, which fails only on an out-of-bounds write\n"
+    "  or an unwritten element; the same field in --json and --junit), and\n"
     "  'N passed, M failed, K skipped'. Exit 1 on any failure, 2 on bad usage, when memory\n"
     "  runs out, when a report could not be written and no check failed (a failure's 1\n"
     "  wins), or when nothing was checked (an empty shard, every check skipped, a --golden\n"

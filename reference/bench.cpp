@@ -59,10 +59,15 @@ std::vector<Problem> notebook_set() {
     return out;
 }
 
+std::vector<std::filesystem::path> resnet50_files() {
+    const std::filesystem::path dir = CONVCONF_BENCHDNN_DIR;
+    return {dir / "shapes_resnet_50_conv", dir / "shapes_resnet_50_pool"};
+}
+
 std::vector<Problem> resnet50_set() {
-    const std::string dir = CONVCONF_BENCHDNN_DIR;
-    std::vector<Problem> out = read_problems(dir + "/shapes_resnet_50_conv");
-    for (Problem& p : read_problems(dir + "/shapes_resnet_50_pool")) out.push_back(p);
+    std::vector<Problem> out;
+    for (const auto& file : resnet50_files())
+        for (Problem& p : read_problems(file.string())) out.push_back(p);
     return out;
 }
 
@@ -121,6 +126,11 @@ std::vector<Problem> problem_set(std::string_view name) {
     std::string known;
     for (const auto& n : set_names()) known += " " + n;
     throw std::invalid_argument("--set: no set \"" + std::string(name) + "\" (built in:" + known + ")");
+}
+
+std::vector<std::filesystem::path> set_files(std::string_view name) {
+    if (name == "resnet50") return resnet50_files();
+    return {};
 }
 
 Problem parse_problem(std::string_view descriptor) {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -40,6 +41,9 @@ struct Problem {
 const std::vector<std::string>& set_names();
 // Throws std::invalid_argument naming `name` and listing the sets.
 std::vector<Problem> problem_set(std::string_view name);
+// The files problem_set(name) reads (none for a set written in the code), so that no
+// report is written over them.
+std::vector<std::filesystem::path> set_files(std::string_view name);
 
 // A benchdnn descriptor: conv2d when it has an oc token, maxpool2d otherwise (as
 // `convconf check`). Throws DescriptorError.

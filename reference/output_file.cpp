@@ -66,6 +66,13 @@ void check_directory(const std::string& option, const fs::path& path, const fs::
     if (!S_ISDIR(st.st_mode)) cannot(option, path, std::strerror(ENOTDIR));
     if (::access(dir.c_str(), W_OK | X_OK) != 0)
         cannot(option, path, errno_text() + " (a file cannot be created in its directory " + in_quotes(dir) + ")");
+    // The temporary file's name (TempFile) must fit too, or the work would be done for nothing.
+    const long name_max = ::pathconf(dir.c_str(), _PC_NAME_MAX);
+    const std::string temp_name = "." + target.filename().string() + ".tmp-XXXXXX";
+    if (name_max > 0 && temp_name.size() > size_t(name_max))
+        cannot(option, path, "its name is too long: it is written through a temporary file \"" + temp_name +
+                                 "\" beside it, and names in " + in_quotes(dir) + " have at most " +
+                                 std::to_string(name_max) + " bytes");
 }
 
 // Every byte of `text` to `fd`; false with errno set when a write fails (ENOSPC: disk full).
@@ -261,6 +268,15 @@ OutputFile::Lock::Lock(const OutputFile& file) : file_(file) {
     for (;;) {
         fd_ = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
         if (fd_ < 0) cannot(file.option(), file.path(), "creating its lock file " + in_quotes(lock_path_) + ": " + errno_text());
+        // Ours are empty regular files, removed when done. Anything else at that name is the
+        // user's (notes.json.lock, a golden file named so): never adopted, never removed.
+        struct stat opened {};
+        if (::fstat(fd_, &opened) != 0 || !S_ISREG(opened.st_mode) || opened.st_size != 0) {
+            ::close(fd_);
+            cannot(file.option(), file.path(),
+                   in_quotes(lock_path_) + ", the name of its lock file, is a file convconf did not make (its lock "
+                   "files are empty); nothing written (rename that file to add to this one)");
+        }
         int locked = ::flock(fd_, LOCK_EX | LOCK_NB);
         if (locked != 0 && errno == EWOULDBLOCK) {
             if (!said)

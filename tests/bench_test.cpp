@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <string>
@@ -62,6 +63,20 @@ TEST(BenchProblems, ResNet50IsBenchdnnsShapeFiles) {
     EXPECT_EQ(pool.problem.mb, 16);                    // the file's --mb=16
     EXPECT_EQ(pool.problem.layout, Layout::nhwc);      // the file's --tag=nhwc
     EXPECT_EQ(set[21].name, "resnet_50:ave_pool5");
+}
+
+// bench refuses a report named over these (tools/cmd_bench.cpp): they must be the files the
+// set is read from, every one of them.
+TEST(BenchProblems, SetFilesAreTheFilesTheSetReads) {
+    const auto files = bench::set_files("resnet50");
+    ASSERT_EQ(files.size(), 2u);
+    size_t problems = 0;
+    for (const auto& f : files) {
+        EXPECT_TRUE(std::filesystem::is_regular_file(f)) << f;
+        problems += bench::read_problems(f.string()).size();
+    }
+    EXPECT_EQ(problems, bench::problem_set("resnet50").size());
+    EXPECT_TRUE(bench::set_files("notebooks").empty());  // written in the code
 }
 
 TEST(BenchProblems, NotebookShapesAreValidAndNamed) {

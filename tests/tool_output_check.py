@@ -122,6 +122,35 @@ def main():
         expect(r, 2, f'convconf: --csv: "{at("shapes.batch")}" is {at("shapes.batch")}, which this command reads',
                closing=None)
         assert open(at("shapes.batch")).read() == "mb1ic1ih4kh2sh2\n"
+
+        # Two reports naming one file through a directory link, --list with a report (nothing
+        # to write), and a name too long for the temporary file: refused before any work.
+        os.symlink(".", at("d"))
+        for args, err in (
+                (["--junit", at("same.out"), "--json", at("d/same.out")],
+                 f'convconf: --json: "{at("d/same.out")}" is the file --junit writes too'),
+                (["--list", "--junit", at("listed.xml")], "--list prints what would run and runs nothing"),
+                (["--junit", at("n" * 245)], "its name is too long")):
+            r = tool(*RUN, *args)
+            expect(r, 2, err, closing=False)
+            assert r.stdout == "", "checks ran before the path was refused:\n" + r.stdout
+
+        # golden add's lock file is FILE.lock beside it: one the user made (with content) is
+        # neither adopted nor removed, and the add is refused.
+        for name, text in (("x.txt", "[[[[1 2]\n   [3 4]]]]\n"), ("y.txt", "[[[[4]]]]\n")):
+            with open(at(name), "w") as f:
+                f.write(text)
+        with open(at("notes.json.lock"), "w") as f:
+            f.write("my notes")
+        add = ["golden", "add", "--file", at("notes.json"), "--name", "p", "--op", "maxpool2d", "--pass",
+               "forward", "--kernel", "2,2", "--input", "x=" + at("x.txt"), "--expected", "y=" + at("y.txt")]
+        r = tool(*add)
+        expect(r, 2, "the name of its lock file, is a file convconf did not make", closing=None)
+        assert open(at("notes.json.lock")).read() == "my notes" and not os.path.exists(at("notes.json"))
+        os.remove(at("notes.json.lock"))
+        r = tool(*add)
+        expect(r, 0, "", closing=None)
+        assert os.path.exists(at("notes.json")) and not os.path.exists(at("notes.json.lock")), os.listdir(tmp)
     print("tool output checks: ok")
 
 

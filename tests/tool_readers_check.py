@@ -95,6 +95,16 @@ def nesting(d):
             ("deep_root.json", deep, "nested deeper than")]:
         for args, shown in golden_entry_points(d, name, text):
             expect(args, 2, shown, message, cwd=d)
+    # Wide, not deep: 100,000 cases that are not objects. The schema's report stops at its
+    # first 100 violations (it held ten million lines and gigabytes on such a file).
+    write(os.path.join(d, "wide.json"), golden_file(*(["[]"] * 100000)))
+    got, out = run(["golden", "check", "wide.json"], cwd=d)
+    lines = out.count("[golden/schema.json]")
+    if got != 2 or lines > 101 or "more violations, not listed: convconf lists the first 100" not in out:
+        failures.append("golden check wide.json")
+        print("FAIL  golden check wide.json: exit %s, %d schema lines (want 2, at most 101 and the note)" % (got, lines))
+    else:
+        print("ok    golden check wide.json -> 2, %d schema lines" % lines)
 
 
 def duplicate_keys(d):

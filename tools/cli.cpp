@@ -43,12 +43,12 @@ uint64_t parse_seed(const std::string& option, const std::string& text) {
 
 double parse_real(const std::string& option, const std::string& text, double min, bool exclusive,
                   const std::string& meaning) {
-    // strtod would skip leading spaces and read "inf" and "nan"; none is a value here.
+    // strtod would skip leading spaces and read "inf", "nan" and hexadecimal ("0x10" as 16);
+    // none is a value here: only decimal digits, a point and an exponent are.
     char* end = nullptr;
     errno = 0;
-    const double v = text.empty() || std::isspace(static_cast<unsigned char>(text[0]))
-                         ? std::nan("")
-                         : std::strtod(text.c_str(), &end);
+    const bool decimal = !text.empty() && text.find_first_not_of("0123456789.eE+-") == std::string::npos;
+    const double v = decimal ? std::strtod(text.c_str(), &end) : std::nan("");
     const bool whole = end == text.c_str() + text.size() && errno == 0;
     if (!whole || !std::isfinite(v) || v < min || (exclusive && v == min))
         throw UsageError(option + ": \"" + text + "\" is not " + meaning);
@@ -127,6 +127,18 @@ Reports::Reports(Args& args, std::initializer_list<const char*> options) {
     }
 }
 
+namespace {
+
+// Whether two paths name one file, also where neither exists yet: their directories'
+// symlinks resolved (d/r.out and r.out, with d -> .), compared as text.
+bool same_file_name(const std::filesystem::path& a, const std::filesystem::path& b) {
+    std::error_code ea, eb;
+    const auto ca = std::filesystem::weakly_canonical(a, ea), cb = std::filesystem::weakly_canonical(b, eb);
+    return ea || eb ? a == b : ca == cb;
+}
+
+}  // namespace
+
 void Reports::check(const std::vector<std::filesystem::path>& inputs) {
     files_.clear();
     for (const auto& [option, path] : given_) {
@@ -137,7 +149,7 @@ void Reports::check(const std::vector<std::filesystem::path>& inputs) {
                 throw OutputError(option + ": \"" + path + "\" is " + input.string() +
                                   ", which this command reads; a report written over it would destroy it");
         for (const OutputFile& other : files_)
-            if (!file.in_place() && file.target() == other.target())
+            if (!file.in_place() && same_file_name(file.target(), other.target()))
                 throw OutputError(option + ": \"" + path + "\" is the file " + other.option() +
                                   " writes too; give each its own");
         files_.push_back(std::move(file));

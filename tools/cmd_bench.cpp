@@ -213,9 +213,12 @@ int cmd_bench(Args& args) {
         return std::any_of(dirs.begin(), dirs.end(), [&](const Direction& d) { return d.op == p.op; });
     });
     if (!anything) throw UsageError("--dir: no direction given applies to the problems given");
-    // A file that cannot be written, or that would replace a --batch file, is an error now,
-    // not after the measuring.
-    reports.check(std::vector<std::filesystem::path>(batches.begin(), batches.end()));
+    // A file that cannot be written, or that would replace a file the problems came from (a
+    // --batch file, a built-in set's shape file), is an error now, not after the measuring.
+    std::vector<std::filesystem::path> inputs(batches.begin(), batches.end());
+    for (const auto& set : sets)
+        for (const auto& file : bench::set_files(set)) inputs.push_back(file);
+    reports.check(inputs);
 
     const Variant* onednn = nullptr;
     for (const Variant* v : chosen)

@@ -24,10 +24,16 @@ namespace {
 
 // --file as given, or else the file of that name in the golden directory, so a repro line
 // (--file golden/X.json) works from any working directory.
+// A path that cannot even be looked at (a symlink loop, a name too long) is given as is,
+// for the reader to name what is wrong with it.
 std::filesystem::path golden_file(const std::filesystem::path& given, const std::filesystem::path& dir) {
-    if (std::filesystem::exists(given)) return given;
+    std::error_code error;
+    if (std::filesystem::symlink_status(given, error).type() != std::filesystem::file_type::not_found &&
+        !error)
+        return given;
+    if (error && error != std::errc::no_such_file_or_directory) return given;
     const std::filesystem::path in_dir = dir / given.filename();
-    if (std::filesystem::exists(in_dir)) return in_dir;
+    if (std::filesystem::exists(in_dir, error)) return in_dir;
     throw UsageError("--file: no file " + given.string() + " (nor " + in_dir.string() + ")");
 }
 

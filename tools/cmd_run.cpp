@@ -273,6 +273,8 @@ int cmd_run(Args& args) {
     if (const auto extra = args.positional(); !extra.empty())
         throw UsageError("run takes no positional arguments (got \"" + extra.front() + "\")");
     const std::optional<Op> only_op = op_text ? std::optional<Op>(parse_op(*op_text, "--op")) : std::nullopt;
+    if (list && !reports.empty())
+        throw UsageError("--list prints what would run and runs nothing: --junit and --json would have nothing to write");
     const std::vector<std::filesystem::path> golden_paths = golden::list_files(dir);
     // A report that cannot be written, or that would replace a golden file the run reads, is
     // an error now, not after every check.

@@ -55,7 +55,7 @@ def installed_packages():
     packages = {}
     for line in out.splitlines():
         name, status, essential, provides, depends = line.split("\t")
-        if not status.startswith("ii"):
+        if status[1:2] != "i":  # installed, whatever is wanted of it ("hi": held)
             continue
         packages[name] = ([names(p)[0] for p in split_list(provides)],
                           [names(group) for group in split_list(depends)],
@@ -74,11 +74,12 @@ def names(group):
 
 def allowed_set(requested, packages):
     """The requested and Essential packages and their Depends/Pre-Depends closure. Of a
-    group of alternatives, the first one installed (or provided by an installed package)
-    is taken, as apt takes the first one on a new machine."""
-    provider = {}
+    group of alternatives only the first is taken, as apt takes it on a new machine: where
+    this machine satisfied the group with a later one installed by hand, the files of that
+    one are not allowed, and the check fails rather than pass for a machine unlike a new
+    one. A virtual first alternative is taken as its installed provider."""
+    provider = {name: name for name in packages}  # a real package is itself, before any provider
     for name, (provides, _, _) in packages.items():
-        provider.setdefault(name, name)
         for virtual in provides:
             provider.setdefault(virtual, name)
     todo = list(requested) + [n for n, (_, _, essential) in packages.items() if essential]
@@ -89,9 +90,8 @@ def allowed_set(requested, packages):
             continue
         allowed.add(name)
         for group in packages[name][1]:
-            chosen = next((provider[a] for a in group if a in provider), None)
-            if chosen:
-                todo.append(chosen)
+            if group[0] in provider:
+                todo.append(provider[group[0]])
     return allowed
 
 

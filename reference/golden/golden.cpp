@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <functional>
+#include <new>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -571,7 +572,13 @@ File load_json(const json& doc, const std::string& display_name) {
 }
 
 File load_string(std::string_view text, const std::string& display_name) {
-    return load_json(parse_json(text, display_name), display_name);
+    try {
+        return load_json(parse_json(text, display_name), display_name);
+    } catch (const std::bad_alloc&) {
+        // The harness's memory, not the file's fault: the environment's error (exit 2), named.
+        throw std::runtime_error("out of memory reading the golden file " + display_name + " (" +
+                                 std::to_string(text.size()) + " bytes)");
+    }
 }
 
 File load_file(const std::filesystem::path& path, std::string name, std::string_view origin) {

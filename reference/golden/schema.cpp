@@ -89,6 +89,7 @@ public:
     // Appends the violations of `v` (at `at`) against `s` to `out`.
     void validate(const json& s, const json& v, const std::string& at,
                   std::vector<SchemaViolation>& out) const {
+        if (out.size() >= Schema::kMaxViolations) return;  // enough to fix a file by; no more memory
         auto fail = [&](const std::string& message) { out.push_back({at, message}); };
         if (s.is_boolean()) {
             if (!s.get<bool>()) fail("no value is allowed here");
@@ -217,6 +218,10 @@ Schema Schema::load(const std::filesystem::path& path) {
 std::vector<SchemaViolation> Schema::violations(const json& doc) const {
     std::vector<SchemaViolation> out;
     Validator(schema_).validate(schema_, doc, "", out);
+    if (out.size() >= kMaxViolations) {
+        out.resize(kMaxViolations);
+        out.push_back({"", "more violations, not listed: convconf lists the first " + std::to_string(kMaxViolations)});
+    }
     return out;
 }
 

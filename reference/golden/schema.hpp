@@ -35,7 +35,10 @@ public:
     static Schema load(const std::filesystem::path& path);
 
     // Every violation, in document order of the schema's checks; empty when `doc` is valid.
+    // At most kMaxViolations, then one saying there are more: a file of ten million bad
+    // entries gets a readable report, not gigabytes of them.
     std::vector<SchemaViolation> violations(const nlohmann::json& doc) const;
+    static constexpr size_t kMaxViolations = 100;
 
 private:
     nlohmann::json schema_;

@@ -338,8 +338,11 @@ void build_problem(const Node& n, Case& c) {
         p.mb = d[0], p.ic = d[1], p.ih = d[2], p.iw = d[3];
         from({"mb", "ic", "ih", "iw", "x"}, "/inputs/x");
     } else {
-        // conv2d backward_data and col2im: x_shape is required.
-        const Dims4 d = logical_dims(act, shape_of(n.at("x_shape")));
+        // conv2d backward_data and col2im: x_shape is required, and is x's 4-D shape.
+        const Node xs = n.at("x_shape");
+        const std::vector<int64_t> x_shape = shape_of(xs);
+        if (x_shape.size() != 4) xs.fail("must have 4 elements (x's shape), has " + std::to_string(x_shape.size()));
+        const Dims4 d = logical_dims(act, x_shape);
         p.mb = d[0], p.ic = d[1], p.ih = d[2], p.iw = d[3];
         from({"mb", "ic", "ih", "iw", "x"}, "/x_shape");
     }

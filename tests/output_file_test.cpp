@@ -9,8 +9,13 @@
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
 
 #include <filesystem>
 #include <fstream>
@@ -18,6 +23,22 @@
 
 #include "reference/golden/edit.hpp"
 #include "reference/output_file.hpp"
+
+// renameat2 as this test binary sees it: the kernel's, unless a test makes it fail with
+// `renameat2_fails` (ENOSYS: an old kernel; EINVAL: a file system without RENAME_NOREPLACE)
+// to drive OutputFile's link-and-unlink fallback. The definition here takes the place of
+// glibc's for every caller linked into convconf_tests.
+// With `renameat2_races` another program creates the target just before.
+static std::atomic<int> renameat2_fails{0};
+static std::atomic<bool> renameat2_races{false};
+extern "C" int renameat2(int from_dir, const char* from, int to_dir, const char* to, unsigned flags) noexcept {
+    if (const int e = renameat2_fails.load()) {
+        if (renameat2_races) std::ofstream(to) << "someone else's";
+        errno = e;
+        return -1;
+    }
+    return static_cast<int>(::syscall(SYS_renameat2, from_dir, from, to_dir, to, flags));
+}
 
 namespace convconf {
 namespace {
@@ -222,6 +243,50 @@ TEST_F(OutputFileTest, WriteNewFileNeverReplacesAndLeavesNoPartialFile) {
     EXPECT_EQ(found, (std::set<std::string>{"case.json", "case-2.json"}));
     write("plain", "x");
     EXPECT_THROW(write_new_file("DIR", at("plain") / "sub", "case", ".json", "x"), OutputError);
+}
+
+// Without RENAME_NOREPLACE a new file is made with link() and unlink(): it still appears
+// whole, is never written over a file someone else made, and leaves no second name.
+TEST_F(OutputFileTest, WithoutRenameNoReplaceNewFilesAreLinkedAndNothingIsReplaced) {
+    for (const int error : {ENOSYS, EINVAL}) {
+        SCOPED_TRACE(error == ENOSYS ? "ENOSYS" : "EINVAL");
+        fs::remove_all(dir_);
+        fs::create_directory(dir_);
+        struct Failing {
+            explicit Failing(int e) { renameat2_fails = e; }
+            ~Failing() { renameat2_fails = 0; }
+        } failing(error);
+
+        EXPECT_EQ(write_new_file("DIR", at("failures"), "case", ".json", "one"), at("failures") / "case.json");
+        EXPECT_EQ(write_new_file("DIR", at("failures"), "case", ".json", "two"), at("failures") / "case-2.json");
+        EXPECT_EQ(golden::read_text(at("failures") / "case.json"), "one");
+        EXPECT_EQ(golden::read_text(at("failures") / "case-2.json"), "two");
+        std::set<std::string> found;
+        for (const auto& e : fs::directory_iterator(at("failures"))) found.insert(e.path().filename().string());
+        EXPECT_EQ(found, (std::set<std::string>{"case.json", "case-2.json"}));
+
+        // A report to a new file, and one whose file appears before convconf writes it.
+        const OutputFile fresh("--junit", at("new.xml"));
+        fresh.write("report");
+        EXPECT_EQ(read("new.xml"), "report");
+        const OutputFile raced("--json", at("raced.json"));
+        renameat2_races = true;
+        try {
+            raced.write("report");
+            ADD_FAILURE() << "wrote over a file that appeared meanwhile";
+        } catch (const OutputError& e) {
+            EXPECT_NE(std::string(e.what()).find("it appeared meanwhile; nothing written"), std::string::npos)
+                << e.what();
+        }
+        renameat2_races = false;
+        EXPECT_EQ(read("raced.json"), "someone else's");
+        expect_only({"failures", "new.xml", "raced.json"});
+    }
+    // Any other failure of renameat2 is an error, not a reason to link.
+    renameat2_fails = EACCES;
+    EXPECT_THROW(write_new_file("DIR", at("failures"), "case", ".json", "x"), OutputError);
+    renameat2_fails = 0;
+    expect_only({"failures", "new.xml", "raced.json"});
 }
 
 }  // namespace

@@ -66,15 +66,19 @@ CheckSpec make_spec(const std::string& descriptor, const Settings& o) {
     return s;
 }
 
-// One problem through every chosen variant: verdict, errors against naive, workspace.
+// One problem through every chosen variant: verdict, what it was checked against, errors
+// against naive, workspace. naive is the reference, so its row is naive against itself
+// ("self"): its f32 result is checked against its own double one, its guard regions and
+// poison; only golden cases (convconf run) check its values from outside.
 void check_one(const CheckSpec& s, const std::vector<const Variant*>& chosen, Tally& total) {
     std::cout << check_name(s) << " seed " << s.seed << std::endl;  // what runs, before a long wait
     for (const Variant* v : chosen) {
         const CheckResult r = run_check(*v, s);
         total.add(r.status);
         const int64_t workspace = v->workspace_bytes({s.op, s.pass, s.dtype, s.fill == Fill::special}, s.problem);
-        std::printf("  %-10s %-8s max abs err %-12.6g max rel err %-12.6g workspace %lld bytes\n",
-                    v->name().c_str(), std::string(to_string(r.status)).c_str(), r.max_abs_error,
+        std::printf("  %-10s %-8s %-9s  max abs err %-12.6g max rel err %-12.6g workspace %lld bytes\n",
+                    v->name().c_str(), std::string(to_string(r.status)).c_str(),
+                    v == &naive_variant() ? "self" : "reference", r.max_abs_error,
                     r.max_rel_error, (long long)workspace);
         print_detail(r);
         std::fflush(stdout);  // each verdict as it comes: the next variant may take long
@@ -146,8 +150,9 @@ const Command kCheck{"check", "one problem, as a benchdnn descriptor, through ev
     "                      [--batch FILE]... [--allow-empty] [DESCRIPTOR]...\n"
     "  Each benchdnn descriptor (and each of a benchdnn batch file: one descriptor a line, #\n"
     "  comments, --dir= --mb= --alg= --tag= --cfg= honoured) through every variant: the verdict,\n"
-    "  max abs and rel error against naive, and the workspace of each. op defaults to conv2d\n"
-    "  when the descriptor has oc, maxpool2d otherwise. benchdnn's dilation counts from 0\n"
+    "  the evidence (reference: against naive; self: naive's own row, its f32 against its f64),\n"
+    "  max abs and rel error, and the workspace of each. op defaults to conv2d when the\n"
+    "  descriptor has oc, maxpool2d otherwise. benchdnn's dilation counts from 0\n"
     "  (dh0 = dense). Exit 0 all passed, 1 a check failed, 2 bad usage or input, or nothing\n"
     "  checked (no problem in the batch files, or every check skipped) unless --allow-empty.\n"
     "examples:\n"

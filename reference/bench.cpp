@@ -100,8 +100,7 @@ bool set_tag(const BatchEntry& e, const char* option, L& layout) {
 template <class T>
 struct Typed {
     Inputs<T> in;
-    Tensor<T> out, db;       // y, dx or dw; db for BWD_WB
-    Tensor<int64_t> argmax;  // maxpool2d forward
+    Outputs<T> out;
 };
 
 }  // namespace
@@ -220,59 +219,20 @@ double geometric_mean(const std::vector<double>& v) {
 
 // ---- Timing -------------------------------------------------------------------------------
 
+// The tensors, and the one call that binds them (the same call a check makes). Held by
+// pointer, so the bound tensors stay where the call saw them when the Workload moves.
 struct Workload::Buffers {
     std::variant<Typed<float>, Typed<double>> typed;
+    std::optional<Call> call;
 };
 
 namespace {
 
 template <class T>
 Typed<T> make_buffers(const CheckSpec& s) {
-    Typed<T> t;
-    t.in = generated_inputs<T>(s);
-    const ConvProblem& p = s.problem;
-    const AxisOrder act = axis_order(p.layout);
-    switch (s.op) {
-        case Op::conv2d:
-            if (s.pass == Pass::forward) {
-                t.out = Tensor<T>::poisoned(act, p.y_dims());
-            } else if (s.pass == Pass::backward_data) {
-                t.out = Tensor<T>::poisoned(act, p.x_dims());
-            } else {
-                t.out = Tensor<T>::poisoned(axis_order(p.weights_layout), p.w_dims());
-                if (s.bias) t.db = Tensor<T>::poisoned({p.oc});
-            }
-            break;
-        case Op::maxpool2d: {
-            const PoolProblem pp = pool_problem(p);
-            if (s.pass == Pass::forward) {
-                t.out = Tensor<T>::poisoned(act, pp.y_dims());
-                t.argmax = Tensor<int64_t>::poisoned(act, pp.y_dims());
-            } else {
-                t.out = Tensor<T>::poisoned(act, pp.x_dims());
-            }
-            break;
-        }
-        default: throw std::invalid_argument("bench times conv2d and maxpool2d only");
-    }
-    return t;
-}
-
-template <class T>
-void call(const Variant& v, const CheckSpec& s, Typed<T>& t) {
-    const ConvProblem& p = s.problem;
-    if (s.op == Op::conv2d) {
-        if (s.pass == Pass::forward)
-            v.conv_forward(p, t.in.at("x"), t.in.at("w"), s.bias ? &t.in.at("b") : nullptr, t.out);
-        else if (s.pass == Pass::backward_data)
-            v.conv_backward_data(p, t.in.at("w"), t.in.at("dy"), t.out);
-        else
-            v.conv_backward_weights(p, t.in.at("x"), t.in.at("dy"), t.out, s.bias ? &t.db : nullptr);
-    } else if (s.pass == Pass::forward) {
-        v.pool_forward(pool_problem(p), t.in.at("x"), t.out, t.argmax);
-    } else {
-        v.pool_backward(pool_problem(p), t.in.at("x"), t.in.at("dy"), t.out);
-    }
+    if (s.op != Op::conv2d && s.op != Op::maxpool2d)
+        throw std::invalid_argument("bench times conv2d and maxpool2d only");
+    return {generated_inputs<T>(s), poisoned_outputs<T>(s)};
 }
 
 }  // namespace
@@ -287,13 +247,14 @@ Workload::Workload(const CheckSpec& spec) : spec_(spec), buffers_(std::make_uniq
         else
             buffers_->typed = make_buffers<double>(spec_);
     });
+    buffers_->call = std::visit([&](auto& t) { return bound_call(spec_, t.in, t.out); }, buffers_->typed);
 }
 Workload::~Workload() = default;
 Workload::Workload(Workload&&) noexcept = default;
 Workload& Workload::operator=(Workload&&) noexcept = default;
 
 void Workload::run(const Variant& v) {
-    std::visit([&](auto& typed) { call(v, spec_, typed); }, buffers_->typed);
+    v.run(*buffers_->call);
 }
 
 Timing time_variant(Workload& w, const Variant& v, const Budget& budget) {

@@ -14,84 +14,15 @@
 namespace convconf {
 namespace {
 
-// Generated inputs: each tensor filled by (seed, role), integers small enough that every
-// sum the op forms stays exact in the dtype (exact_magnitude).
+// The integers -n/2 .. -1 and 1 .. n-n/2 (n elements) in a shuffled order: Fill::distinct
+// with its 0 moved past the top. Exact in f32 while n < 2^24 / (kh*kw); beyond that the
+// comparison's exactness test on the data falls back to the derived bound.
 template <class T>
-class InputMaker {
-public:
-    explicit InputMaker(const CheckSpec& s) : s_(s) {}
-
-    Inputs<T> make() const {
-        const ConvProblem& p = s_.problem;
-        const AxisOrder act = axis_order(p.layout), wei = axis_order(p.weights_layout);
-        Inputs<T> in;
-        switch (s_.op) {
-            case Op::conv2d:
-                if (s_.pass == Pass::forward) {
-                    const int64_t r = magnitude(p.ic * p.kh * p.kw + 1);
-                    in["x"] = input(act, p.x_dims(), "x", r);
-                    in["w"] = input(wei, p.w_dims(), "w", r);
-                    if (s_.bias) in["b"] = input({p.oc}, "b", r);
-                } else if (s_.pass == Pass::backward_data) {
-                    const int64_t r = magnitude(p.oc * p.kh * p.kw);
-                    in["w"] = input(wei, p.w_dims(), "w", r);
-                    in["dy"] = input(act, p.y_dims(), "dy", r);
-                } else {
-                    const int64_t r = magnitude(p.mb * p.oh() * p.ow());
-                    in["x"] = input(act, p.x_dims(), "x", r);
-                    in["dy"] = input(act, p.y_dims(), "dy", r);
-                }
-                break;
-            case Op::maxpool2d: {
-                const PoolProblem pp = pool_problem(p);
-                in["x"] = input(act, pp.x_dims(), "x", 4);
-                // dy is never NaN: the NaN rules concern which element x chooses. Integer dy
-                // is distinct and nonzero, so a gradient sent to the wrong element, dropped or
-                // sent twice changes dx in every window; the tie-heavy 0..3 of x would give a
-                // quarter of the windows dy = 0, where any routing passes.
-                if (s_.pass == Pass::backward)
-                    in["dy"] = s_.fill == Fill::floats || s_.fill == Fill::special
-                                   ? input(act, pp.y_dims(), "dy", 1, Fill::floats)
-                                   : distinct_nonzero(act, pp.y_dims(), "dy");
-                break;
-            }
-            case Op::im2col: in["x"] = input(act, p.x_dims(), "x", 4); break;
-            case Op::col2im: {
-                const auto cd = p.col_dims();
-                in["col"] = input({cd[0], cd[1]}, "col", magnitude(p.kh * p.kw));
-                break;
-            }
-        }
-        return in;
-    }
-
-private:
-    int64_t magnitude(int64_t n) const { return exact_magnitude(n, s_.dtype); }
-
-    Tensor<T> input(AxisOrder order, const Dims4& dims, const char* role, int64_t r,
-                    std::optional<Fill> kind = std::nullopt) const {
-        Tensor<T> t = harness_allocation(role, s_, [&] { return Tensor<T>(order, dims); });
-        fill(t, kind.value_or(s_.fill), role_seed(s_.seed, role), r);
-        return t;
-    }
-    // The integers -n/2 .. -1 and 1 .. n-n/2 (n elements) in a shuffled order: Fill::distinct
-    // with its 0 moved past the top. Exact in f32 while n < 2^24 / (kh*kw); beyond that the
-    // comparison's exactness test on the data falls back to the derived bound.
-    Tensor<T> distinct_nonzero(AxisOrder order, const Dims4& dims, const char* role) const {
-        Tensor<T> t = input(order, dims, role, 1, Fill::distinct);
-        for (T& v : t.values())
-            if (v >= 0) v += 1;
-        return t;
-    }
-
-    Tensor<T> input(std::vector<int64_t> shape, const char* role, int64_t r) const {
-        Tensor<T> t = harness_allocation(role, s_, [&] { return Tensor<T>(std::move(shape)); });
-        fill(t, s_.fill, role_seed(s_.seed, role), r);
-        return t;
-    }
-
-    const CheckSpec& s_;
-};
+void make_distinct_nonzero(Tensor<T>& t, uint64_t seed) {
+    fill(t, Fill::distinct, seed, 1);
+    for (T& v : t.values())
+        if (v >= 0) v += 1;
+}
 
 // The bound of one output under `a`, or nullopt for exact comparison.
 std::optional<Tensor<double>> allowed_error(const Expected& e, const Allowance& a, DType dtype) {
@@ -132,56 +63,26 @@ std::string short_name(const CheckSpec& s) {
 
 }  // namespace
 
-PoolProblem pool_problem(const ConvProblem& p) {
-    PoolProblem pp;
-    static_cast<WindowProblem&>(pp) = p;
-    return pp;
-}
-
 void validate(const CheckSpec& s) {
     if (!is_valid_pass(s.op, s.pass))
         throw std::invalid_argument(std::string(to_string(s.op)) + " has no pass " +
                                     std::string(to_string(s.pass)));
-    switch (s.op) {
-        case Op::conv2d: s.problem.validate(); break;
-        case Op::maxpool2d: pool_problem(s.problem).validate(); break;
-        default: static_cast<const WindowProblem&>(s.problem).validate(); break;
-    }
+    validate_problem(direction_of(s), s.problem);
     if (s.fill == Fill::special && s.op != Op::maxpool2d)
         throw std::invalid_argument("fill special (NaN and infinities) applies to maxpool2d only: "
                                     "the contract defines conv2d on finite values");
 }
 
 std::string descriptor(const CheckSpec& s) {
-    if (s.op == Op::conv2d) return to_descriptor(s.problem);
+    if (direction_of(s).geometry == Geometry::conv) return to_descriptor(s.problem);
     return to_descriptor(pool_problem(s.problem));
 }
 
-std::string direction(const CheckSpec& s) {
-    switch (s.pass) {
-        case Pass::forward:
-            return s.op == Op::conv2d ? (s.bias ? "FWD_B" : "FWD_D") : "FWD";
-        case Pass::backward_data: return "BWD_D";
-        case Pass::backward_weights: return s.bias ? "BWD_WB" : "BWD_W";
-        case Pass::backward: return "BWD";
-    }
-    return "?";
-}
+std::string direction(const CheckSpec& s) { return direction_of(s).name; }
 
-const std::vector<Direction>& all_directions() {
-    static const std::vector<Direction> table{
-        {Op::conv2d, "FWD_B", Pass::forward, true},
-        {Op::conv2d, "FWD_D", Pass::forward, false},
-        {Op::conv2d, "BWD_D", Pass::backward_data, false},
-        {Op::conv2d, "BWD_W", Pass::backward_weights, false},
-        {Op::conv2d, "BWD_WB", Pass::backward_weights, true},
-        {Op::maxpool2d, "FWD", Pass::forward, false},
-        {Op::maxpool2d, "BWD", Pass::backward, false},
-        {Op::im2col, "FWD", Pass::forward, false},
-        {Op::col2im, "FWD", Pass::forward, false},
-    };
-    return table;
-}
+const Direction& direction_of(const CheckSpec& s) { return direction_of(s.op, s.pass, s.bias); }
+
+Call call_of(const CheckSpec& s, bool nan_data) { return Call(direction_of(s), s.dtype, s.problem, nan_data); }
 
 void apply_direction(CheckSpec& s, std::string_view dir) {
     std::string accepted;
@@ -200,7 +101,7 @@ void apply_direction(CheckSpec& s, std::string_view dir) {
 
 std::string layout_string(const CheckSpec& s) {
     std::string l(to_string(s.problem.layout));
-    if (s.op == Op::conv2d) l += "/" + std::string(to_string(s.problem.weights_layout));
+    if (direction_of(s).geometry == Geometry::conv) l += "/" + std::string(to_string(s.problem.weights_layout));
     return l;
 }
 
@@ -209,7 +110,7 @@ std::string repro_command(const CheckSpec& s, std::string_view variant) {
     o << "convconf check --variant " << variant << " --op " << to_string(s.op) << " --dir "
       << direction(s) << " --dtype " << to_string(s.dtype) << " --layout "
       << to_string(s.problem.layout);
-    if (s.op == Op::conv2d) o << " --wlayout " << to_string(s.problem.weights_layout);
+    if (direction_of(s).geometry == Geometry::conv) o << " --wlayout " << to_string(s.problem.weights_layout);
     o << " --fill " << to_string(s.fill) << " --seed " << s.seed << " " << descriptor(s);
     return o.str();
 }
@@ -228,9 +129,33 @@ std::string_view to_string(Status s) {
     return "?";
 }
 
+// Each input filled by (spec.seed, its name) as the direction draws it. Integer fills stay
+// small enough that every sum the op forms is exact in the dtype (exact_magnitude).
 template <class T>
-Inputs<T> generated_inputs(const CheckSpec& spec) {
-    return InputMaker<T>(spec).make();
+Inputs<T> generated_inputs(const CheckSpec& s) {
+    const Direction& d = direction_of(s);
+    Inputs<T> in;
+    for (const Operand& o : d.inputs) {
+        const std::string role(to_string(o.role));
+        const TensorShape shape = shape_of(o.shape, s.problem);
+        Tensor<T>& t = harness_allocation(role, s, [&]() -> Tensor<T>& { return in[role] = make_tensor<T>(shape); });
+        const uint64_t seed = role_seed(s.seed, role);
+        switch (o.draw) {
+            case Draw::exact: fill(t, s.fill, seed, exact_magnitude(d.fill_terms(s.problem), s.dtype)); break;
+            case Draw::small: fill(t, s.fill, seed, 4); break;
+            // dy is never NaN: the NaN rules concern which element x chooses. Integer dy is
+            // distinct and nonzero, so a gradient sent to the wrong element, dropped or sent
+            // twice changes dx in every window; the tie-heavy 0..3 of x would give a quarter
+            // of the windows dy = 0, where any routing passes.
+            case Draw::gradient:
+                if (s.fill == Fill::floats || s.fill == Fill::special)
+                    fill(t, Fill::floats, seed, 1);
+                else
+                    make_distinct_nonzero(t, seed);
+                break;
+        }
+    }
+    return in;
 }
 template Inputs<float> generated_inputs(const CheckSpec&);
 template Inputs<double> generated_inputs(const CheckSpec&);
@@ -242,7 +167,7 @@ void throw_out_of_memory(const std::string& what, const std::bad_alloc& e, const
 }
 
 void throw_variant_out_of_memory(const Variant& v, const CheckSpec& s, const std::bad_alloc& e) {
-    const int64_t workspace = v.workspace_bytes({s.op, s.pass, s.dtype, s.fill == Fill::special}, s.problem);
+    const int64_t workspace = v.workspace_bytes(call_of(s, s.fill == Fill::special));
     throw OutOfMemory("out of memory in variant " + v.name() + " (its own allocation failed: " + e.what() +
                       "; its declared workspace is " + std::to_string(workspace) + " bytes) on " + check_name(s) +
                       ": the environment's limit, not counted as a failed check");
@@ -259,8 +184,7 @@ template Expectations reference_of(const CheckSpec&, const Inputs<double>&);
 
 CheckResult run_check(const Variant& v, const CheckSpec& s) {
     validate(s);
-    const CheckKind kind{s.op, s.pass, s.dtype, s.fill == Fill::special};
-    if (auto reason = v.unsupported(kind)) return {Status::skipped, *reason};
+    if (auto reason = v.unsupported(call_of(s, s.fill == Fill::special))) return {Status::skipped, *reason};
     try {
         return s.dtype == DType::f32 ? run_generated<float>(v, s) : run_generated<double>(v, s);
     } catch (const OutOfMemory&) {
@@ -280,29 +204,6 @@ const std::vector<int64_t>& Outputs<T>::shape(std::string_view name) const {
     return it->second.shape();
 }
 
-const Signature& signature(Op op, Pass pass) {
-    static const Signature kConvForward{{"x", "w"}, {"b"}, {"y"}, {}};
-    static const Signature kConvBackwardData{{"w", "dy"}, {}, {"dx"}, {}};
-    static const Signature kConvBackwardWeights{{"x", "dy"}, {}, {"dw"}, {"db"}};
-    static const Signature kPoolForward{{"x"}, {}, {"y"}, {"argmax"}};
-    static const Signature kPoolBackward{{"x", "dy"}, {}, {"dx"}, {}};
-    static const Signature kIm2col{{"x"}, {}, {"col"}, {}};
-    static const Signature kCol2im{{"col"}, {}, {"x"}, {}};
-    if (!is_valid_pass(op, pass))
-        throw std::invalid_argument(std::string(to_string(op)) + " has no pass " +
-                                    std::string(to_string(pass)));
-    switch (op) {
-        case Op::conv2d:
-            return pass == Pass::forward          ? kConvForward
-                   : pass == Pass::backward_data ? kConvBackwardData
-                                                  : kConvBackwardWeights;
-        case Op::maxpool2d: return pass == Pass::forward ? kPoolForward : kPoolBackward;
-        case Op::im2col: return kIm2col;
-        case Op::col2im: return kCol2im;
-    }
-    throw std::logic_error("signature: unknown op");
-}
-
 // Guard regions and poison, looked at after the variant returned.
 template <class T>
 void inspect_output(const std::string& name, const Tensor<T>& t, std::vector<std::string>& violations) {
@@ -318,54 +219,41 @@ void inspect_output(const std::string& name, const Tensor<T>& t, std::vector<std
 }
 
 template <class T>
-Outputs<T> invoke(const Variant& v, const CheckSpec& s, const Inputs<T>& in) {
-    const ConvProblem& p = s.problem;
-    const AxisOrder act = axis_order(p.layout), wei = axis_order(p.weights_layout);
+Outputs<T> poisoned_outputs(const CheckSpec& s) {
     Outputs<T> out;
-    // std::map nodes do not move: the references stay valid as outputs are added. The
-    // outputs are the harness's allocations; a std::bad_alloc escaping the switch is
-    // therefore the variant's own (below).
-    auto output = [&](const char* name, auto allocate) -> Tensor<T>& {
-        return harness_allocation(std::string("output ") + name, s,
-                                  [&]() -> Tensor<T>& { return out.tensors[name] = allocate(); });
-    };
+    for (const Operand& o : direction_of(s).outputs) {
+        const std::string name(to_string(o.role));
+        const TensorShape shape = shape_of(o.shape, s.problem);
+        if (o.role == Role::argmax)
+            out.argmax = harness_allocation("output " + name, s, [&] { return make_tensor<int64_t>(shape, true); });
+        else
+            harness_allocation("output " + name, s, [&] { out.tensors[name] = make_tensor<T>(shape, true); });
+    }
+    return out;
+}
+
+template <class T>
+Call bound_call(const CheckSpec& s, const Inputs<T>& in, Outputs<T>& out) {
+    Call call = call_of(s, false);
+    for (const Operand& o : call.direction().inputs) call.bind(o.role, tensor_of(in, o.role));
+    for (const Operand& o : call.direction().outputs) {
+        if (o.role == Role::argmax)
+            call.bind(o.role, out.argmax);
+        else
+            call.bind(o.role, out.tensors.at(std::string(to_string(o.role))));
+    }
+    return call;
+}
+
+template <class T>
+Outputs<T> invoke(const Variant& v, const CheckSpec& s, const Inputs<T>& in) {
     const progress::Task task("variant " + v.name() + " " + short_name(s));
+    Outputs<T> out = poisoned_outputs<T>(s);
+    const Call call = bound_call(s, in, out);
+    // The outputs are the harness's allocations (OutOfMemory); a std::bad_alloc escaping
+    // run() is the variant's own.
     try {
-        switch (s.op) {
-            case Op::conv2d:
-                if (s.pass == Pass::forward) {
-                    Tensor<T>& y = output("y", [&] { return Tensor<T>::poisoned(act, p.y_dims()); });
-                    v.conv_forward(p, in.at("x"), in.at("w"), s.bias ? &in.at("b") : nullptr, y);
-                } else if (s.pass == Pass::backward_data) {
-                    Tensor<T>& dx = output("dx", [&] { return Tensor<T>::poisoned(act, p.x_dims()); });
-                    v.conv_backward_data(p, in.at("w"), in.at("dy"), dx);
-                } else {
-                    Tensor<T>& dw = output("dw", [&] { return Tensor<T>::poisoned(wei, p.w_dims()); });
-                    Tensor<T>* db = s.bias ? &output("db", [&] { return Tensor<T>::poisoned({p.oc}); }) : nullptr;
-                    v.conv_backward_weights(p, in.at("x"), in.at("dy"), dw, db);
-                }
-                break;
-            case Op::maxpool2d: {
-                const PoolProblem pp = pool_problem(p);
-                if (s.pass == Pass::forward) {
-                    Tensor<T>& y = output("y", [&] { return Tensor<T>::poisoned(act, pp.y_dims()); });
-                    out.argmax = harness_allocation("output argmax", s, [&] { return Tensor<int64_t>::poisoned(act, pp.y_dims()); });
-                    v.pool_forward(pp, in.at("x"), y, out.argmax);
-                } else {
-                    Tensor<T>& dx = output("dx", [&] { return Tensor<T>::poisoned(act, pp.x_dims()); });
-                    v.pool_backward(pp, in.at("x"), in.at("dy"), dx);
-                }
-                break;
-            }
-            case Op::im2col: {
-                const auto cd = p.col_dims();
-                v.im2col(p, in.at("x"), output("col", [&] { return Tensor<T>::poisoned({cd[0], cd[1]}); }));
-                break;
-            }
-            case Op::col2im:
-                v.col2im(p, in.at("col"), output("x", [&] { return Tensor<T>::poisoned(act, p.x_dims()); }));
-                break;
-        }
+        v.run(call);
     } catch (const std::bad_alloc& e) {
         throw_variant_out_of_memory(v, s, e);
     }
@@ -375,36 +263,7 @@ Outputs<T> invoke(const Variant& v, const CheckSpec& s, const Inputs<T>& in) {
 }
 
 Expectations reference_outputs(const CheckSpec& s, const Inputs<double>& in) {
-    const ConvProblem& p = s.problem;
-    Expectations e;
-    switch (s.op) {
-        case Op::conv2d:
-            if (s.pass == Pass::forward) {
-                e.emplace("y", expect_conv_forward(p, in.at("x"), in.at("w"),
-                                                   s.bias ? &in.at("b") : nullptr));
-            } else if (s.pass == Pass::backward_data) {
-                e.emplace("dx", expect_conv_backward_data(p, in.at("w"), in.at("dy")));
-            } else {
-                auto g = expect_conv_backward_weights(p, in.at("x"), in.at("dy"), s.bias);
-                e.emplace("dw", std::move(g.dw));
-                if (g.db) e.emplace("db", std::move(*g.db));
-            }
-            break;
-        case Op::maxpool2d: {
-            const PoolProblem pp = pool_problem(p);
-            if (s.pass == Pass::forward) {
-                auto f = expect_pool_forward(pp, in.at("x"));
-                e.emplace("y", std::move(f.y));
-                e.emplace("argmax", Expected{f.argmax.cast<double>(), {}, 0});
-            } else {
-                e.emplace("dx", expect_pool_backward(pp, in.at("x"), in.at("dy")));
-            }
-            break;
-        }
-        case Op::im2col: e.emplace("col", expect_im2col(p, in.at("x"))); break;
-        case Op::col2im: e.emplace("x", expect_col2im(p, in.at("col"))); break;
-    }
-    return e;
+    return expect(direction_of(s), s.problem, in);
 }
 
 ReportContext report_context(const Variant& v, const CheckSpec& s, bool nan_data) {
@@ -415,8 +274,7 @@ ReportContext report_context(const Variant& v, const CheckSpec& s, bool nan_data
     ctx.dtype = s.dtype;
     ctx.layout = layout_string(s);
     ctx.problem = descriptor(s);
-    const std::string impl =
-        v.implementation_info({s.op, s.pass, s.dtype, nan_data}, s.problem);
+    const std::string impl = v.implementation_info(call_of(s, nan_data));
     if (!impl.empty()) ctx.note = "implementation: " + impl;
     return ctx;
 }
@@ -460,6 +318,8 @@ CheckResult variant_threw(const ReportContext& ctx, const std::exception& e) {
 
 #define CONVCONF_CONFORMANCE_INSTANTIATE(T)                                                  \
     template struct Outputs<T>;                                                              \
+    template Outputs<T> poisoned_outputs(const CheckSpec&);                                  \
+    template Call bound_call(const CheckSpec&, const Inputs<T>&, Outputs<T>&);               \
     template Outputs<T> invoke(const Variant&, const CheckSpec&, const Inputs<T>&);          \
     template void compare_outputs(const Outputs<T>&, const Expectations&, const Allowance&, \
                                   const ReportContext&, CheckResult&);

@@ -34,23 +34,16 @@ struct CheckSpec {
     uint64_t seed = 1;
 };
 
-// The pooling view of a check's problem (its WindowProblem part).
-PoolProblem pool_problem(const ConvProblem&);
-
 // Throws ProblemError (naming the field) for an invalid problem, std::invalid_argument for a
 // pass the op lacks or a fill the op does not take. Nothing is computed before this passes.
 void validate(const CheckSpec&);
 
-// One op and pass (and, for conv2d, whether it has a bias), named as benchdnn's --dir.
-struct Direction {
-    Op op;
-    const char* name;  // FWD_B FWD_D BWD_D BWD_W BWD_WB for conv2d; FWD BWD for maxpool2d; FWD
-    Pass pass;
-    bool bias;
-};
-// Every direction of every op, conv2d first: the one table the plan, the sweep, the
-// property tests and --dir parsing share.
-const std::vector<Direction>& all_directions();
+// The check's row of the direction table (impl/core/call.hpp).
+const Direction& direction_of(const CheckSpec&);
+// The call the check makes, without its tensors: what Variant::unsupported(),
+// workspace_bytes() and implementation_info() see. nan_data: the inputs hold NaN or
+// infinities (fill special, or a golden case's).
+Call call_of(const CheckSpec&, bool nan_data);
 
 // The problem as a benchdnn descriptor: a conv descriptor for conv2d, a pool-style one
 // (no oc) for maxpool2d, im2col and col2im.
@@ -111,11 +104,7 @@ auto harness_allocation(const std::string& what, const CheckSpec& spec, F&& allo
 
 // ---- The steps of a check, shared by generated checks and golden cases ----------------
 
-// Tensors by their contract name (golden-format.md): inputs x, w, b, dy, col; outputs y,
-// argmax, dx, dw, db, col, x. Activations are in problem.layout, weights in
-// problem.weights_layout, b and db 1-D [oc], col 2-D [mb*oh*ow, ic*kh*kw].
-template <class T>
-using Inputs = std::map<std::string, Tensor<T>, std::less<>>;
+// Tensors by their contract name: Inputs (reference/expected.hpp).
 
 // The same tensors in another element type (a golden case's double inputs at the dtype
 // under test; the variant's inputs back in double for the reference).
@@ -138,27 +127,27 @@ struct Outputs {
     const std::vector<int64_t>& shape(std::string_view name) const;
 };
 
-// The contract's names for an op and pass: which inputs and outputs exist, which of them
-// may be left out (b, argmax, db).
-struct Signature {
-    std::vector<std::string_view> inputs, optional_inputs, outputs, optional_outputs;
-};
-const Signature& signature(Op, Pass);
-
 // The inputs run_check generates for `spec`: each tensor filled by (spec.seed, its name),
 // integers small enough that every sum the op forms stays exact in spec.dtype.
 template <class T>
 Inputs<T> generated_inputs(const CheckSpec& spec);
 
-// Hands the variant `inputs` and freshly poisoned outputs and calls the entry point of
-// spec.op and spec.pass (spec.bias: conv2d forward gets b, backward_weights computes db).
-// The problem must have passed validate(); inputs must have the problem's shapes.
+// Fresh outputs of spec's direction, every element poisoned and guard regions around each
+// (the harness's allocations: running out of memory is OutOfMemory naming the output).
+template <class T>
+Outputs<T> poisoned_outputs(const CheckSpec&);
+// spec's call with `in` and `out` bound; both must outlive it and stay where they are.
+template <class T>
+Call bound_call(const CheckSpec&, const Inputs<T>& in, Outputs<T>& out);
+
+// Hands the variant `inputs` and freshly poisoned outputs in one Call of spec's direction
+// (spec.bias: conv2d forward gets b, backward_weights computes db). The problem must have
+// passed validate(); inputs must have the problem's shapes.
 template <class T>
 Outputs<T> invoke(const Variant&, const CheckSpec&, const Inputs<T>&);
 
 // Every output of spec's op and pass as the naive reference computes it in double from
-// `inputs`, with the sum|terms| its error bound is derived from.
-using Expectations = std::map<std::string, Expected, std::less<>>;
+// `inputs`, with the sum|terms| its error bound is derived from (expect()).
 Expectations reference_outputs(const CheckSpec&, const Inputs<double>&);
 // The same from the inputs the variant received, as a check computes it: converted to
 // double, watched by a progress::Task ("reference (naive, f64) conv2d FWD_B mb2ic3..."),

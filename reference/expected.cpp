@@ -5,7 +5,7 @@
 #include <limits>
 
 #include "impl/core/progress.hpp"
-#include "impl/naive/naive.hpp"
+#include "impl/core/registry.hpp"
 
 namespace convconf {
 namespace {
@@ -37,71 +37,90 @@ Tensor<double> derived_bound(const Expected& e, DType dtype) {
     return bound;
 }
 
-Expected expect_conv_forward(const ConvProblem& p, const Tensor<double>& x, const Tensor<double>& w,
-                             const Tensor<double>* b) {
-    progress::Task::parts(2);  // naive runs twice: the values, then sum|terms|
-    Expected e{Tensor<double>(axis_order(p.layout), p.y_dims()), {}, p.ic * p.kh * p.kw + (b ? 1 : 0)};
-    naive::conv_forward(p, x, w, b, e.value);
-    e.abs_sum = like(e.value);
-    const Tensor<double> abs_b = b ? abs_of(*b) : Tensor<double>();
-    naive::conv_forward(p, abs_of(x), abs_of(w), b ? &abs_b : nullptr, e.abs_sum);
+Expectations expect(const Direction& d, const ConvProblem& p, const Inputs<double>& in) {
+    const bool sums = std::any_of(d.outputs.begin(), d.outputs.end(), [](const Operand& o) { return !o.exact; });
+    if (sums) progress::Task::parts(2);  // naive runs twice: the values, then sum|terms|
+    // One run of naive on the inputs, or on their magnitudes, into fresh outputs.
+    auto run = [&](bool magnitudes) {
+        Call call(d, DType::f64, p);
+        std::vector<Tensor<double>> magnitude;
+        magnitude.reserve(d.inputs.size());
+        for (const Operand& o : d.inputs) {
+            const Tensor<double>& t = tensor_of(in, o.role);
+            if (!magnitudes || o.selects) {
+                call.bind(o.role, t);
+            } else {
+                call.bind(o.role, magnitude.emplace_back(abs_of(t)));
+            }
+        }
+        Inputs<double> out;
+        Tensor<int64_t> argmax;
+        for (const Operand& o : d.outputs) {
+            const TensorShape shape = shape_of(o.shape, p);
+            if (o.role == Role::argmax)
+                call.bind(o.role, argmax = make_tensor<int64_t>(shape));
+            else
+                call.bind(o.role, out[std::string(to_string(o.role))] = make_tensor<double>(shape));
+        }
+        naive_variant().run(call);
+        if (!argmax.empty()) out["argmax"] = argmax.cast<double>();
+        return out;
+    };
+    Inputs<double> values = run(false), abs_sums = sums ? run(true) : Inputs<double>();
+    Expectations e;
+    for (const Operand& o : d.outputs) {
+        const std::string name(to_string(o.role));
+        Expected x{std::move(values.at(name)), {}, 0};
+        if (!o.exact) {
+            x.abs_sum = std::move(abs_sums.at(name));
+            x.accumulation_length = d.terms(p);
+        }
+        e.emplace(name, std::move(x));
+    }
     return e;
 }
 
-Expected expect_conv_backward_data(const ConvProblem& p, const Tensor<double>& w,
-                                   const Tensor<double>& dy) {
-    progress::Task::parts(2);  // naive runs twice: the values, then sum|terms|
-    Expected e{Tensor<double>(axis_order(p.layout), p.x_dims()), {}, p.oc * p.kh * p.kw};
-    naive::conv_backward_data(p, w, dy, e.value);
-    e.abs_sum = like(e.value);
-    naive::conv_backward_data(p, abs_of(w), abs_of(dy), e.abs_sum);
-    return e;
+namespace {
+Expected only(Expectations e, const char* name) { return std::move(e.at(name)); }
+}  // namespace
+
+Expected expect_conv_forward(const ConvProblem& p, const Tensor<double>& x, const Tensor<double>& w,
+                             const Tensor<double>* b) {
+    Inputs<double> in{{"x", x}, {"w", w}};
+    if (b) in.emplace("b", *b);
+    return only(expect(direction_of(Op::conv2d, Pass::forward, b != nullptr), p, in), "y");
+}
+
+Expected expect_conv_backward_data(const ConvProblem& p, const Tensor<double>& w, const Tensor<double>& dy) {
+    return only(expect(direction_of(Op::conv2d, Pass::backward_data), p, {{"w", w}, {"dy", dy}}), "dx");
 }
 
 WeightsGradients expect_conv_backward_weights(const ConvProblem& p, const Tensor<double>& x,
                                               const Tensor<double>& dy, bool with_bias) {
-    progress::Task::parts(2);  // naive runs twice: the values, then sum|terms|
-    const int64_t n = p.mb * p.oh() * p.ow();
-    WeightsGradients g{{Tensor<double>(axis_order(p.weights_layout), p.w_dims()), {}, n}, {}};
-    if (with_bias) g.db = Expected{Tensor<double>({p.oc}), Tensor<double>({p.oc}), n};
-    naive::conv_backward_weights(p, x, dy, g.dw.value, with_bias ? &g.db->value : nullptr);
-    g.dw.abs_sum = like(g.dw.value);
-    naive::conv_backward_weights(p, abs_of(x), abs_of(dy), g.dw.abs_sum,
-                                 with_bias ? &g.db->abs_sum : nullptr);
+    Expectations e = expect(direction_of(Op::conv2d, Pass::backward_weights, with_bias), p, {{"x", x}, {"dy", dy}});
+    WeightsGradients g{std::move(e.at("dw")), {}};
+    if (with_bias) g.db = std::move(e.at("db"));
     return g;
 }
 
 PoolForwardExpected expect_pool_forward(const PoolProblem& p, const Tensor<double>& x) {
-    PoolForwardExpected e{{Tensor<double>(axis_order(p.layout), p.y_dims()), {}, 0},
-                          Tensor<int64_t>(axis_order(p.layout), p.y_dims())};
-    naive::pool_forward(p, x, e.y.value, e.argmax);
-    return e;
+    Expectations e = expect(direction_of(Op::maxpool2d, Pass::forward), as_conv_problem(p), {{"x", x}});
+    const Tensor<double>& a = e.at("argmax").value;
+    Tensor<int64_t> argmax(a.order(), a.dims());
+    std::transform(a.values().begin(), a.values().end(), argmax.values().begin(), [](double v) { return int64_t(v); });
+    return {std::move(e.at("y")), std::move(argmax)};
 }
 
 Expected expect_pool_backward(const PoolProblem& p, const Tensor<double>& x, const Tensor<double>& dy) {
-    progress::Task::parts(2);  // naive runs twice: the values, then sum|terms|
-    // A point of x lies in at most one window per tap (i, j): at most kh*kw dy terms meet.
-    Expected e{Tensor<double>(axis_order(p.layout), p.x_dims()), {}, p.kh * p.kw};
-    naive::pool_backward(p, x, dy, e.value);
-    e.abs_sum = like(e.value);
-    naive::pool_backward(p, x, abs_of(dy), e.abs_sum);
-    return e;
+    return only(expect(direction_of(Op::maxpool2d, Pass::backward), as_conv_problem(p), {{"x", x}, {"dy", dy}}), "dx");
 }
 
 Expected expect_im2col(const WindowProblem& p, const Tensor<double>& x) {
-    const auto cd = p.col_dims();
-    Expected e{Tensor<double>({cd[0], cd[1]}), {}, 0};
-    naive::im2col(p, x, e.value);
-    return e;
+    return only(expect(direction_of(Op::im2col, Pass::forward), as_conv_problem(p), {{"x", x}}), "col");
 }
 
 Expected expect_col2im(const WindowProblem& p, const Tensor<double>& col) {
-    progress::Task::parts(2);  // naive runs twice: the values, then sum|terms|
-    Expected e{Tensor<double>(axis_order(p.layout), p.x_dims()), {}, p.kh * p.kw};
-    naive::col2im(p, col, e.value);
-    e.abs_sum = like(e.value);
-    naive::col2im(p, abs_of(col), e.abs_sum);
-    return e;
+    return only(expect(direction_of(Op::col2im, Pass::forward), as_conv_problem(p), {{"col", col}}), "x");
 }
 
 }  // namespace convconf

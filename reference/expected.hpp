@@ -7,8 +7,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <stdexcept>
+#include <string>
 
+#include "impl/core/call.hpp"
 #include "impl/core/problem.hpp"
 #include "impl/core/tensor.hpp"
 
@@ -23,6 +27,28 @@ struct Expected {
     int64_t accumulation_length = 0;
 };
 
+// Tensors by their contract name (golden-format.md): inputs x, w, b, dy, col; outputs y,
+// argmax, dx, dw, db, col, x. Activations are in problem.layout, weights in
+// problem.weights_layout, b and db 1-D [oc], col 2-D [mb*oh*ow, ic*kh*kw].
+template <class T>
+using Inputs = std::map<std::string, Tensor<T>, std::less<>>;
+using Expectations = std::map<std::string, Expected, std::less<>>;
+// The tensor of `role` in `in`; std::logic_error naming it when there is none.
+template <class T>
+const Tensor<T>& tensor_of(const Inputs<T>& in, Role role) {
+    const auto it = in.find(to_string(role));
+    if (it == in.end()) throw std::logic_error("no input \"" + std::string(to_string(role)) + "\"");
+    return it->second;
+}
+
+// Every output of the direction as the naive reference computes it in double from `in`
+// (the direction's inputs by name; others are ignored), each with the sum|terms| of its
+// elements unless it is a copy or a selection: naive again on the inputs' magnitudes
+// (an input that selects, maxpool2d's x, as it is). The accumulation length is the
+// direction's terms(). argmax comes as doubles.
+Expectations expect(const Direction&, const ConvProblem&, const Inputs<double>& in);
+
+// The same for one direction each, for tests that hold the tensors.
 Expected expect_conv_forward(const ConvProblem&, const Tensor<double>& x, const Tensor<double>& w,
                              const Tensor<double>* b);
 Expected expect_conv_backward_data(const ConvProblem&, const Tensor<double>& w,

@@ -215,7 +215,7 @@ TEST(BenchTiming, EveryDirectionRunsOnEveryVariantThatTakesIt) {
                 apply_direction(s, dir);
                 Workload w(s);
                 for (const Variant* v : variants()) {
-                    if (v->unsupported({s.op, s.pass, s.dtype, false})) continue;
+                    if (v->unsupported(call_of(s, false))) continue;
                     EXPECT_NO_THROW(time_variant(w, *v, {1, 0, 1.0})) << v->name() << " " << d << " " << dir;
                 }
             }

@@ -114,7 +114,7 @@ TEST(BrokenVariants, AdjointToleranceCatchesAScaledBackwardDataOnTheLargestProbl
     for (double factor : {0.0, -1.0, 2.0, 1.001}) {
         const auto broken = make_backward_data_scaled(factor);
         Tensor<float> dx(axis_order(p.layout), p.x_dims());
-        broken->conv_backward_data(p, w, dy, dx);
+        calls::conv_backward_data(*broken, p, w, dy, dx);
         const Side data = side(x, dx, &dx_expected);
         EXPECT_FALSE(agree(a.forward, data)) << broken->name() << ": <y,dy> = " << a.forward.value << " +- "
                                              << a.forward.error << ", <x,dx> = " << data.value << " +- " << data.error;

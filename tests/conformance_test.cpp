@@ -47,17 +47,17 @@ TEST_P(Conformance, EntryPointsRejectBadArguments) {
         return "(accepted)";
     };
     Tensor<float> x_nhwc(AxisOrder::nhwc, p.x_dims());
-    EXPECT_EQ(field_of([&] { v.conv_forward(p, x_nhwc, w, nullptr, y); }), "x");
+    EXPECT_EQ(field_of([&] { calls::conv_forward(v, p, x_nhwc, w, nullptr, y); }), "x");
     Tensor<float> y_wrong(AxisOrder::nchw, {1, 3, 3, 2});
-    EXPECT_EQ(field_of([&] { v.conv_forward(p, x, w, nullptr, y_wrong); }), "y");
+    EXPECT_EQ(field_of([&] { calls::conv_forward(v, p, x, w, nullptr, y_wrong); }), "y");
     ConvProblem bad = p;
     bad.sw = 0;
-    EXPECT_EQ(field_of([&] { v.conv_forward(bad, x, w, nullptr, y); }), "sw");
+    EXPECT_EQ(field_of([&] { calls::conv_forward(v, bad, x, w, nullptr, y); }), "sw");
     PoolProblem pool;
     static_cast<WindowProblem&>(pool) = p;
     pool.pt = 3;  // first window entirely in the padding
     Tensor<int64_t> argmax(AxisOrder::nchw, {1, 2, 2, 2});
-    EXPECT_EQ(field_of([&] { v.pool_forward(pool, x, y, argmax); }), "pt");
+    EXPECT_EQ(field_of([&] { calls::pool_forward(v, pool, x, y, argmax); }), "pt");
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, Conformance, ::testing::ValuesIn(variants()),
@@ -70,7 +70,7 @@ class Broken final : public VariantOf<Broken<Defect>> {
 public:
     std::string name() const override { return "broken"; }
     std::string description() const override { return "naive with a planted defect"; }
-#define CONVCONF_DELEGATE(fn, ...) naive_variant().fn(__VA_ARGS__)
+#define CONVCONF_DELEGATE(fn, ...) calls::fn(naive_variant(), __VA_ARGS__)
     template <class T> void conv_forward_t(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>* b, Tensor<T>& y) const {
         CONVCONF_DELEGATE(conv_forward, p, x, w, b, y);
         Defect::spoil(Op::conv2d, y);
@@ -259,8 +259,8 @@ class NoF64 final : public VariantOf<NoF64>, public testing::InertEntryPoints {
 public:
     std::string name() const override { return "no_f64"; }
     std::string description() const override { return "declares no f64"; }
-    std::optional<std::string> unsupported(const CheckKind& k) const override {
-        if (k.dtype == DType::f64) return std::string("no f64 support");
+    std::optional<std::string> unsupported(const Call& c) const override {
+        if (c.dtype() == DType::f64) return std::string("no f64 support");
         return std::nullopt;
     }
     template <class T, class... A> void conv_forward_t(A&&...) const { FAIL() << "must not run"; }
@@ -281,7 +281,7 @@ class OutOfMemoryVariant final : public VariantOf<OutOfMemoryVariant>, public te
 public:
     std::string name() const override { return "hungry"; }
     std::string description() const override { return "throws std::bad_alloc"; }
-    int64_t workspace_bytes(const CheckKind&, const ConvProblem&) const override { return 4096; }
+    int64_t workspace_bytes(const Call&) const override { return 4096; }
     template <class T, class... A> void conv_forward_t(A&&...) const { throw std::bad_alloc(); }
 };
 

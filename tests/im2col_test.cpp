@@ -36,7 +36,7 @@ ConvProblem conv(int64_t mb, int64_t ic, int64_t ih, int64_t iw, int64_t oc, int
     return p;
 }
 
-CheckKind kind(Op op, Pass pass, DType dtype) { return {op, pass, dtype}; }
+Call kind(Op op, Pass pass, DType dtype, const ConvProblem& p) { return Call(direction_of(op, pass), dtype, p); }
 
 // The column matrix is lowered one block of output positions of one image at a time
 // (impl/core/lowering.hpp, position_blocks: 48Ki elements / (ic*kh*kw) positions, at least
@@ -53,23 +53,23 @@ TEST(Im2colWorkspace, IsOneBlockOfTheColumnMatrixPlusAnyWeightsReorder) {
     ConvProblem p = conv(2, 3, 5, 5, 4, 3);
     p.pt = p.pl = p.pb = p.pr = 1;
     p.validate();
-    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::forward, DType::f32), p), 2700);
-    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::forward, DType::f64), p), 5400);
-    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::backward_data, DType::f32), p), (675 + 108) * 4);
-    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::backward_data, DType::f64), p), (675 + 108) * 8);
-    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::backward_weights, DType::f32), p), (675 + 108) * 4);
+    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::forward, DType::f32, p)), 2700);
+    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::forward, DType::f64, p)), 5400);
+    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::backward_data, DType::f32, p)), (675 + 108) * 4);
+    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::backward_data, DType::f64, p)), (675 + 108) * 8);
+    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::backward_weights, DType::f32, p)), (675 + 108) * 4);
     for (Pass pass : {Pass::forward, Pass::backward})
-        EXPECT_EQ(v->workspace_bytes(kind(Op::maxpool2d, pass, DType::f32), p), 2700);
+        EXPECT_EQ(v->workspace_bytes(kind(Op::maxpool2d, pass, DType::f32, p)), 2700);
     p.weights_layout = WeightsLayout::hwio;
-    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::forward, DType::f32), p), (675 + 108) * 4);
+    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::forward, DType::f32, p)), (675 + 108) * 4);
     // NHWC pairs with HWIO: w is the GEMM's matrix already, stored transposed, so W^T is
     // plain as well.
     p.layout = Layout::nhwc;
-    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::forward, DType::f32), p), 675 * 4);
-    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::backward_data, DType::f32), p), 675 * 4);
+    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::forward, DType::f32, p)), 675 * 4);
+    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::backward_data, DType::f32, p)), 675 * 4);
     // The lowering writes straight into its output: no scratch at all.
-    EXPECT_EQ(v->workspace_bytes(kind(Op::im2col, Pass::forward, DType::f64), p), 0);
-    EXPECT_EQ(v->workspace_bytes(kind(Op::col2im, Pass::forward, DType::f64), p), 0);
+    EXPECT_EQ(v->workspace_bytes(kind(Op::im2col, Pass::forward, DType::f64, p)), 0);
+    EXPECT_EQ(v->workspace_bytes(kind(Op::col2im, Pass::forward, DType::f64, p)), 0);
 }
 
 // ic2 6x7, kernel 3x2, stride (2, 1), pad top 1 right 2, dilation (2, 1):
@@ -80,7 +80,7 @@ TEST(Im2colWorkspace, FollowsStridePadAndDilation) {
     p.kh = 3, p.kw = 2, p.sh = 2, p.pt = 1, p.pr = 2, p.dh = 2;
     p.validate();
     const auto v = im2col::make_variant();
-    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::forward, DType::f64), p), 1536);
+    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::forward, DType::f64, p)), 1536);
 }
 
 // 001 In [10]: my_im2col(np.random.randn(1,3,448,640), 5, 5).shape is (282384, 75):
@@ -90,8 +90,8 @@ TEST(Im2colWorkspace, NotebookShapeIsTiled) {
     ConvProblem p = conv(1, 3, 448, 640, 1, 5);
     p.validate();
     const auto v = im2col::make_variant();
-    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::forward, DType::f32), p), int64_t{655} * 75 * 4);
-    EXPECT_LT(v->workspace_bytes(kind(Op::conv2d, Pass::forward, DType::f32), p), int64_t{282384} * 75 * 4 / 400);
+    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::forward, DType::f32, p)), int64_t{655} * 75 * 4);
+    EXPECT_LT(v->workspace_bytes(kind(Op::conv2d, Pass::forward, DType::f32, p)), int64_t{282384} * 75 * 4 / 400);
 }
 
 // A 1x1 kernel with stride 1 and no padding: x is its own column matrix, no block. Only
@@ -100,8 +100,8 @@ TEST(Im2colWorkspace, NoBlockWhenXIsTheColumnMatrix) {
     ConvProblem p = conv(2, 64, 14, 14, 32, 1);
     p.validate();
     const auto v = im2col::make_variant();
-    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::forward, DType::f32), p), 0);
-    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::backward_data, DType::f32), p), 8192);
+    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::forward, DType::f32, p)), 0);
+    EXPECT_EQ(v->workspace_bytes(kind(Op::conv2d, Pass::backward_data, DType::f32, p)), 8192);
 }
 
 class Im2colFamily : public ::testing::TestWithParam<Layouts> {
@@ -136,11 +136,11 @@ TEST_P(Im2colFamily, ColumnsAreChannelThenTapAndCol2imIsTheAdjoint) {
         using T = decltype(t);
         auto x = from_logical<T>(act(), p.x_dims(), arange(8));
         auto col = Tensor<T>::poisoned({2, 8});
-        variant->im2col(p, x, col);
+        calls::im2col(*variant, p, x, col);
         EXPECT_EQ(std::vector<double>(col.values().begin(), col.values().end()),
                   (std::vector<double>{0, 1, 2, 3, 4, 5, 6, 7, 1, 0, 3, 0, 5, 0, 7, 0}));
         auto back = Tensor<T>::poisoned(act(), p.x_dims());
-        variant->col2im(p, col, back);
+        calls::col2im(*variant, p, col, back);
         EXPECT_EQ(to_logical(back), (std::vector<double>{0, 2, 2, 6, 4, 10, 6, 14}));
     });
 }
@@ -165,12 +165,12 @@ TEST_P(Im2colFamily, MaxPoolNanInfinityAndTiesOverTheColumnMatrix) {
                                  {1, kNan, 5, 5, -kInf, 2, kInf, 7, 5, 5, -kInf, kInf});
         auto y = Tensor<T>::poisoned(act(), p.y_dims());
         auto argmax = Tensor<int64_t>::poisoned(act(), p.y_dims());
-        variant->pool_forward(p, x, y, argmax);
+        calls::pool_forward(*variant, p, x, y, argmax);
         expect_same(to_logical(y), {kNan, kNan, 5, 5, kInf});
         EXPECT_EQ(to_logical(argmax), (std::vector<double>{1, 0, 0, 0, 3}));
         auto dy = from_logical<T>(act(), p.y_dims(), {1, 2, 3, 4, 5});
         auto dx = Tensor<T>::poisoned(act(), p.x_dims());
-        variant->pool_backward(p, x, dy, dx);
+        calls::pool_backward(*variant, p, x, dy, dx);
         EXPECT_EQ(to_logical(dx), (std::vector<double>{0, 3, 3, 4, 0, 0, 0, 0, 0, 0, 0, 5}));
     });
 }
@@ -190,12 +190,12 @@ TEST_P(Im2colFamily, MaxPoolAllMinusInfinityChoosesXNotPadding) {
         auto x = from_logical<T>(act(), p.x_dims(), std::vector<double>(4, -kInf));
         auto y = Tensor<T>::poisoned(act(), p.y_dims());
         auto argmax = Tensor<int64_t>::poisoned(act(), p.y_dims());
-        variant->pool_forward(p, x, y, argmax);
+        calls::pool_forward(*variant, p, x, y, argmax);
         EXPECT_EQ(to_logical(y), std::vector<double>(4, -kInf));
         EXPECT_EQ(to_logical(argmax), (std::vector<double>{4, 3, 1, 0}));
         auto dy = from_logical<T>(act(), p.y_dims(), {1, 2, 3, 4});
         auto dx = Tensor<T>::poisoned(act(), p.x_dims());
-        variant->pool_backward(p, x, dy, dx);
+        calls::pool_backward(*variant, p, x, dy, dx);
         EXPECT_EQ(to_logical(dx), (std::vector<double>{10, 0, 0, 0}));
     });
 }
@@ -219,13 +219,13 @@ TEST_P(Im2colFamily, NotebookGradientsThroughGemmAndCol2im) {
         auto w = from_logical<T>(wei(), p.w_dims(), std::vector<double>(4, 1));
         auto dy = from_logical<T>(act(), p.y_dims(), twice(arange(9, 1)));
         auto dx = Tensor<T>::poisoned(act(), p.x_dims());
-        variant->conv_backward_data(p, w, dy, dx);
+        calls::conv_backward_data(*variant, p, w, dy, dx);
         EXPECT_EQ(to_logical(dx),
                   twice({1, 3, 5, 3, 5, 12, 16, 9, 11, 24, 28, 15, 7, 15, 17, 9}));
         auto x = from_logical<T>(act(), p.x_dims(), twice(arange(16)));
         auto dw = Tensor<T>::poisoned(wei(), p.w_dims());
         auto db = Tensor<T>::poisoned({1});
-        variant->conv_backward_weights(p, x, dy, dw, &db);
+        calls::conv_backward_weights(*variant, p, x, dy, dw, &db);
         EXPECT_EQ(to_logical(dw), (std::vector<double>{2 * 303, 2 * 348, 2 * 483, 2 * 528}));
         EXPECT_EQ(db[0], T(2 * 45));
     });

@@ -57,14 +57,14 @@ protected:
         Tensor<T> bt({p.oc});
         if (b) for (int64_t k = 0; k < p.oc; ++k) bt[k] = T((*b)[k]);
         auto y = Tensor<T>::poisoned(act(), p.y_dims());
-        naive.conv_forward(p, xt, wt, b ? &bt : nullptr, y);
+        calls::conv_forward(naive, p, xt, wt, b ? &bt : nullptr, y);
         return to_logical(y);
     }
     template <class T>
     std::vector<double> backward_data(const ConvProblem& p, const std::vector<double>& w,
                                       const std::vector<double>& dy) const {
         auto dx = Tensor<T>::poisoned(act(), p.x_dims());
-        naive.conv_backward_data(p, from_logical<T>(wei(), p.w_dims(), w), from_logical<T>(act(), p.y_dims(), dy), dx);
+        calls::conv_backward_data(naive, p, from_logical<T>(wei(), p.w_dims(), w), from_logical<T>(act(), p.y_dims(), dy), dx);
         return to_logical(dx);
     }
     // dw in logical order, then db.
@@ -74,7 +74,7 @@ protected:
                                                                          const std::vector<double>& dy) const {
         auto dw = Tensor<T>::poisoned(wei(), p.w_dims());
         auto db = Tensor<T>::poisoned({p.oc});
-        naive.conv_backward_weights(p, from_logical<T>(act(), p.x_dims(), x), from_logical<T>(act(), p.y_dims(), dy),
+        calls::conv_backward_weights(naive, p, from_logical<T>(act(), p.x_dims(), x), from_logical<T>(act(), p.y_dims(), dy),
                                     dw, &db);
         return {to_logical(dw), std::vector<double>(db.values().begin(), db.values().end())};
     }
@@ -84,14 +84,14 @@ protected:
                                                                      const std::vector<double>& x) const {
         auto y = Tensor<T>::poisoned(act(), p.y_dims());
         auto argmax = Tensor<int64_t>::poisoned(act(), p.y_dims());
-        naive.pool_forward(p, from_logical<T>(act(), p.x_dims(), x), y, argmax);
+        calls::pool_forward(naive, p, from_logical<T>(act(), p.x_dims(), x), y, argmax);
         return {to_logical(y), to_logical(argmax)};
     }
     template <class T>
     std::vector<double> pool_backward(const PoolProblem& p, const std::vector<double>& x,
                                       const std::vector<double>& dy) const {
         auto dx = Tensor<T>::poisoned(act(), p.x_dims());
-        naive.pool_backward(p, from_logical<T>(act(), p.x_dims(), x), from_logical<T>(act(), p.y_dims(), dy), dx);
+        calls::pool_backward(naive, p, from_logical<T>(act(), p.x_dims(), x), from_logical<T>(act(), p.y_dims(), dy), dx);
         return to_logical(dx);
     }
 };
@@ -168,7 +168,7 @@ TEST_P(NaiveNotebook, ConvBackwardData) {
         auto w = from_logical<T>(wei(), p.w_dims(), std::vector<double>(4, 1));
         auto dy = from_logical<T>(act(), p.y_dims(), arange(9, 1));
         auto dx = Tensor<T>::poisoned(act(), p.x_dims());
-        naive.conv_backward_data(p, w, dy, dx);
+        calls::conv_backward_data(naive, p, w, dy, dx);
         EXPECT_EQ(to_logical(dx), (std::vector<double>{1, 3, 5, 3, 5, 12, 16, 9, 11, 24, 28, 15, 7, 15, 17, 9}));
     });
 }
@@ -183,10 +183,10 @@ TEST_P(NaiveNotebook, Im2colAndCol2im) {
         using T = decltype(t);
         auto x = from_logical<T>(act(), p.x_dims(), arange(16));
         auto col = Tensor<T>::poisoned({9, 4});
-        naive.im2col(p, x, col);
+        calls::im2col(naive, p, x, col);
         EXPECT_EQ(std::vector<double>(col.values().begin(), col.values().end()), col_want);
         auto back = Tensor<T>::poisoned(act(), p.x_dims());
-        naive.col2im(p, col, back);
+        calls::col2im(naive, p, col, back);
         EXPECT_EQ(to_logical(back),
                   (std::vector<double>{0, 2, 4, 3, 8, 20, 24, 14, 16, 36, 40, 22, 12, 26, 28, 15}));
     });
@@ -199,7 +199,7 @@ TEST_P(NaiveNotebook, Im2colTwoChannelsColumnOrder) {
         using T = decltype(t);
         auto x = from_logical<T>(act(), p.x_dims(), arange(18));
         auto col = Tensor<T>::poisoned({4, 8});
-        naive.im2col(p, x, col);
+        calls::im2col(naive, p, x, col);
         EXPECT_EQ(std::vector<double>(col.values().begin(), col.values().end()),
                   (std::vector<double>{0, 1, 3, 4, 9, 10, 12, 13,  1, 2, 4, 5, 10, 11, 13, 14,
                                        3, 4, 6, 7, 12, 13, 15, 16,  4, 5, 7, 8, 13, 14, 16, 17}));
@@ -216,12 +216,12 @@ TEST_P(NaiveNotebook, MaxPoolOneChannel) {
         auto xt = from_logical<T>(act(), p.x_dims(), x);
         auto y = Tensor<T>::poisoned(act(), p.y_dims());
         auto argmax = Tensor<int64_t>::poisoned(act(), p.y_dims());
-        naive.pool_forward(p, xt, y, argmax);
+        calls::pool_forward(naive, p, xt, y, argmax);
         EXPECT_EQ(to_logical(y), (std::vector<double>{11, 15, 8, 15}));
         EXPECT_EQ(to_logical(argmax), (std::vector<double>{1, 1, 3, 0}));
         auto dy = from_logical<T>(act(), p.y_dims(), {1, 2, 3, 4});
         auto dx = Tensor<T>::poisoned(act(), p.x_dims());
-        naive.pool_backward(p, xt, dy, dx);
+        calls::pool_backward(naive, p, xt, dy, dx);
         EXPECT_EQ(to_logical(dx), (std::vector<double>{0, 1, 0, 2, 0, 0, 0, 0, 0, 0, 4, 0, 0, 3, 0, 0}));
     });
 }
@@ -236,13 +236,13 @@ TEST_P(NaiveNotebook, MaxPoolTwoChannels) {
         auto xt = from_logical<T>(act(), p.x_dims(), x);
         auto y = Tensor<T>::poisoned(act(), p.y_dims());
         auto argmax = Tensor<int64_t>::poisoned(act(), p.y_dims());
-        naive.pool_forward(p, xt, y, argmax);
+        calls::pool_forward(naive, p, xt, y, argmax);
         EXPECT_EQ(to_logical(y), (std::vector<double>{11, 15, 8, 15, 10, 13, 8, 15}));
         // arg_max [1 2 1 3 3 0 0 3] in (oh, ow, c) order is, per channel in (oh, ow) order:
         EXPECT_EQ(to_logical(argmax), (std::vector<double>{1, 1, 3, 0, 2, 3, 0, 3}));
         auto dy = from_logical<T>(act(), p.y_dims(), {1, 1, 1, 1, 2, 2, 2, 2});
         auto dx = Tensor<T>::poisoned(act(), p.x_dims());
-        naive.pool_backward(p, xt, dy, dx);
+        calls::pool_backward(naive, p, xt, dy, dx);
         EXPECT_EQ(to_logical(dx), (std::vector<double>{0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0,
                                                        0, 0, 0, 0, 2, 0, 0, 2, 2, 0, 0, 0, 0, 0, 0, 2}));
     });
@@ -268,13 +268,13 @@ TEST_P(NaiveNotebook, MaxPoolTiesGoToFirstMaximum) {
         auto xt = from_logical<T>(act(), p.x_dims(), x);
         auto y = Tensor<T>::poisoned(act(), p.y_dims());
         auto argmax = Tensor<int64_t>::poisoned(act(), p.y_dims());
-        naive.pool_forward(p, xt, y, argmax);
+        calls::pool_forward(naive, p, xt, y, argmax);
         EXPECT_EQ(to_logical(y), (std::vector<double>{8, 9, 9, 4, 7, 9, 9, 7, 8, 9, 8, 9,
                                                       4, 9, 9, 9, 7, 9, 7, 9, 7, 8, 7, 8}));
         EXPECT_EQ(to_logical(argmax), argmax_want);
         auto dy = Tensor<T>(act(), p.y_dims(), T(1));
         auto dx = Tensor<T>::poisoned(act(), p.x_dims());
-        naive.pool_backward(p, xt, dy, dx);
+        calls::pool_backward(naive, p, xt, dy, dx);
         EXPECT_EQ(to_logical(dx),
                   (std::vector<double>{0, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0,
                                        0, 1, 0, 1, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0,

@@ -239,7 +239,7 @@ public:
         for (int64_t o = 0; o < p.oc; ++o)
             for (int64_t i = 0; i < p.kh; ++i)
                 for (int64_t j = 0; j < p.kw; ++j) short_w.at(o, p.ic - 1, i, j) = T(0);
-        onednn().conv_forward(p, x, short_w, b, y);
+        calls::conv_forward(onednn(), p, x, short_w, b, y);
     }
 };
 
@@ -257,17 +257,17 @@ TEST(OneDnnVariant, FloatCheckAtLargeKCatchesADroppedInputChannel) {
 
 TEST(OneDnnVariant, DeclaresWhatItCannotDoAndIsNotAskedIt) {
     const Variant& v = onednn();
-    EXPECT_EQ(v.unsupported({Op::conv2d, Pass::forward, DType::f64}),
+    EXPECT_EQ(v.unsupported(Call(direction_of(Op::conv2d, Pass::forward), DType::f64, {})),
               "oneDNN 2.6 has no f64 convolution or pooling on CPU");
-    EXPECT_EQ(v.unsupported({Op::im2col, Pass::forward, DType::f32}),
+    EXPECT_EQ(v.unsupported(Call(direction_of(Op::im2col, Pass::forward), DType::f32, {})),
               "oneDNN has no im2col/col2im primitive");
-    EXPECT_EQ(v.unsupported({Op::col2im, Pass::forward, DType::f32}),
+    EXPECT_EQ(v.unsupported(Call(direction_of(Op::col2im, Pass::forward), DType::f32, {})),
               "oneDNN has no im2col/col2im primitive");
-    const auto no_nan = v.unsupported({Op::maxpool2d, Pass::forward, DType::f32, true});
+    const auto no_nan = v.unsupported(Call(direction_of(Op::maxpool2d, Pass::forward), DType::f32, {}, true));
     ASSERT_TRUE(no_nan.has_value());
     EXPECT_NE(no_nan->find("oneDNN gives no NaN guarantee for max-pooling"), std::string::npos);
-    EXPECT_EQ(v.unsupported({Op::maxpool2d, Pass::backward, DType::f32}), std::nullopt);
-    EXPECT_EQ(v.unsupported({Op::conv2d, Pass::backward_weights, DType::f32}), std::nullopt);
+    EXPECT_EQ(v.unsupported(Call(direction_of(Op::maxpool2d, Pass::backward), DType::f32, {})), std::nullopt);
+    EXPECT_EQ(v.unsupported(Call(direction_of(Op::conv2d, Pass::backward_weights), DType::f32, {})), std::nullopt);
 
     // A NaN check is reported skipped, with the reason, never passed.
     const PoolProblem p = parse_pool_descriptor("mb1ic2ih4kh2sh2").problem;
@@ -279,26 +279,26 @@ TEST(OneDnnVariant, DeclaresWhatItCannotDoAndIsNotAskedIt) {
     const ConvProblem c = parse_conv_descriptor("mb1ic1ih4oc1kh2").problem;
     Tensor<double> x(AxisOrder::nchw, c.x_dims()), w(AxisOrder::oihw, c.w_dims());
     Tensor<double> y(AxisOrder::nchw, c.y_dims());
-    EXPECT_THROW(v.conv_forward(c, x, w, nullptr, y), std::logic_error);
+    EXPECT_THROW(calls::conv_forward(v, c, x, w, nullptr, y), std::logic_error);
 }
 
 TEST(OneDnnVariant, NamesTheImplementationOneDnnPicksAndItsScratch) {
     const Variant& v = onednn();
     const ConvProblem c = parse_conv_descriptor("mb2ic16ih14oc16kh3ph1").problem;
     for (Pass pass : {Pass::forward, Pass::backward_data, Pass::backward_weights}) {
-        const CheckKind k{Op::conv2d, pass, DType::f32};
-        EXPECT_FALSE(v.implementation_info(k, c).empty()) << to_string(pass);
+        const Call k(direction_of(Op::conv2d, pass), DType::f32, c);
+        EXPECT_FALSE(v.implementation_info(k).empty()) << to_string(pass);
         // Plain NCHW/OIHW in, blocked layouts chosen by oneDNN: there is reordering to do.
-        EXPECT_GT(v.workspace_bytes(k, c), 0) << to_string(pass);
+        EXPECT_GT(v.workspace_bytes(k), 0) << to_string(pass);
     }
     ConvProblem pool;
     static_cast<WindowProblem&>(pool) = parse_pool_descriptor("mb1ic8ih6kh2sh2").problem;
-    const CheckKind k{Op::maxpool2d, Pass::forward, DType::f32};
-    const std::string impl = v.implementation_info(k, pool);
+    const Call k(direction_of(Op::maxpool2d, Pass::forward), DType::f32, pool);
+    const std::string impl = v.implementation_info(k);
     EXPECT_EQ(impl.rfind("forward ", 0), 0u) << impl;
     EXPECT_NE(impl.find(", backward "), std::string::npos) << impl;
-    EXPECT_GT(v.workspace_bytes(k, pool), 0);  // at least the workspace
-    EXPECT_EQ(v.implementation_info({Op::conv2d, Pass::forward, DType::f64}, c), "");
+    EXPECT_GT(v.workspace_bytes(k), 0);  // at least the workspace
+    EXPECT_EQ(v.implementation_info(Call(direction_of(Op::conv2d, Pass::forward), DType::f64, c)), "");
 }
 
 // ---- A disagreement is caught --------------------------------------------------------
@@ -317,33 +317,33 @@ class MisledOneDnn final : public VariantOf<MisledOneDnn> {
 public:
     std::string name() const override { return "onednn_misled"; }
     std::string description() const override { return "oneDNN given mirrored padding"; }
-    std::string implementation_info(const CheckKind& k, const ConvProblem& p) const override {
-        return onednn().implementation_info(k, mirrored(p));
+    std::string implementation_info(const Call& c) const override {
+        return onednn().implementation_info(Call(c.direction(), c.dtype(), mirrored(c.problem()), c.nan_data()));
     }
     template <class T>
     void conv_forward_t(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w,
                         const Tensor<T>* b, Tensor<T>& y) const {
-        onednn().conv_forward(mirrored(p), x, w, b, y);
+        calls::conv_forward(onednn(), mirrored(p), x, w, b, y);
     }
     template <class T>
     void conv_backward_data_t(const ConvProblem& p, const Tensor<T>& w, const Tensor<T>& dy,
                               Tensor<T>& dx) const {
-        onednn().conv_backward_data(mirrored(p), w, dy, dx);
+        calls::conv_backward_data(onednn(), mirrored(p), w, dy, dx);
     }
     template <class T>
     void conv_backward_weights_t(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& dy,
                                  Tensor<T>& dw, Tensor<T>* db) const {
-        onednn().conv_backward_weights(mirrored(p), x, dy, dw, db);
+        calls::conv_backward_weights(onednn(), mirrored(p), x, dy, dw, db);
     }
     template <class T>
     void pool_forward_t(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y,
                         Tensor<int64_t>& argmax) const {
-        onednn().pool_forward(mirrored(p), x, y, argmax);
+        calls::pool_forward(onednn(), mirrored(p), x, y, argmax);
     }
     template <class T>
     void pool_backward_t(const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy,
                          Tensor<T>& dx) const {
-        onednn().pool_backward(mirrored(p), x, dy, dx);
+        calls::pool_backward(onednn(), mirrored(p), x, dy, dx);
     }
     template <class T>
     void im2col_t(const WindowProblem&, const Tensor<T>&, Tensor<T>&) const {}
@@ -355,7 +355,7 @@ void expect_caught(const CheckSpec& s) {
     const CheckResult r = run_check(MisledOneDnn(), s);
     ASSERT_EQ(r.status, Status::failed) << check_name(s);
     const std::string impl =
-        onednn().implementation_info({s.op, s.pass, s.dtype}, mirrored(s.problem));
+        onednn().implementation_info(Call(direction_of(s), s.dtype, mirrored(s.problem)));
     ASSERT_FALSE(impl.empty());
     EXPECT_NE(r.detail.find("MISMATCH"), std::string::npos) << r.detail;
     EXPECT_NE(r.detail.find("implementation: " + impl), std::string::npos) << r.detail;
@@ -399,8 +399,8 @@ PoolOutputs run_pool(const Variant& v, const PoolProblem& p, const std::vector<f
     auto y = Tensor<float>::poisoned(AxisOrder::nchw, p.y_dims());
     auto argmax = Tensor<int64_t>::poisoned(AxisOrder::nchw, p.y_dims());
     auto dx = Tensor<float>::poisoned(AxisOrder::nchw, p.x_dims());
-    v.pool_forward(p, x, y, argmax);
-    v.pool_backward(p, x, Tensor<float>(AxisOrder::nchw, p.y_dims(), 1.0f), dx);
+    calls::pool_forward(v, p, x, y, argmax);
+    calls::pool_backward(v, p, x, Tensor<float>(AxisOrder::nchw, p.y_dims(), 1.0f), dx);
     return {to_vector(y), to_vector(argmax), to_vector(dx)};
 }
 

@@ -130,7 +130,7 @@ TEST_P(PoolThreads, TaskSplitSurvivesAHugeStride) {
     ConvProblem p;
     p.mb = 1, p.ic = 1, p.ih = 1, p.iw = int64_t{1} << 24, p.kh = p.kw = 1, p.sh = int64_t{1} << 40;
     pool_problem(p).validate();
-    EXPECT_GT(find_variant(GetParam())->workspace_bytes({Op::maxpool2d, Pass::forward, DType::f32}, p), 0);
+    EXPECT_GT(find_variant(GetParam())->workspace_bytes(Call(direction_of(Op::maxpool2d, Pass::forward), DType::f32, p)), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, PoolThreads, ::testing::Values("im2col", "strided"),

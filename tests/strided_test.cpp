@@ -65,21 +65,21 @@ ConvProblem workspace_problem() {
 TEST(StridedWorkspace, ConvIsOneTapSliceNotTheColumnMatrix) {
     const ConvProblem p = workspace_problem();
     for (Pass pass : {Pass::forward, Pass::backward_data}) {
-        EXPECT_EQ(strided_variant().workspace_bytes({Op::conv2d, pass, DType::f32}, p), 732);
-        EXPECT_EQ(strided_variant().workspace_bytes({Op::conv2d, pass, DType::f64}, p), 1464);
+        EXPECT_EQ(strided_variant().workspace_bytes(Call(direction_of(Op::conv2d, pass), DType::f32, p)), 732);
+        EXPECT_EQ(strided_variant().workspace_bytes(Call(direction_of(Op::conv2d, pass), DType::f64, p)), 1464);
     }
-    EXPECT_EQ(strided_variant().workspace_bytes({Op::conv2d, Pass::backward_weights, DType::f32}, p), 291 * 4);
+    EXPECT_EQ(strided_variant().workspace_bytes(Call(direction_of(Op::conv2d, Pass::backward_weights), DType::f32, p)), 291 * 4);
     const int64_t column_block_bytes = 2700;
-    EXPECT_LT(strided_variant().workspace_bytes({Op::conv2d, Pass::forward, DType::f32}, p), column_block_bytes);
+    EXPECT_LT(strided_variant().workspace_bytes(Call(direction_of(Op::conv2d, Pass::forward), DType::f32, p)), column_block_bytes);
 }
 
 TEST(StridedWorkspace, PoolingAndIm2col) {
     const ConvProblem p = workspace_problem();
     const Variant& v = strided_variant();
-    EXPECT_EQ(v.workspace_bytes({Op::maxpool2d, Pass::backward, DType::f32}, p), 600);
-    EXPECT_EQ(v.workspace_bytes({Op::maxpool2d, Pass::forward, DType::f32}, p), 600);
-    EXPECT_EQ(v.workspace_bytes({Op::im2col, Pass::forward, DType::f64}, p), 0);
-    EXPECT_EQ(v.workspace_bytes({Op::col2im, Pass::forward, DType::f64}, p), 0);
+    EXPECT_EQ(v.workspace_bytes(Call(direction_of(Op::maxpool2d, Pass::backward), DType::f32, p)), 600);
+    EXPECT_EQ(v.workspace_bytes(Call(direction_of(Op::maxpool2d, Pass::forward), DType::f32, p)), 600);
+    EXPECT_EQ(v.workspace_bytes(Call(direction_of(Op::im2col, Pass::forward), DType::f64, p)), 0);
+    EXPECT_EQ(v.workspace_bytes(Call(direction_of(Op::col2im, Pass::forward), DType::f64, p)), 0);
 }
 
 // The slice follows the output grid, not the kernel: with HWIO weights (each tap already a
@@ -89,15 +89,15 @@ TEST(StridedWorkspace, PoolingAndIm2col) {
 TEST(StridedWorkspace, DoesNotGrowWithTheKernel) {
     ConvProblem p = workspace_problem();
     p.weights_layout = WeightsLayout::hwio;
-    EXPECT_EQ(strided_variant().workspace_bytes({Op::conv2d, Pass::forward, DType::f32}, p), 300);
+    EXPECT_EQ(strided_variant().workspace_bytes(Call(direction_of(Op::conv2d, Pass::forward), DType::f32, p)), 300);
     p.kh = p.kw = 5;
     p.pt = p.pl = p.pb = p.pr = 2;
     p.validate();
-    EXPECT_EQ(strided_variant().workspace_bytes({Op::conv2d, Pass::forward, DType::f32}, p), 300);
+    EXPECT_EQ(strided_variant().workspace_bytes(Call(direction_of(Op::conv2d, Pass::forward), DType::f32, p)), 300);
     p.kh = p.kw = 1;
     p.pt = p.pl = p.pb = p.pr = 0;
     p.validate();
-    EXPECT_EQ(strided_variant().workspace_bytes({Op::conv2d, Pass::forward, DType::f32}, p), 0);
+    EXPECT_EQ(strided_variant().workspace_bytes(Call(direction_of(Op::conv2d, Pass::forward), DType::f32, p)), 0);
 }
 
 // ---- Taps in the padding -------------------------------------------------------------
@@ -147,7 +147,7 @@ TEST_P(StridedPadding, Forward) {
         auto w = from_logical<T>(wei(), p.w_dims(), w_values);
         Tensor<T> b({1}, T(100));
         auto y = Tensor<T>::poisoned(act(), p.y_dims());
-        strided_variant().conv_forward(p, x, w, &b, y);
+        calls::conv_forward(strided_variant(), p, x, w, &b, y);
         EXPECT_EQ(to_logical(y), (std::vector<double>{174, 132, 130, 110}));
     });
 }
@@ -165,7 +165,7 @@ TEST_P(StridedPadding, BackwardData) {
         auto w = from_logical<T>(wei(), p.w_dims(), w_values);
         auto dy = from_logical<T>(act(), p.y_dims(), dy_values);
         auto dx = Tensor<T>::poisoned(act(), p.x_dims());
-        strided_variant().conv_backward_data(p, w, dy, dx);
+        calls::conv_backward_data(strided_variant(), p, w, dy, dx);
         EXPECT_EQ(to_logical(dx), (std::vector<double>{1, 0, 2, 2, 0, 0, 0, 0, 6, 0, 10, 10}));
     });
 }
@@ -183,7 +183,7 @@ TEST_P(StridedPadding, BackwardWeights) {
         auto dy = from_logical<T>(act(), p.y_dims(), dy_values);
         auto dw = Tensor<T>::poisoned(wei(), p.w_dims());
         auto db = Tensor<T>::poisoned({1});
-        strided_variant().conv_backward_weights(p, x, dy, dw, &db);
+        calls::conv_backward_weights(strided_variant(), p, x, dy, dw, &db);
         EXPECT_EQ(to_logical(dw), (std::vector<double>{68, 36, 28, 11, 0, 0}));
         EXPECT_EQ(db[0], T(10));
     });
@@ -202,13 +202,13 @@ TEST_P(StridedPadding, Im2colAndCol2im) {
         using T = decltype(t);
         auto x = from_logical<T>(act(), p.x_dims(), arange(12));
         auto col = Tensor<T>::poisoned({4, 6});
-        strided_variant().im2col(p, x, col);
+        calls::im2col(strided_variant(), p, x, col);
         EXPECT_EQ(std::vector<double>(col.values().begin(), col.values().end()),
                   (std::vector<double>{0, 3, 8, 11, 0, 0,  2, 0, 10, 0, 0, 0,
                                        8, 11, 0, 0, 0, 0,  10, 0, 0, 0, 0, 0}));
         Tensor<T> ones({4, 6}, T(1));
         auto back = Tensor<T>::poisoned(act(), p.x_dims());
-        strided_variant().col2im(p, ones, back);
+        calls::col2im(strided_variant(), p, ones, back);
         EXPECT_EQ(to_logical(back), (std::vector<double>{1, 0, 1, 1, 0, 0, 0, 0, 2, 0, 2, 2}));
     });
 }
@@ -250,12 +250,12 @@ protected:
         auto xt = from_logical<T>(act(), p.x_dims(), x);
         auto y = Tensor<T>::poisoned(act(), p.y_dims());
         auto argmax = Tensor<int64_t>::poisoned(act(), p.y_dims());
-        strided_variant().pool_forward(p, xt, y, argmax);
+        calls::pool_forward(strided_variant(), p, xt, y, argmax);
         EXPECT_TRUE(same_values(to_logical(y), y_want));
         EXPECT_EQ(to_logical(argmax), argmax_want);
         auto dyt = from_logical<T>(act(), p.y_dims(), dy);
         auto dx = Tensor<T>::poisoned(act(), p.x_dims());
-        strided_variant().pool_backward(p, xt, dyt, dx);
+        calls::pool_backward(strided_variant(), p, xt, dyt, dx);
         EXPECT_EQ(to_logical(dx), dx_want);
     }
 };

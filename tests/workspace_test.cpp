@@ -24,14 +24,14 @@ TEST(Workspace, StridedHoldsOneTapWhereIm2colHoldsNine) {
     for (DType t : {DType::f32, DType::f64}) {
         const int64_t bytes = t == DType::f32 ? 4 : 8;
         for (Pass pass : {Pass::forward, Pass::backward_data}) {
-            const CheckKind k{Op::conv2d, pass, t, false};
+            const Call k(direction_of(Op::conv2d, pass), t, p);
             const int64_t wt = pass == Pass::backward_data ? 2304 : 0;
-            EXPECT_EQ(im2col->workspace_bytes(k, p), (28224 + wt) * bytes) << to_string(pass);
-            EXPECT_EQ(strided->workspace_bytes(k, p), (3136 + 2304) * bytes) << to_string(pass);
+            EXPECT_EQ(im2col->workspace_bytes(k), (28224 + wt) * bytes) << to_string(pass);
+            EXPECT_EQ(strided->workspace_bytes(k), (3136 + 2304) * bytes) << to_string(pass);
         }
-        const CheckKind k{Op::conv2d, Pass::backward_weights, t, false};
-        EXPECT_EQ(im2col->workspace_bytes(k, p), (28224 + 2304) * bytes);
-        EXPECT_EQ(strided->workspace_bytes(k, p), (3136 + 2 * 2304) * bytes);
+        const Call k(direction_of(Op::conv2d, Pass::backward_weights), t, p);
+        EXPECT_EQ(im2col->workspace_bytes(k), (28224 + 2304) * bytes);
+        EXPECT_EQ(strided->workspace_bytes(k), (3136 + 2 * 2304) * bytes);
     }
 }
 

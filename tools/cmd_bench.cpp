@@ -224,7 +224,7 @@ int cmd_bench(Args& args) {
     for (const Variant* v : chosen)
         if (v->name() == "onednn") onednn = v;
     if (!onednn) report.notes.push_back("onednn is not among the variants measured: no ratios");
-    else if (auto why = onednn->unsupported({Op::conv2d, Pass::forward, report.dtype, false}))
+    else if (auto why = onednn->unsupported(Call(direction_of(Op::conv2d, Pass::forward, true), report.dtype, {})))
         report.notes.push_back("onednn does not run " + std::string(to_string(report.dtype)) + " (" +
                                *why + "): no ratios");
 
@@ -284,14 +284,14 @@ int cmd_bench(Args& args) {
                 row.direction = d.name;
                 row.layout = layout_string(spec);
                 row.variant = v->name();
-                const CheckKind kind{spec.op, spec.pass, spec.dtype, false};
-                if (auto why = v->unsupported(kind)) {
+                const Call call = call_of(spec, false);
+                if (auto why = v->unsupported(call)) {
                     row.outcome = BenchRow::Outcome::skipped;
                     row.message = *why;
                 } else {
                     try {
-                        row.workspace_bytes = v->workspace_bytes(kind, spec.problem);
-                        row.implementation = v->implementation_info(kind, spec.problem);
+                        row.workspace_bytes = v->workspace_bytes(call);
+                        row.implementation = v->implementation_info(call);
                         const bench::Timing t = bench::time_variant(workload, *v, budget);
                         row.warmups = t.warmups;
                         for (double s : t.seconds) row.times_ms.push_back(s * 1e3);

@@ -75,7 +75,7 @@ void check_one(const CheckSpec& s, const std::vector<const Variant*>& chosen, Ta
     for (const Variant* v : chosen) {
         const CheckResult r = run_check(*v, s);
         total.add(r.status);
-        const int64_t workspace = v->workspace_bytes({s.op, s.pass, s.dtype, s.fill == Fill::special}, s.problem);
+        const int64_t workspace = v->workspace_bytes(call_of(s, s.fill == Fill::special));
         std::printf("  %-10s %-8s %-9s  max abs err %-12.6g max rel err %-12.6g workspace %lld bytes\n",
                     v->name().c_str(), std::string(to_string(r.status)).c_str(),
                     v == &naive_variant() ? "self" : "reference", r.max_abs_error,

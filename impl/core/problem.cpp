@@ -183,4 +183,16 @@ void PoolProblem::validate() const {
                                  "nothing to choose)");
 }
 
+PoolProblem pool_problem(const WindowProblem& p) {
+    PoolProblem pp;
+    static_cast<WindowProblem&>(pp) = p;
+    return pp;
+}
+
+ConvProblem as_conv_problem(const WindowProblem& p) {
+    ConvProblem c;
+    static_cast<WindowProblem&>(c) = p;
+    return c;
+}
+
 }  // namespace convconf

@@ -104,4 +104,10 @@ struct PoolProblem : WindowProblem {
     bool operator==(const PoolProblem&) const = default;
 };
 
+// The pooling problem of a window (a ConvProblem's WindowProblem part).
+PoolProblem pool_problem(const WindowProblem&);
+// A ConvProblem whose WindowProblem part is p (oc 1, OIHW): the problem a Call carries for
+// maxpool2d, im2col and col2im.
+ConvProblem as_conv_problem(const WindowProblem&);
+
 }  // namespace convconf

@@ -65,18 +65,6 @@ DType parse_dtype(std::string_view t, std::string_view w) { return parse_name(kD
 Op parse_op(std::string_view t, std::string_view w) { return parse_name(kOps, t, w); }
 Pass parse_pass(std::string_view t, std::string_view w) { return parse_name(kPasses, t, w); }
 
-bool is_valid_pass(Op op, Pass pass) {
-    switch (op) {
-        case Op::conv2d:
-            return pass == Pass::forward || pass == Pass::backward_data ||
-                   pass == Pass::backward_weights;
-        case Op::maxpool2d: return pass == Pass::forward || pass == Pass::backward;
-        case Op::im2col:
-        case Op::col2im: return pass == Pass::forward;
-    }
-    return false;
-}
-
 int mantissa_digits(DType t) { return t == DType::f32 ? 24 : 53; }
 double unit_roundoff(DType t) { return t == DType::f32 ? 0x1p-24 : 0x1p-53; }
 

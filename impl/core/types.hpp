@@ -33,7 +33,8 @@ DType parse_dtype(std::string_view text, std::string_view what = "dtype");
 Op parse_op(std::string_view text, std::string_view what = "op");
 Pass parse_pass(std::string_view text, std::string_view what = "pass");
 
-// True when `pass` is one of the passes the contract defines for `op`.
+// True when `pass` is one of the passes the contract defines for `op` (a row of the
+// direction table, impl/core/call.hpp).
 bool is_valid_pass(Op op, Pass pass);
 
 template <class T> struct dtype_of;

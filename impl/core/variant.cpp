@@ -3,72 +3,79 @@
 namespace convconf {
 namespace {
 
-std::string shape_text(AxisOrder order, const std::vector<int64_t>& shape) {
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
-    s += "]";
-    if (order != AxisOrder::plain) s += " " + std::string(to_string(order));
-    return s;
+// The Call of one direction on a problem of any of the three kinds.
+template <class T>
+Call call_of(Op op, Pass pass, bool bias, const ConvProblem& p) {
+    return Call(direction_of(op, pass, bias), dtype_of<T>::value, p);
 }
-
-void require(const Arg& a, AxisOrder order, const std::vector<int64_t>& shape) {
-    if (a.order == order && a.shape == shape) return;
-    throw ProblemError(a.name, "tensor is " + shape_text(a.order, a.shape) +
-                                   " but the problem needs " + shape_text(order, shape));
-}
-
-void require(const Arg& a, AxisOrder order, const Dims4& logical) {
-    const auto perm = physical_to_logical(order);
-    std::vector<int64_t> shape(4);
-    for (int p = 0; p < 4; ++p) shape[p] = logical[perm[p]];
-    require(a, order, shape);
+template <class T>
+Call call_of(Op op, Pass pass, bool bias, const WindowProblem& p) {
+    return call_of<T>(op, pass, bias, as_conv_problem(p));
 }
 
 }  // namespace
 
-void check_conv_forward(const ConvProblem& p, const Arg& x, const Arg& w, const Arg* b, const Arg& y) {
-    p.validate();
-    require(x, axis_order(p.layout), p.x_dims());
-    require(w, axis_order(p.weights_layout), p.w_dims());
-    if (b) require(*b, AxisOrder::plain, std::vector<int64_t>{p.oc});
-    require(y, axis_order(p.layout), p.y_dims());
+namespace calls {
+
+template <class T>
+void conv_forward(const Variant& v, const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w, std::type_identity_t<const Tensor<T>*> b,
+                  Tensor<T>& y) {
+    Call c = call_of<T>(Op::conv2d, Pass::forward, b != nullptr, p);
+    c.bind(Role::x, x).bind(Role::w, w).bind(Role::y, y);
+    if (b) c.bind(Role::b, *b);
+    v.run(c);
 }
 
-void check_conv_backward_data(const ConvProblem& p, const Arg& w, const Arg& dy, const Arg& dx) {
-    p.validate();
-    require(w, axis_order(p.weights_layout), p.w_dims());
-    require(dy, axis_order(p.layout), p.y_dims());
-    require(dx, axis_order(p.layout), p.x_dims());
+template <class T>
+void conv_backward_data(const Variant& v, const ConvProblem& p, const Tensor<T>& w, const Tensor<T>& dy,
+                        Tensor<T>& dx) {
+    v.run(call_of<T>(Op::conv2d, Pass::backward_data, false, p).bind(Role::w, w).bind(Role::dy, dy).bind(Role::dx, dx));
 }
 
-void check_conv_backward_weights(const ConvProblem& p, const Arg& x, const Arg& dy, const Arg& dw,
-                                 const Arg* db) {
-    p.validate();
-    require(x, axis_order(p.layout), p.x_dims());
-    require(dy, axis_order(p.layout), p.y_dims());
-    require(dw, axis_order(p.weights_layout), p.w_dims());
-    if (db) require(*db, AxisOrder::plain, std::vector<int64_t>{p.oc});
+template <class T>
+void conv_backward_weights(const Variant& v, const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& dy,
+                           Tensor<T>& dw, std::type_identity_t<Tensor<T>*> db) {
+    Call c = call_of<T>(Op::conv2d, Pass::backward_weights, db != nullptr, p);
+    c.bind(Role::x, x).bind(Role::dy, dy).bind(Role::dw, dw);
+    if (db) c.bind(Role::db, *db);
+    v.run(c);
 }
 
-void check_pool_forward(const PoolProblem& p, const Arg& x, const Arg& y, const Arg& argmax) {
-    p.validate();
-    require(x, axis_order(p.layout), p.x_dims());
-    require(y, axis_order(p.layout), p.y_dims());
-    require(argmax, axis_order(p.layout), p.y_dims());
+template <class T>
+void pool_forward(const Variant& v, const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y, Tensor<int64_t>& argmax) {
+    v.run(call_of<T>(Op::maxpool2d, Pass::forward, false, p).bind(Role::x, x).bind(Role::y, y).bind(Role::argmax, argmax));
 }
 
-void check_pool_backward(const PoolProblem& p, const Arg& x, const Arg& dy, const Arg& dx) {
-    p.validate();
-    require(x, axis_order(p.layout), p.x_dims());
-    require(dy, axis_order(p.layout), p.y_dims());
-    require(dx, axis_order(p.layout), p.x_dims());
+template <class T>
+void pool_backward(const Variant& v, const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dx) {
+    v.run(call_of<T>(Op::maxpool2d, Pass::backward, false, p).bind(Role::x, x).bind(Role::dy, dy).bind(Role::dx, dx));
 }
 
-void check_im2col(const WindowProblem& p, const Arg& x, const Arg& col) {
-    p.validate();
-    require(x, axis_order(p.layout), p.x_dims());
-    const auto cd = p.col_dims();
-    require(col, AxisOrder::plain, std::vector<int64_t>{cd[0], cd[1]});
+template <class T>
+void im2col(const Variant& v, const WindowProblem& p, const Tensor<T>& x, Tensor<T>& col) {
+    v.run(call_of<T>(Op::im2col, Pass::forward, false, p).bind(Role::x, x).bind(Role::col, col));
 }
+
+template <class T>
+void col2im(const Variant& v, const WindowProblem& p, const Tensor<T>& col, Tensor<T>& x) {
+    v.run(call_of<T>(Op::col2im, Pass::forward, false, p).bind(Role::col, col).bind(Role::x, x));
+}
+
+#define CONVCONF_TYPED_CALLS(T)                                                                                    \
+    template void conv_forward(const Variant&, const ConvProblem&, const Tensor<T>&, const Tensor<T>&,            \
+                               const Tensor<T>*, Tensor<T>&);                                                      \
+    template void conv_backward_data(const Variant&, const ConvProblem&, const Tensor<T>&, const Tensor<T>&,      \
+                                     Tensor<T>&);                                                                  \
+    template void conv_backward_weights(const Variant&, const ConvProblem&, const Tensor<T>&, const Tensor<T>&,   \
+                                        Tensor<T>&, Tensor<T>*);                                                   \
+    template void pool_forward(const Variant&, const PoolProblem&, const Tensor<T>&, Tensor<T>&, Tensor<int64_t>&); \
+    template void pool_backward(const Variant&, const PoolProblem&, const Tensor<T>&, const Tensor<T>&, Tensor<T>&); \
+    template void im2col(const Variant&, const WindowProblem&, const Tensor<T>&, Tensor<T>&);                      \
+    template void col2im(const Variant&, const WindowProblem&, const Tensor<T>&, Tensor<T>&);
+CONVCONF_TYPED_CALLS(float)
+CONVCONF_TYPED_CALLS(double)
+#undef CONVCONF_TYPED_CALLS
+
+}  // namespace calls
 
 }  // namespace convconf

@@ -1,6 +1,6 @@
 // The one interface every implementation family provides.
 //
-// Every entry point OVERWRITES its outputs: each element of every output tensor is written
+// Every call OVERWRITES its outputs: each element of every output tensor is written
 // (outputs arrive poisoned with NaN, so a forgotten element cannot pass). Accumulating
 // algorithms (col2im, conv backward_data, maxpool backward) zero their output themselves.
 // Tensors arrive in the problem's layouts: activations in p.layout, weights in
@@ -11,20 +11,14 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <type_traits>
 
+#include "impl/core/call.hpp"
 #include "impl/core/problem.hpp"
 #include "impl/core/tensor.hpp"
 #include "impl/core/types.hpp"
 
 namespace convconf {
-
-// What a check asks of a variant, for Variant::unsupported().
-struct CheckKind {
-    Op op;
-    Pass pass;
-    DType dtype;
-    bool nan_data = false;  // the inputs hold NaN or infinities (pooling contract checks)
-};
 
 class Variant {
 public:
@@ -34,110 +28,103 @@ public:
     // One line: the algorithm, for listings.
     virtual std::string description() const = 0;
 
-    // Why this variant cannot run a check (a dtype it lacks, a guarantee it does not
-    // give); std::nullopt when it can. A check it cannot run is reported as skipped
-    // with this reason, never as passed.
-    virtual std::optional<std::string> unsupported(const CheckKind&) const { return std::nullopt; }
+    // Runs the call: reads its inputs, overwrites its outputs (above). Throws ProblemError
+    // naming the field or the role for a call that does not validate (Call::validate()).
+    virtual void run(const Call&) const = 0;
 
-    // Bytes of scratch memory the variant allocates for this op on this problem, beyond
-    // its inputs and outputs (im2col's column matrix, a per-tap slice, a reorder buffer),
-    // so memory use can be compared. p's WindowProblem part is the problem of maxpool2d,
-    // im2col and col2im.
-    virtual int64_t workspace_bytes(const CheckKind&, const ConvProblem&) const { return 0; }
+    // Why this variant cannot run a call (a dtype it lacks, a guarantee it does not give,
+    // a problem it does not take); std::nullopt when it can. Sees the call's direction,
+    // dtype and problem; its tensors are not bound yet. A check it cannot run is reported
+    // as skipped with this reason, never as passed.
+    virtual std::optional<std::string> unsupported(const Call&) const { return std::nullopt; }
+
+    // Bytes of scratch memory the variant allocates for this call, beyond its inputs and
+    // outputs (im2col's column matrix, a per-tap slice, a reorder buffer), so memory use
+    // can be compared.
+    virtual int64_t workspace_bytes(const Call&) const { return 0; }
 
     // What actually ran, when the variant dispatches to something it does not control
     // (e.g. the oneDNN implementation chosen for this problem); named in mismatch reports.
-    virtual std::string implementation_info(const CheckKind&, const ConvProblem&) const { return {}; }
-
-#define CONVCONF_VARIANT_ENTRY_POINTS(T, SPEC)                                                  \
-    virtual void conv_forward(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w,    \
-                              const Tensor<T>* b, Tensor<T>& y) const SPEC;                    \
-    virtual void conv_backward_data(const ConvProblem& p, const Tensor<T>& w,                  \
-                                    const Tensor<T>& dy, Tensor<T>& dx) const SPEC;            \
-    virtual void conv_backward_weights(const ConvProblem& p, const Tensor<T>& x,               \
-                                       const Tensor<T>& dy, Tensor<T>& dw, Tensor<T>* db)      \
-        const SPEC;                                                                             \
-    virtual void pool_forward(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y,          \
-                              Tensor<int64_t>& argmax) const SPEC;                             \
-    virtual void pool_backward(const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy,  \
-                               Tensor<T>& dx) const SPEC;                                       \
-    virtual void im2col(const WindowProblem& p, const Tensor<T>& x, Tensor<T>& col) const SPEC; \
-    virtual void col2im(const WindowProblem& p, const Tensor<T>& col, Tensor<T>& x) const SPEC;
-
-    // conv_forward: b may be null (no bias). conv_backward_weights: db may be null.
-    // pool_forward: argmax receives each output's window-local index i*kw + j.
-    // pool_backward: recomputes the chosen elements from x, then scatters dy.
-    CONVCONF_VARIANT_ENTRY_POINTS(float, = 0)
-    CONVCONF_VARIANT_ENTRY_POINTS(double, = 0)
+    virtual std::string implementation_info(const Call&) const { return {}; }
 };
 
-// Every entry point validates before it computes: the problem (validate()), then each
-// tensor's axis order and extents against the problem. Throws ProblemError naming the
-// problem field or the tensor ("x", "w", "b", "y", "dy", "dx", "dw", "db", "argmax", "col").
-struct Arg {
-    const char* name;
-    AxisOrder order;
-    const std::vector<int64_t>& shape;
-    template <class T>
-    Arg(const char* n, const Tensor<T>& t) : name(n), order(t.order()), shape(t.shape()) {}
-};
-void check_conv_forward(const ConvProblem&, const Arg& x, const Arg& w, const Arg* b, const Arg& y);
-void check_conv_backward_data(const ConvProblem&, const Arg& w, const Arg& dy, const Arg& dx);
-void check_conv_backward_weights(const ConvProblem&, const Arg& x, const Arg& dy, const Arg& dw,
-                                 const Arg* db);
-void check_pool_forward(const PoolProblem&, const Arg& x, const Arg& y, const Arg& argmax);
-void check_pool_backward(const PoolProblem&, const Arg& x, const Arg& dy, const Arg& dx);
-void check_im2col(const WindowProblem&, const Arg& x, const Arg& col);
+// Typed calls of one direction each, for tests and tools that hold the tensors: each binds
+// its tensors to a Call and runs it (calls::conv_forward(variant, p, x, w, b, y)). conv_forward: b may be null (FWD_D);
+// conv_backward_weights: db may be null (BWD_W). pool_forward: argmax receives each
+// output's window-local index i*kw + j; pool_backward recomputes the chosen elements from
+// x, then scatters dy.
+namespace calls {
+template <class T>
+void conv_forward(const Variant&, const ConvProblem&, const Tensor<T>& x, const Tensor<T>& w,
+                  std::type_identity_t<const Tensor<T>*> b, Tensor<T>& y);
+template <class T>
+void conv_backward_data(const Variant&, const ConvProblem&, const Tensor<T>& w, const Tensor<T>& dy,
+                        Tensor<T>& dx);
+template <class T>
+void conv_backward_weights(const Variant&, const ConvProblem&, const Tensor<T>& x, const Tensor<T>& dy,
+                           Tensor<T>& dw, std::type_identity_t<Tensor<T>*> db);
+template <class T>
+void pool_forward(const Variant&, const PoolProblem&, const Tensor<T>& x, Tensor<T>& y, Tensor<int64_t>& argmax);
+template <class T>
+void pool_backward(const Variant&, const PoolProblem&, const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dx);
+template <class T>
+void im2col(const Variant&, const WindowProblem&, const Tensor<T>& x, Tensor<T>& col);
+template <class T>
+void col2im(const Variant&, const WindowProblem&, const Tensor<T>& col, Tensor<T>& x);
+}  // namespace calls
 
-// Implements both dtypes' entry points by validating the arguments and then calling
-// Impl's member templates, so a family writes each algorithm once and never sees an
-// invalid problem or a tensor of the wrong shape:
-//   struct Naive : VariantOf<Naive> { template <class T> void conv_forward_t(...) const; ... };
+// Implements run() by validating the call (Call::validate()) and then calling Impl's
+// member template for its direction, at its dtype, so a family writes each algorithm once
+// and never sees an invalid problem or a tensor of the wrong shape:
+//   struct Naive : VariantOf<Naive> {
+//       template <class T> void conv_forward_t(const ConvProblem&, const Tensor<T>& x, const Tensor<T>& w,
+//                                              const Tensor<T>* b, Tensor<T>& y) const;
+//       conv_backward_data_t(p, w, dy, dx), conv_backward_weights_t(p, x, dy, dw, db),
+//       pool_forward_t(pool p, x, y, argmax), pool_backward_t(pool p, x, dy, dx),
+//       im2col_t(window p, x, col), col2im_t(window p, col, x)
+//   };
+// This is the one switch over directions a variant has.
 template <class Impl>
 class VariantOf : public Variant {
 public:
-#define CONVCONF_FORWARD_TO_IMPL(T)                                                             \
-    void conv_forward(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w,            \
-                      const Tensor<T>* b, Tensor<T>& y) const override {                       \
-        const std::optional<Arg> b_arg = b ? std::optional<Arg>(Arg("b", *b)) : std::nullopt;   \
-        check_conv_forward(p, {"x", x}, {"w", w}, b_arg ? &*b_arg : nullptr, {"y", y});         \
-        self().template conv_forward_t<T>(p, x, w, b, y);                                       \
-    }                                                                                           \
-    void conv_backward_data(const ConvProblem& p, const Tensor<T>& w, const Tensor<T>& dy,     \
-                            Tensor<T>& dx) const override {                                     \
-        check_conv_backward_data(p, {"w", w}, {"dy", dy}, {"dx", dx});                          \
-        self().template conv_backward_data_t<T>(p, w, dy, dx);                                  \
-    }                                                                                           \
-    void conv_backward_weights(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& dy,  \
-                               Tensor<T>& dw, Tensor<T>* db) const override {                   \
-        const std::optional<Arg> db_arg = db ? std::optional<Arg>(Arg("db", *db)) : std::nullopt; \
-        check_conv_backward_weights(p, {"x", x}, {"dy", dy}, {"dw", dw}, db_arg ? &*db_arg : nullptr); \
-        self().template conv_backward_weights_t<T>(p, x, dy, dw, db);                           \
-    }                                                                                           \
-    void pool_forward(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y,                  \
-                      Tensor<int64_t>& argmax) const override {                                 \
-        check_pool_forward(p, {"x", x}, {"y", y}, {"argmax", argmax});                          \
-        self().template pool_forward_t<T>(p, x, y, argmax);                                     \
-    }                                                                                           \
-    void pool_backward(const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy,          \
-                       Tensor<T>& dx) const override {                                          \
-        check_pool_backward(p, {"x", x}, {"dy", dy}, {"dx", dx});                               \
-        self().template pool_backward_t<T>(p, x, dy, dx);                                       \
-    }                                                                                           \
-    void im2col(const WindowProblem& p, const Tensor<T>& x, Tensor<T>& col) const override {   \
-        check_im2col(p, {"x", x}, {"col", col});                                                \
-        self().template im2col_t<T>(p, x, col);                                                 \
-    }                                                                                           \
-    void col2im(const WindowProblem& p, const Tensor<T>& col, Tensor<T>& x) const override {   \
-        check_im2col(p, {"x", x}, {"col", col});                                                \
-        self().template col2im_t<T>(p, col, x);                                                 \
+    void run(const Call& c) const override {
+        c.validate();
+        if (c.dtype() == DType::f32) return run_as<float>(c);
+        return run_as<double>(c);
     }
-    CONVCONF_FORWARD_TO_IMPL(float)
-    CONVCONF_FORWARD_TO_IMPL(double)
-#undef CONVCONF_FORWARD_TO_IMPL
 
 private:
-    const Impl& self() const { return static_cast<const Impl&>(*this); }
+    template <class T>
+    void run_as(const Call& c) const {
+        const Impl& impl = static_cast<const Impl&>(*this);
+        const ConvProblem& p = c.problem();
+        auto in = [&](Role r) -> const Tensor<T>& { return c.tensor<T>(r); };
+        auto out = [&](Role r) -> Tensor<T>& { return c.tensor<T>(r); };
+        auto maybe = [&](Role r) -> Tensor<T>* { return c.has(r) ? &c.tensor<T>(r) : nullptr; };
+        switch (c.op()) {
+            case Op::conv2d:
+                switch (c.pass()) {
+                    case Pass::forward:
+                        return impl.template conv_forward_t<T>(p, in(Role::x), in(Role::w), maybe(Role::b), out(Role::y));
+                    case Pass::backward_data:
+                        return impl.template conv_backward_data_t<T>(p, in(Role::w), in(Role::dy), out(Role::dx));
+                    case Pass::backward_weights:
+                        return impl.template conv_backward_weights_t<T>(p, in(Role::x), in(Role::dy), out(Role::dw),
+                                                                        maybe(Role::db));
+                    case Pass::backward: break;
+                }
+                break;
+            case Op::maxpool2d:
+                if (c.pass() == Pass::forward)
+                    return impl.template pool_forward_t<T>(c.pool_problem(), in(Role::x), out(Role::y),
+                                                           c.tensor<int64_t>(Role::argmax));
+                return impl.template pool_backward_t<T>(c.pool_problem(), in(Role::x), in(Role::dy), out(Role::dx));
+            case Op::im2col: return impl.template im2col_t<T>(p, in(Role::x), out(Role::col));
+            case Op::col2im: return impl.template col2im_t<T>(p, in(Role::col), out(Role::x));
+        }
+        throw std::logic_error("VariantOf: no kernel for " + std::string(to_string(c.op())) + " " +
+                               c.direction().name);
+    }
 };
 
 }  // namespace convconf

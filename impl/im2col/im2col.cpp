@@ -147,12 +147,13 @@ public:
                "accumulation in T";
     }
 
-    int64_t workspace_bytes(const CheckKind& k, const ConvProblem& p) const override {
-        const int64_t element = k.dtype == DType::f32 ? sizeof(float) : sizeof(double);
-        switch (k.op) {
+    int64_t workspace_bytes(const Call& c) const override {
+        const ConvProblem& p = c.problem();
+        const int64_t element = c.dtype() == DType::f32 ? sizeof(float) : sizeof(double);
+        switch (c.op()) {
             case Op::im2col:
             case Op::col2im: return 0;  // the lowering itself, straight into the output
-            case Op::maxpool2d: return pool_workspace_bytes(p, k.pass, k.dtype);
+            case Op::maxpool2d: return pool_workspace_bytes(p, c.pass(), c.dtype());
             case Op::conv2d: break;
         }
         // Per thread running one lowered block; a copy of the weights unless their layout already is
@@ -160,21 +161,21 @@ public:
         // transposed (NHWC with HWIO); backward_weights one partial dW per group of images.
         const ConvLowering l(p);
         const int64_t dw = p.oc * l.rows, groups = lowering::image_groups(p.mb, dw * element).count();
-        int64_t elements = std::min<int64_t>(parallel_slots(), l.tasks(p, k.pass, groups)) * l.block_elements();
-        if (k.pass == Pass::backward_weights) {
+        int64_t elements = std::min<int64_t>(parallel_slots(), l.tasks(p, c.pass(), groups)) * l.block_elements();
+        if (c.pass() == Pass::backward_weights) {
             // Group 0 sums into dw itself when dw's layout is the GEMM's matrix.
             elements += (groups - (l.weights_are_matrix(p.weights_layout) ? 1 : 0)) * dw;
         } else {
             if (!l.weights_are_matrix(p.weights_layout)) elements += dw;  // weights_matrix's copy
             const bool w_transposed = l.channels_last && p.weights_layout == WeightsLayout::hwio;
-            if (k.pass == Pass::backward_data && !w_transposed) elements += dw;  // plain W^T
+            if (c.pass() == Pass::backward_data && !w_transposed) elements += dw;  // plain W^T
         }
         return elements * element;
     }
 
-    std::string implementation_info(const CheckKind& k, const ConvProblem&) const override {
-        if (k.op != Op::conv2d) return {};
-        return k.dtype == DType::f32 ? "GEMM: oneDNN dnnl_sgemm" : "GEMM: convconf blocked f64";
+    std::string implementation_info(const Call& c) const override {
+        if (c.op() != Op::conv2d) return {};
+        return c.dtype() == DType::f32 ? "GEMM: oneDNN dnnl_sgemm" : "GEMM: convconf blocked f64";
     }
 
     // Per block of output positions: y = W * lowered (+ b). Tasks: (image, block).

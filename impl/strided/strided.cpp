@@ -137,25 +137,26 @@ public:
         return "shift-and-accumulate over kernel taps: one strided slice of x per tap, a GEMM per "
                "tap, accumulation in the dtype";
     }
-    int64_t workspace_bytes(const CheckKind& k, const ConvProblem& p) const override {
-        const int64_t element = k.dtype == DType::f32 ? sizeof(float) : sizeof(double);
-        switch (k.op) {
+    int64_t workspace_bytes(const Call& c) const override {
+        const ConvProblem& p = c.problem();
+        const int64_t element = c.dtype() == DType::f32 ? sizeof(float) : sizeof(double);
+        switch (c.op()) {
             case Op::conv2d: {
                 // Per thread running one tap's slice of a block; a copy of the weights unless w
                 // stores each tap as a matrix; backward-weights: a partial dW per group of
                 // images, group 0's in dw itself when w stores each tap as a matrix.
                 const ConvBlocks cb(p);
-                const TapWeights tw(p, k.pass);
+                const TapWeights tw(p, c.pass());
                 const int64_t dw = cb.taps * p.oc * p.ic, groups = lowering::image_groups(p.mb, dw * element).count();
-                int64_t elements = std::min<int64_t>(parallel_slots(), cb.tasks(p, k.pass, groups)) * cb.slice_elements(p);
-                if (k.pass == Pass::backward_weights) {
+                int64_t elements = std::min<int64_t>(parallel_slots(), cb.tasks(p, c.pass(), groups)) * cb.slice_elements(p);
+                if (c.pass() == Pass::backward_weights) {
                     elements += (groups - (tw.in_place ? 1 : 0)) * dw;
                 } else {
                     elements += tw.scratch_elements();
                 }
                 return elements * element;
             }
-            case Op::maxpool2d: return pool_workspace_bytes(p, k.pass, k.dtype);
+            case Op::maxpool2d: return pool_workspace_bytes(p, c.pass(), c.dtype());
             // Each tap's slice goes straight into (comes straight out of) col.
             default: return 0;
         }

@@ -99,7 +99,7 @@ std::string repro_command(const Case& c, std::string_view variant, DType dtype) 
 CheckResult run_case(const Case& c, const Variant& v, DType dtype) {
     if (c.expect_error) return run_expect_error(c, v, dtype);
     const CheckSpec s = check_spec(c, dtype);
-    if (auto reason = v.unsupported({c.op, c.pass, dtype, c.nan_data})) return {Status::skipped, *reason};
+    if (auto reason = v.unsupported(call_of(s, c.nan_data))) return {Status::skipped, *reason};
     const ReportContext ctx = golden_context(c, v, s);
     try {
         return dtype == DType::f32 ? run_typed<float>(c, v, s, ctx) : run_typed<double>(c, v, s, ctx);

@@ -90,19 +90,19 @@ dnnl::primitive_attr attributes() {
 // ---- The plumbing every pass shares --------------------------------------------------
 
 // One primitive execution with its arguments in the caller's layouts. Where the primitive
-// chose another layout for an argument, Call gives it a buffer in that layout, reorders
+// chose another layout for an argument, Primitive gives it a buffer in that layout, reorders
 // inputs in before and outputs out after. Data pointers may be null to size a call
 // without running it.
-class Call {
+class Primitive {
 public:
-    explicit Call(dnnl::primitive_desc pd) : pd_(std::move(pd)) {}
+    explicit Primitive(dnnl::primitive_desc pd) : pd_(std::move(pd)) {}
 
-    Call& input(int arg, const memory::desc& user, const void* data) {
+    Primitive& input(int arg, const memory::desc& user, const void* data) {
         // oneDNN reads inputs only; its memory objects simply have no const handle.
         bindings_.push_back({arg, user, const_cast<void*>(data), true});
         return *this;
     }
-    Call& output(int arg, const memory::desc& user, void* data) {
+    Primitive& output(int arg, const memory::desc& user, void* data) {
         bindings_.push_back({arg, user, data, false});
         return *this;
     }
@@ -176,9 +176,9 @@ dnnl::convolution_forward::primitive_desc conv_forward_pd(const ConvProblem& p, 
     return {d, attributes(), cpu()};
 }
 
-Call conv_forward_call(const ConvProblem& p, bool bias, const void* x, const void* w,
+Primitive conv_forward_call(const ConvProblem& p, bool bias, const void* x, const void* w,
                        const void* b, void* y) {
-    Call c(conv_forward_pd(p, bias));
+    Primitive c(conv_forward_pd(p, bias));
     c.input(DNNL_ARG_SRC, plain(p.x_dims(), p.layout), x)
         .input(DNNL_ARG_WEIGHTS, plain(p.w_dims(), p.weights_layout), w);
     if (bias) c.input(DNNL_ARG_BIAS, bias_desc(p.oc), b);
@@ -186,12 +186,12 @@ Call conv_forward_call(const ConvProblem& p, bool bias, const void* x, const voi
     return c;
 }
 
-Call conv_backward_data_call(const ConvProblem& p, const void* w, const void* dy, void* dx) {
+Primitive conv_backward_data_call(const ConvProblem& p, const void* w, const void* dy, void* dx) {
     const Window g = window(p);
     const dnnl::convolution_backward_data::desc d(
         dnnl::algorithm::convolution_direct, onednn_choice(p.x_dims()), onednn_choice(p.w_dims()),
         onednn_choice(p.y_dims()), g.strides, g.dilation, g.padding_l, g.padding_r);
-    Call c(dnnl::convolution_backward_data::primitive_desc(d, attributes(), cpu(),
+    Primitive c(dnnl::convolution_backward_data::primitive_desc(d, attributes(), cpu(),
                                                            conv_forward_pd(p, false)));
     c.input(DNNL_ARG_WEIGHTS, plain(p.w_dims(), p.weights_layout), w)
         .input(DNNL_ARG_DIFF_DST, plain(p.y_dims(), p.layout), dy)
@@ -199,14 +199,14 @@ Call conv_backward_data_call(const ConvProblem& p, const void* w, const void* dy
     return c;
 }
 
-Call conv_backward_weights_call(const ConvProblem& p, bool bias, const void* x, const void* dy,
+Primitive conv_backward_weights_call(const ConvProblem& p, bool bias, const void* x, const void* dy,
                                 void* dw, void* db) {
     const Window g = window(p);
     const dnnl::convolution_backward_weights::desc d(
         dnnl::algorithm::convolution_direct, onednn_choice(p.x_dims()), onednn_choice(p.w_dims()),
         bias ? bias_desc(p.oc) : memory::desc(), onednn_choice(p.y_dims()), g.strides,
         g.dilation, g.padding_l, g.padding_r);
-    Call c(dnnl::convolution_backward_weights::primitive_desc(d, attributes(), cpu(),
+    Primitive c(dnnl::convolution_backward_weights::primitive_desc(d, attributes(), cpu(),
                                                               conv_forward_pd(p, bias)));
     c.input(DNNL_ARG_SRC, plain(p.x_dims(), p.layout), x)
         .input(DNNL_ARG_DIFF_DST, plain(p.y_dims(), p.layout), dy)
@@ -245,8 +245,8 @@ public:
           backward_pd_(backward_pd(p, forward_pd_)),
           workspace_(forward_pd_.workspace_desc().get_size()) {}
 
-    Call forward(const void* x, void* y) {
-        Call c(forward_pd_);
+    Primitive forward(const void* x, void* y) {
+        Primitive c(forward_pd_);
         c.input(DNNL_ARG_SRC, plain(p_.x_dims(), p_.layout), x)
             .output(DNNL_ARG_DST, plain(p_.y_dims(), p_.layout), y)
             .output(DNNL_ARG_WORKSPACE, forward_pd_.workspace_desc(), workspace_.data());
@@ -254,8 +254,8 @@ public:
     }
 
     // Uses the workspace of the last forward() executed.
-    Call backward(const void* dy, void* dx) {
-        Call c(backward_pd_);
+    Primitive backward(const void* dy, void* dx) {
+        Primitive c(backward_pd_);
         c.input(DNNL_ARG_DIFF_DST, plain(p_.y_dims(), p_.layout), dy)
             .input(DNNL_ARG_WORKSPACE, forward_pd_.workspace_desc(), workspace_.data())
             .output(DNNL_ARG_DIFF_SRC, plain(p_.x_dims(), p_.layout), dx);
@@ -370,8 +370,6 @@ void require_f32() {
             std::string("onednn called at f64, which it declares unsupported: ") + kNoF64);
 }
 
-PoolProblem pool_problem(const WindowProblem& p) { return PoolProblem{p}; }
-
 class OneDnnVariant final : public VariantOf<OneDnnVariant> {
 public:
     std::string name() const override { return "onednn"; }
@@ -381,27 +379,27 @@ public:
                "in and out";
     }
 
-    std::optional<std::string> unsupported(const CheckKind& k) const override {
-        if (k.dtype != DType::f32) return std::string(kNoF64);
-        if (k.op == Op::im2col || k.op == Op::col2im) return std::string(kNoIm2col);
-        if (k.nan_data) return std::string(kNoNaN);
+    std::optional<std::string> unsupported(const Call& c) const override {
+        if (c.dtype() != DType::f32) return std::string(kNoF64);
+        if (c.op() == Op::im2col || c.op() == Op::col2im) return std::string(kNoIm2col);
+        if (c.nan_data()) return std::string(kNoNaN);
         return std::nullopt;
     }
 
     // Both size the same calls the entry points run. FWD and BWD_W are sized with bias:
-    // the kind does not say, and bias does not change the kernel oneDNN picks for f32.
-    int64_t workspace_bytes(const CheckKind& k, const ConvProblem& p) const override {
-        if (unsupported(k)) return 0;
-        return explained(p, [&] {
-            if (k.op == Op::maxpool2d) return MaxPool(pool_problem(p)).scratch_bytes(k.pass);
-            return conv_call(k.pass, p).scratch_bytes();
+    // the description of a call, and bias does not change the kernel oneDNN picks for f32.
+    int64_t workspace_bytes(const Call& c) const override {
+        if (unsupported(c)) return 0;
+        return explained(c.problem(), [&] {
+            if (c.op() == Op::maxpool2d) return MaxPool(c.pool_problem()).scratch_bytes(c.pass());
+            return conv_call(c.pass(), c.problem()).scratch_bytes();
         });
     }
-    std::string implementation_info(const CheckKind& k, const ConvProblem& p) const override {
-        if (unsupported(k)) return {};
-        return explained(p, [&] {
-            if (k.op == Op::maxpool2d) return MaxPool(pool_problem(p)).implementation();
-            return conv_call(k.pass, p).implementation();
+    std::string implementation_info(const Call& c) const override {
+        if (unsupported(c)) return {};
+        return explained(c.problem(), [&] {
+            if (c.op() == Op::maxpool2d) return MaxPool(c.pool_problem()).implementation();
+            return conv_call(c.pass(), c.problem()).implementation();
         });
     }
 
@@ -467,7 +465,7 @@ private:
         return std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
                std::to_string(v->patch);
     }
-    static Call conv_call(Pass pass, const ConvProblem& p) {
+    static Primitive conv_call(Pass pass, const ConvProblem& p) {
         switch (pass) {
             case Pass::forward:
                 return conv_forward_call(p, true, nullptr, nullptr, nullptr, nullptr);

@@ -138,23 +138,16 @@ public:
 
     // The entry point itself, where validation lives: with pool_dilation_zero_accepted a
     // dilation of 0 is read as dense before the problem is checked.
-    void pool_backward(const PoolProblem& p, const Tensor<float>& x, const Tensor<float>& dy,
-                       Tensor<float>& dx) const override {
-        VariantOf<Broken>::pool_backward(dilation_from_zero(p), x, dy, dx);
-    }
-    void pool_backward(const PoolProblem& p, const Tensor<double>& x, const Tensor<double>& dy,
-                       Tensor<double>& dx) const override {
-        VariantOf<Broken>::pool_backward(dilation_from_zero(p), x, dy, dx);
+    void run(const Call& c) const override {
+        if (d_ != Defect::pool_dilation_zero_accepted || c.op() != Op::maxpool2d || c.pass() != Pass::backward)
+            return VariantOf<Broken>::run(c);
+        ConvProblem p = c.problem();
+        if (p.dh == 0) p.dh = 1;  // the bug: oneDNN's dilation 0 (dense) taken for the contract's
+        if (p.dw == 0) p.dw = 1;
+        VariantOf<Broken>::run(c.with_problem(p));
     }
 
 private:
-    PoolProblem dilation_from_zero(PoolProblem p) const {
-        if (d_ != Defect::pool_dilation_zero_accepted) return p;
-        if (p.dh == 0) p.dh = 1;  // the bug: oneDNN's dilation 0 (dense) taken for the contract's
-        if (p.dw == 0) p.dw = 1;
-        return p;
-    }
-
     std::string factor_name() const {
         std::string s = std::to_string(dx_factor_);
         s.erase(s.find_last_not_of('0') + 1);

@@ -105,14 +105,6 @@ inline rc::Gen<ConvProblem> gen_problem_for_every_op() {
                         });
 }
 
-// The problem of pooling, im2col or col2im as the ConvProblem a CheckSpec holds (its
-// WindowProblem part).
-inline ConvProblem as_conv_problem(const WindowProblem& pp) {
-    ConvProblem p;
-    static_cast<WindowProblem&>(p) = pp;
-    return p;
-}
-
 // A check of one op and pass on a generated problem, with a data seed drawn too so that
 // shrinking can also look for simpler data.
 inline rc::Gen<CheckSpec> gen_check(Op op, Pass pass, bool bias, DType dtype, Fill fill) {

@@ -27,7 +27,7 @@ std::vector<std::pair<Direction, DType>> runnable(const Variant& v, std::initial
     std::vector<std::pair<Direction, DType>> out;
     for (const Direction& d : all_directions())
         for (DType t : dtypes)
-            if (!v.unsupported({d.op, d.pass, t, nan_data})) out.push_back({d, t});
+            if (!v.unsupported(Call(direction_of(d.op, d.pass), t, {}, nan_data))) out.push_back({d, t});
     return out;
 }
 
@@ -39,7 +39,7 @@ rc::Gen<CheckSpec> gen_runnable_check(const std::vector<std::pair<Direction, DTy
     });
 }
 
-bool can(const Variant& v, Op op, Pass pass, DType t) { return !v.unsupported({op, pass, t, false}); }
+bool can(const Variant& v, Op op, Pass pass, DType t) { return !v.unsupported(Call(direction_of(op, pass), t, {}, false)); }
 
 // a. Equal to naive exactly on integer data whose sums are exact.
 PropertyOutcome exact_on_integer_data(const Variant& variant) {
@@ -130,9 +130,9 @@ ConvAdjoint conv_adjoint_t(const Variant& v, const ConvProblem& p, uint64_t seed
     const auto x = float_data<T>(act, p.x_dims(), seed, positive), w = float_data<T>(wei, p.w_dims(), seed + 1, positive);
     const auto dy = float_data<T>(act, p.y_dims(), seed + 2, positive);
     Tensor<T> y(act, p.y_dims()), dx(act, p.x_dims()), dw(wei, p.w_dims());
-    v.conv_forward(p, x, w, nullptr, y);
-    v.conv_backward_data(p, w, dy, dx);
-    v.conv_backward_weights(p, x, dy, dw, nullptr);
+    calls::conv_forward(v, p, x, w, nullptr, y);
+    calls::conv_backward_data(v, p, w, dy, dx);
+    calls::conv_backward_weights(v, p, x, dy, dw, nullptr);
     ConvAdjoint r{{}, {}, {}, x.template cast<double>(), w.template cast<double>(), dy.template cast<double>()};
     const Expected ey = expect_conv_forward(p, r.x, r.w, nullptr);
     const Expected edx = expect_conv_backward_data(p, r.w, r.dy);
@@ -180,8 +180,8 @@ void adjoint_im2col(const Variant& v, const WindowProblem& p, uint64_t seed, boo
     const auto x = float_data<T>(axis_order(p.layout), p.x_dims(), seed, positive);
     const auto c = float_data<T>(cd, seed + 1, positive);
     Tensor<T> col({cd[0], cd[1]}), back(axis_order(p.layout), p.x_dims());
-    v.im2col(p, x, col);
-    v.col2im(p, c, back);
+    calls::im2col(v, p, x, col);
+    calls::col2im(v, p, c, back);
     const Tensor<double> c_d = c.template cast<double>();
     const Expected eback = expect_col2im(p, c_d);
     const Side lowered = side_t(c, col, nullptr), raised = side_t(x, back, &eback);
@@ -252,11 +252,11 @@ PropertyOutcome central_differences(const Variant& variant) {
             auto x = filled<double>(act, p.x_dims(), seed), w = filled<double>(wei, p.w_dims(), seed + 1);
             const auto dy = filled<double>(act, p.y_dims(), seed + 2);
             Tensor<double> dx(act, p.x_dims()), dw(wei, p.w_dims()), y(act, p.y_dims());
-            variant.conv_backward_data(p, w, dy, dx);
-            variant.conv_backward_weights(p, x, dy, dw, nullptr);
+            calls::conv_backward_data(variant, p, w, dy, dx);
+            calls::conv_backward_weights(variant, p, x, dy, dw, nullptr);
             const double h = 0.25;
             auto loss = [&] {
-                variant.conv_forward(p, x, w, nullptr, y);
+                calls::conv_forward(variant, p, x, w, nullptr, y);
                 return dot(y, dy);
             };
             // S bounds sum|x w dy| with x or w moved by h: the rounding error of each loss.
@@ -297,9 +297,9 @@ PropertyOutcome central_differences(const Variant& variant) {
             const auto dy = filled<double>(act, p.y_dims(), seed + 1, Fill::integers);
             Tensor<double> dx(act, p.x_dims()), y(act, p.y_dims());
             Tensor<int64_t> argmax(act, p.y_dims());
-            variant.pool_backward(p, x, dy, dx);
+            calls::pool_backward(variant, p, x, dy, dx);
             auto loss = [&] {
-                variant.pool_forward(p, x, y, argmax);
+                calls::pool_forward(variant, p, x, y, argmax);
                 return dot(y, dy);
             };
             note_case({Op::maxpool2d, Pass::backward, DType::f64, false, as_conv_problem(p), Fill::distinct, seed}, variant.name(),
@@ -376,7 +376,7 @@ void pool_facts_case(const Variant& v, const CheckSpec& forward, const Tensor<T>
     Tensor<int64_t> argmax(act, p.y_dims());
     const Tensor<double> x_d = x.template cast<double>();
     note_case(forward, v.name(), {{"x", x_d}});
-    v.pool_forward(p, x, y, argmax);
+    calls::pool_forward(v, p, x, y, argmax);
     Tensor<double> received(act, p.x_dims());
     for (int64_t n = 0; n < p.mb; ++n)
         for (int64_t c = 0; c < p.ic; ++c)
@@ -402,7 +402,7 @@ void pool_facts_case(const Variant& v, const CheckSpec& forward, const Tensor<T>
                     received.at(n, c, at.h, at.w) += double(dy.at(n, c, oh, ow));
                 }
     note_case(backward, v.name(), {{"x", x_d}, {"dy", dy.template cast<double>()}});
-    v.pool_backward(p, x, dy, dx);
+    calls::pool_backward(v, p, x, dy, dx);
     // |dy| <= n (y's size), at most kh*kw windows per element: every sum is exact.
     const Tensor<double> dx_d = dx.template cast<double>();
     RC_ASSERT(std::equal(dx_d.values().begin(), dx_d.values().end(), received.values().begin()));
@@ -418,7 +418,7 @@ void pool_nan_case(const Variant& v, const CheckSpec& s) {
     Tensor<T> y(act, p.y_dims());
     Tensor<int64_t> argmax(act, p.y_dims());
     note_case(s, v.name());
-    v.pool_forward(p, x, y, argmax);
+    calls::pool_forward(v, p, x, y, argmax);
     for (int64_t n = 0; n < p.mb; ++n)
         for (int64_t c = 0; c < p.ic; ++c)
             for (int64_t oh = 0; oh < p.oh(); ++oh)
@@ -450,8 +450,8 @@ PropertyOutcome max_pool_facts(const Variant& variant) {
         });
     };
     auto runs = [&](DType t, bool nan_data) {
-        return !variant.unsupported({Op::maxpool2d, Pass::forward, t, nan_data}) &&
-               !variant.unsupported({Op::maxpool2d, Pass::backward, t, nan_data});
+        return !variant.unsupported(Call(direction_of(Op::maxpool2d, Pass::forward), t, {}, nan_data)) &&
+               !variant.unsupported(Call(direction_of(Op::maxpool2d, Pass::backward), t, {}, nan_data));
     };
     for (DType t : {DType::f32, DType::f64})
         if (runs(t, false)) facts(t, false);
@@ -460,7 +460,7 @@ PropertyOutcome max_pool_facts(const Variant& variant) {
         if (runs(t, true)) facts(t, true);
     // A NaN in a window makes the output NaN, and the first NaN is chosen.
     for (DType t : {DType::f32, DType::f64}) {
-        if (variant.unsupported({Op::maxpool2d, Pass::forward, t, true})) continue;
+        if (variant.unsupported(Call(direction_of(Op::maxpool2d, Pass::forward), t, {}, true))) continue;
         run.check([&] {
             const CheckSpec s = *gen_check(Op::maxpool2d, Pass::forward, false, t, Fill::special);
             t == DType::f32 ? pool_nan_case<float>(variant, s) : pool_nan_case<double>(variant, s);
@@ -536,14 +536,14 @@ template <class T>
 void call(const Variant& v, const Direction& d, const ConvProblem& q, Arguments<T>& a) {
     switch (d.op) {
         case Op::conv2d:
-            if (d.pass == Pass::forward) return v.conv_forward(q, a["x"], a["w"], d.bias ? &a["b"] : nullptr, a["y"]);
-            if (d.pass == Pass::backward_data) return v.conv_backward_data(q, a["w"], a["dy"], a["dx"]);
-            return v.conv_backward_weights(q, a["x"], a["dy"], a["dw"], d.bias ? &a["db"] : nullptr);
+            if (d.pass == Pass::forward) return calls::conv_forward(v, q, a["x"], a["w"], d.bias ? &a["b"] : nullptr, a["y"]);
+            if (d.pass == Pass::backward_data) return calls::conv_backward_data(v, q, a["w"], a["dy"], a["dx"]);
+            return calls::conv_backward_weights(v, q, a["x"], a["dy"], a["dw"], d.bias ? &a["db"] : nullptr);
         case Op::maxpool2d:
-            if (d.pass == Pass::forward) return v.pool_forward(pool_problem(q), a["x"], a["y"], a.argmax);
-            return v.pool_backward(pool_problem(q), a["x"], a["dy"], a["dx"]);
-        case Op::im2col: return v.im2col(q, a["x"], a["col"]);
-        case Op::col2im: return v.col2im(q, a["col"], a["x"]);
+            if (d.pass == Pass::forward) return calls::pool_forward(v, pool_problem(q), a["x"], a["y"], a.argmax);
+            return calls::pool_backward(v, pool_problem(q), a["x"], a["dy"], a["dx"]);
+        case Op::im2col: return calls::im2col(v, q, a["x"], a["col"]);
+        case Op::col2im: return calls::col2im(v, q, a["col"], a["x"]);
     }
 }
 
@@ -587,7 +587,7 @@ void rejects_everything_invalid(const Variant& v, const ConvProblem& good) {
     };
     Arguments<T> args(good);
     for (const Direction& d : all_directions()) {
-        if (v.unsupported({d.op, d.pass, dtype_of<T>::value, false})) continue;
+        if (v.unsupported(Call(direction_of(d.op, d.pass), dtype_of<T>::value, {}, false))) continue;
         // Tensors shaped for the good problem: the problem itself must be what is rejected.
         for (const Spoil& s : kSpoils) {
             if (s.applies == Spoil::pool && d.op != Op::maxpool2d) continue;

@@ -65,6 +65,34 @@ TEST(GoldenFormatCase, ReadsLikeTheHandWrittenFiles) {
               "  }");
 }
 
+// format_json, the layout of the files the property tests save: two spaces per level,
+// arrays of scalars on one line, nested arrays and objects one element a line. Written
+// out by hand.
+TEST(GoldenFormatJson, IndentsTwoSpacesPerLevelAndKeepsScalarArraysOnOneLine) {
+    const nlohmann::ordered_json v = {
+        {"a", nlohmann::ordered_json::array({nlohmann::ordered_json{{"b", 1}, {"c", {2, 3}}},
+                                             nlohmann::ordered_json::array({4, 5}),
+                                             nlohmann::ordered_json::array({nlohmann::ordered_json::array({6})})})},
+        {"d", nlohmann::ordered_json::array()},
+        {"e", nlohmann::ordered_json::object()},
+        {"f", "nan"}};
+    EXPECT_EQ(golden::format_json(v), "{\n"
+                              "  \"a\": [\n"
+                              "    {\n"
+                              "      \"b\": 1,\n"
+                              "      \"c\": [2,3]\n"
+                              "    },\n"
+                              "    [4,5],\n"
+                              "    [\n"
+                              "      [6]\n"
+                              "    ]\n"
+                              "  ],\n"
+                              "  \"d\": [],\n"
+                              "  \"e\": {},\n"
+                              "  \"f\": \"nan\"\n"
+                              "}\n");
+}
+
 TEST(GoldenFormatCase, JsonNumberKeepsWhatNumpyPrinted) {
     EXPECT_EQ(golden::json_number(13).dump(), "13");
     EXPECT_EQ(golden::json_number(-0.0).dump(), "-0.0");

@@ -22,6 +22,7 @@
 #include <set>
 
 #include "reference/golden/edit.hpp"
+#include "reference/input.hpp"
 #include "reference/output_file.hpp"
 
 // renameat2 as this test binary sees it: the kernel's, unless a test makes it fail with
@@ -243,6 +244,37 @@ TEST_F(OutputFileTest, WriteNewFileNeverReplacesAndLeavesNoPartialFile) {
     EXPECT_EQ(found, (std::set<std::string>{"case.json", "case-2.json"}));
     write("plain", "x");
     EXPECT_THROW(write_new_file("DIR", at("plain") / "sub", "case", ".json", "x"), OutputError);
+}
+
+// Started with standard input closed (as some CI runners and daemons are), the first file
+// convconf opens gets descriptor 0: reading, locking and writing must take it like any other.
+TEST_F(OutputFileTest, WorksWithStandardInputClosed) {
+    write("in.json", "{\"cases\": []}");
+    write("out.json", "old");
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        ::close(0);
+        int status = 0;
+        try {
+            if (read_input_file(at("in.json"), "--file") != "{\"cases\": []}") status = 1;
+            const OutputFile out("--file", at("out.json"));
+            const OutputFile::Lock lock(out);
+            if (lock.content() != "old") status = 2;
+            lock.replace("new");
+            write_new_file("DIR", dir_, "fresh", ".json", "x");
+        } catch (...) {
+            status = 3;
+        }
+        ::_exit(status);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "1: read wrong, 2: locked content wrong, 3: threw";
+    EXPECT_EQ(read("out.json"), "new");
+    EXPECT_EQ(read("fresh.json"), "x");
+    expect_only({"in.json", "out.json", "fresh.json"});
 }
 
 // Without RENAME_NOREPLACE a new file is made with link() and unlink(): it still appears

@@ -152,6 +152,19 @@ TEST_P(Parallel, BackwardWeightsWithSeveralImagesPerGroup) {
 
 // A task that throws: parallel_for rethrows it on the calling thread once every thread
 // has stopped, and runs no task after it has seen the failure on that thread.
+// A thread count below 1 runs one thread (the tools refuse it before; the library does not
+// trust them to).
+TEST(Parallel, FewerThanOneThreadIsOne) {
+    const int before = max_threads();
+    for (int n : {0, -1, -64}) {
+        set_threads(n);
+        EXPECT_EQ(max_threads(), 1) << n;
+    }
+    set_threads(2);
+    EXPECT_EQ(max_threads(), 2);
+    set_threads(before);
+}
+
 TEST(Parallel, RethrowsATasksException) {
     const Threads threads(2);
     EXPECT_THROW(parallel_for(100,

@@ -5,6 +5,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "impl/core/call.hpp"
+
 namespace convconf {
 namespace {
 
@@ -20,12 +22,6 @@ bool element_ok(double got, double want, double bound) {
     if (std::isnan(want)) return std::isnan(got);
     if (std::isinf(want)) return got == want;
     return std::fabs(got - want) <= bound;  // false for a NaN got
-}
-
-std::string shape_string(const std::vector<int64_t>& shape) {
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
-    return s + "]";
 }
 
 // The report of a failed comparison: who, what, the failing lines, and the repro line.
@@ -46,15 +42,15 @@ template <class T>
 Comparison compare(const Tensor<T>& got, const Tensor<double>& want, const Tensor<double>* bound,
                    const ReportContext& ctx, int max_shown) {
     if (bound && (bound->shape() != want.shape() || bound->order() != want.order()))
-        throw std::logic_error("compare: the bound's shape " + shape_string(bound->shape()) +
-                               " is not the expected output's " + shape_string(want.shape()));
+        throw std::logic_error("compare: the bound's shape " + shape_text(bound->shape()) +
+                               " is not the expected output's " + shape_text(want.shape()));
     Comparison r;
     std::ostringstream bad_lines;
     if (got.shape() != want.shape() || got.order() != want.order()) {
         r.ok = false;
         r.bad = want.size();
-        bad_lines << "    output shape " << shape_string(got.shape()) << " " << to_string(got.order())
-                  << ", expected " << shape_string(want.shape()) << " " << to_string(want.order())
+        bad_lines << "    output shape " << shape_text(got.shape()) << " " << to_string(got.order())
+                  << ", expected " << shape_text(want.shape()) << " " << to_string(want.order())
                   << "\n";
     } else {
         for (int64_t e = 0; e < want.size(); ++e) {
@@ -94,8 +90,8 @@ Comparison compare_shape(const std::vector<int64_t>& got, const std::vector<int6
     r.ok = false;
     r.bad = 1;
     r.report = mismatch_report(ctx, "shape-only expectation: the output's shape is wrong",
-                               "    output shape " + shape_string(got) + ", expected " +
-                                   shape_string(want) + "\n");
+                               "    output shape " + shape_text(got) + ", expected " +
+                                   shape_text(want) + "\n");
     return r;
 }
 

@@ -345,7 +345,7 @@ std::vector<CheckSpec> default_plan() {
             for (const Direction& d : all_directions()) {
                 if (d.op == Op::maxpool2d) continue;  // pooling has its own problems, below
                 // im2col/col2im have no weights: one weights layout is enough.
-                if (d.op != Op::conv2d && wl != (layout == Layout::nchw ? WeightsLayout::oihw
+                if (!d.has_weights() && wl != (layout == Layout::nchw ? WeightsLayout::oihw
                                                                          : WeightsLayout::hwio))
                     continue;
                 for (DType dt : {DType::f32, DType::f64})

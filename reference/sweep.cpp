@@ -43,7 +43,7 @@ Op sweep_op(uint64_t seed, int64_t index) {
 CheckSpec sweep_check(uint64_t seed, int64_t index) {
     Random r = check_random(seed, index);
     const Direction& d = draw_direction(r);
-    const bool pool = d.op == Op::maxpool2d;
+    const bool pool = d.geometry == Geometry::pool;
     CheckSpec s;
     s.op = d.op, s.pass = d.pass, s.bias = d.bias;
     s.dtype = r.integer(0, 1) ? DType::f64 : DType::f32;

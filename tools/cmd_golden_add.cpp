@@ -184,7 +184,7 @@ Request parse_request(Args& args) {
         weights_layout = wlayout;
     }
     if (!weights_layout.empty()) {
-        if (r.op != Op::conv2d) throw UsageError("--weights-layout: only conv2d has weights");
+        if (!direction_of(r.op, r.pass).has_weights()) throw UsageError("--weights-layout: only conv2d has weights");
         r.weights_layout = parsed(parse_weights_layout, weights_layout, "--weights-layout");
     }
     if (!dtype.empty()) r.dtype = parsed(parse_dtype, dtype, "--dtype");
@@ -205,7 +205,7 @@ Request parse_request(Args& args) {
     if (!positional.empty()) {
         r.descriptor = positional.front();
         ConvProblem p;
-        if (r.op == Op::conv2d) {
+        if (direction_of(r.op, r.pass).has_weights()) {
             p = parse_conv_descriptor(*r.descriptor).problem;  // DescriptorError names the token
         } else {
             static_cast<WindowProblem&>(p) = parse_pool_descriptor(*r.descriptor).problem;
@@ -217,11 +217,11 @@ Request parse_request(Args& args) {
         agree(r.dilation, {p.dh, p.dw}, "--dilation", r);
         agree(r.x_shape, x_shape_of(p, r.layout.value_or(Layout::nchw)), "--x-shape", r);
     }
-    const bool needs_kernel = r.op != Op::conv2d || r.pass == Pass::backward_weights;
+    const bool needs_kernel = direction_of(r.op, r.pass).needs_kernel();
     if (needs_kernel && !r.kernel && !r.described)
         throw UsageError(std::string(to_string(r.op)) + " " + std::string(to_string(r.pass)) +
                          " needs --kernel KH,KW (or a descriptor)");
-    const bool needs_x_shape = r.op == Op::col2im || (r.op == Op::conv2d && r.pass == Pass::backward_data);
+    const bool needs_x_shape = direction_of(r.op, r.pass).needs_x_shape();
     if (needs_x_shape && !r.x_shape && !r.described)
         throw UsageError(std::string(to_string(r.op)) + " " + std::string(to_string(r.pass)) +
                          " needs --x-shape N,C,H,W (in the layout's order; or a descriptor)");
@@ -323,7 +323,7 @@ ordered_json case_json(const Request& r, const std::vector<Array>& arrays) {
         c["weights_layout"] = to_string(*r.weights_layout);
     if (r.dtype) c["dtype"] = to_string(*r.dtype);
     const std::optional<ConvProblem>& d = r.described;
-    const bool needs_kernel = r.op != Op::conv2d || r.pass == Pass::backward_weights;
+    const bool needs_kernel = direction_of(r.op, r.pass).needs_kernel();
     if (r.kernel)
         c["kernel"] = *r.kernel;
     else if (needs_kernel)
@@ -331,7 +331,7 @@ ordered_json case_json(const Request& r, const std::vector<Array>& arrays) {
     if (r.stride) {
         c["stride"] = *r.stride;
     } else if (d) {
-        const Ints fallback = r.op == Op::maxpool2d ? Ints{d->kh, d->kw} : Ints{1, 1};
+        const Ints fallback = direction_of(r.op, r.pass).geometry == Geometry::pool ? Ints{d->kh, d->kw} : Ints{1, 1};
         if (Ints{d->sh, d->sw} != fallback) c["stride"] = Ints{d->sh, d->sw};
     }
     if (r.pad)
@@ -342,7 +342,7 @@ ordered_json case_json(const Request& r, const std::vector<Array>& arrays) {
         c["dilation"] = *r.dilation;
     else if (d && (d->dh != 1 || d->dw != 1))
         c["dilation"] = Ints{d->dh, d->dw};
-    const bool needs_x_shape = r.op == Op::col2im || (r.op == Op::conv2d && r.pass == Pass::backward_data);
+    const bool needs_x_shape = direction_of(r.op, r.pass).needs_x_shape();
     if (r.x_shape) {
         c["x_shape"] = *r.x_shape;
     } else if (needs_x_shape) {
@@ -403,7 +403,7 @@ void check_against_descriptor(const golden::Case& c, const Request& r) {
         {"sw", {p.sw, d.sw}}, {"pt", {p.pt, d.pt}}, {"pl", {p.pl, d.pl}}, {"pb", {p.pb, d.pb}},
         {"pr", {p.pr, d.pr}}, {"dh", {p.dh, d.dh}}, {"dw", {p.dw, d.dw}}};
     for (const auto& [field, values] : fields) {
-        if (std::string(field) == "oc" && c.op != Op::conv2d) continue;
+        if (std::string(field) == "oc" && !direction_of(c.op, c.pass).has_weights()) continue;
         if (values.first == values.second) continue;
         const auto it = c.field_pointer.find(field);
         const std::string where = it == c.field_pointer.end() ? "" : it->second;

@@ -55,12 +55,15 @@ TensorShape shape_of(Shape s, const ConvProblem& p) {
     throw std::logic_error("shape_of: unknown shape");
 }
 
-std::string shape_text(const TensorShape& t) {
+std::string shape_text(const std::vector<int64_t>& extents) {
     std::string s = "[";
-    for (size_t i = 0; i < t.extents.size(); ++i) s += (i ? "," : "") + std::to_string(t.extents[i]);
-    s += "]";
-    if (t.order != AxisOrder::plain) s += " " + std::string(to_string(t.order));
-    return s;
+    for (size_t i = 0; i < extents.size(); ++i) s += (i ? "," : "") + std::to_string(extents[i]);
+    return s + "]";
+}
+
+std::string shape_text(const TensorShape& t) {
+    const std::string s = shape_text(t.extents);
+    return t.order == AxisOrder::plain ? s : s + " " + std::string(to_string(t.order));
 }
 
 bool Direction::reads(Role r) const {

@@ -57,8 +57,9 @@ Tensor<T> make_tensor(const TensorShape& s, bool poisoned = false) {
     for (size_t i = 0; i < 4; ++i) logical[size_t(perm[i])] = s.extents.at(i);
     return poisoned ? Tensor<T>::poisoned(s.order, logical) : Tensor<T>(s.order, logical);
 }
-// "[2,3,5,5] NCHW", "[4]": a shape in messages.
+// "[2,3,5,5] NCHW", "[4]": a shape in messages; "[2,3,5,5]": extents alone.
 std::string shape_text(const TensorShape&);
+std::string shape_text(const std::vector<int64_t>& extents);
 
 // How the harness draws a generated input:
 enum class Draw {
@@ -99,6 +100,12 @@ struct Direction {
 
     bool reads(Role) const;
     bool writes(Role) const;
+    // The problem has weights (oc, weights_layout): conv2d.
+    bool has_weights() const { return geometry == Geometry::conv; }
+    // No input gives the kernel's extent (there is no w): a golden case states it (kernel).
+    bool needs_kernel() const { return !reads(Role::w); }
+    // No input gives x's extents: a golden case states them (x_shape).
+    bool needs_x_shape() const { return !reads(Role::x); }
 };
 
 // Every direction of every op, conv2d first.

@@ -39,12 +39,6 @@ std::string escape_key(std::string_view key) {
     return out;
 }
 
-std::string shape_string(const std::vector<int64_t>& shape) {
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
-    return s + "]";
-}
-
 // A JSON value with its pointer, so that our own errors name it the way nlohmann's
 // diagnostics do. Never copy the json itself: JSON_DIAGNOSTICS finds a value's pointer
 // through its parents, which only the parsed document has.
@@ -185,7 +179,7 @@ std::vector<double> read_data(const Node& n, const std::vector<int64_t>& shape) 
     n.require_array();
     const int64_t want = element_count(shape);
     if (int64_t(n.j.size()) != want)
-        n.fail("has " + std::to_string(n.j.size()) + " values, but shape " + shape_string(shape) +
+        n.fail("has " + std::to_string(n.j.size()) + " values, but shape " + shape_text(shape) +
                " holds " + std::to_string(want));
     std::vector<double> v;
     for (size_t i = 0; i < n.j.size(); ++i) v.push_back(number(n.at(i)));
@@ -253,13 +247,6 @@ Tensor<double> make_tensor(AxisOrder order, const std::vector<int64_t>& shape,
     return t;
 }
 
-std::vector<int64_t> storage_shape(AxisOrder order, const Dims4& dims) {
-    const auto perm = physical_to_logical(order);
-    std::vector<int64_t> s(4);
-    for (int i = 0; i < 4; ++i) s[i] = dims[perm[i]];
-    return s;
-}
-
 // The logical (n, c, h, w) extents of a 4-D storage shape, without allocating a tensor.
 Dims4 logical_dims(AxisOrder order, const std::vector<int64_t>& shape) {
     const auto perm = physical_to_logical(order);
@@ -271,7 +258,7 @@ Dims4 logical_dims(AxisOrder order, const std::vector<int64_t>& shape) {
 void require_rank(const Node& n, const RawTensor& t, const Role& role, std::string_view name) {
     if (role.rank != 0 && int(t.shape.size()) != role.rank)
         n.fail(std::string(name) + " must have rank " + std::to_string(role.rank) + " (" +
-               std::string(to_string(role.order)) + "), but its shape is " + shape_string(t.shape));
+               std::string(to_string(role.order)) + "), but its shape is " + shape_text(t.shape));
 }
 
 // The object of named tensors `inputs` or `expected`, by the op and pass's signature.
@@ -347,8 +334,8 @@ void build_problem(const Node& n, Case& c) {
         from({"mb", "ic", "ih", "iw", "x"}, "/x_shape");
     }
     if (n.has("kernel")) c.kernel = integers(n.at("kernel"), {2});
-    const bool kernel_from_w = c.op == Op::conv2d && c.pass != Pass::backward_weights;
-    if (kernel_from_w) {
+    const Direction& dir = direction_of(c.op, c.pass, c.bias());
+    if (!dir.needs_kernel()) {
         const Dims4 w = c.inputs.at("w").dims();
         p.oc = w[0], p.kh = w[2], p.kw = w[3];
         from({"oc", "kh", "kw", "w"}, "/inputs/w");
@@ -356,13 +343,13 @@ void build_problem(const Node& n, Case& c) {
         if (!c.kernel) n.at("kernel");  // throws "missing required field"
         p.kh = (*c.kernel)[0], p.kw = (*c.kernel)[1];
         from({"kh", "kw"}, "/kernel");
-        if (c.op == Op::conv2d) {
+        if (dir.has_weights()) {
             p.oc = c.inputs.at("dy").dims()[1];
             from({"oc", "w", "y"}, "/inputs/dy");
         }
     }
     // Stride defaults to 1, and to the kernel for maxpool2d (golden-format.md).
-    const bool pool = c.op == Op::maxpool2d;
+    const bool pool = dir.geometry == Geometry::pool;
     std::vector<int64_t> stride = n.has("stride") ? integers(n.at("stride"), {2})
                                   : pool           ? std::vector<int64_t>{p.kh, p.kw}
                                                    : std::vector<int64_t>{1, 1};
@@ -553,8 +540,17 @@ private:
 
 }  // namespace
 
+// The direction with the optional tensors (FWD_B, BWD_WB) when the case gives one of the
+// tensors only that direction has.
 bool Case::bias() const {
-    return op == Op::conv2d && (inputs.count("b") || expected.count("db"));
+    const Direction& with = direction_of(op, pass, true);
+    if (!with.bias) return false;
+    const Direction& without = direction_of(op, pass, false);
+    for (const Operand& o : with.inputs)
+        if (!without.reads(o.role) && inputs.count(to_string(o.role))) return true;
+    for (const Operand& o : with.outputs)
+        if (!without.writes(o.role) && expected.count(to_string(o.role))) return true;
+    return false;
 }
 
 json parse_json(std::string_view text, const std::string& display_name, const JsonLimits& limits) {
@@ -612,14 +608,13 @@ std::string display_name(const std::filesystem::path& dir, const std::filesystem
 std::filesystem::path default_directory() { return CONVCONF_GOLDEN_DIR; }
 
 std::map<std::string, std::vector<int64_t>, std::less<>> tensor_shapes(const CheckSpec& spec) {
-    const ConvProblem& p = spec.problem;
-    const AxisOrder act = axis_order(p.layout), wei = axis_order(p.weights_layout);
-    const auto cd = p.col_dims();
-    const Dims4 y_dims = spec.op == Op::maxpool2d ? pool_problem(p).y_dims() : p.y_dims();
-    const std::vector<int64_t> x = storage_shape(act, p.x_dims()), w = storage_shape(wei, p.w_dims()),
-                               y = storage_shape(act, y_dims);
-    return {{"x", x},  {"w", w},      {"b", {p.oc}}, {"dy", y}, {"col", {cd[0], cd[1]}},
-            {"y", y},  {"argmax", y}, {"dx", x},     {"dw", w}, {"db", {p.oc}}};
+    std::map<std::string, std::vector<int64_t>, std::less<>> shapes;
+    for (const Direction& d : all_directions()) {
+        if (d.op != spec.op || d.pass != spec.pass) continue;
+        for (const auto* list : {&d.inputs, &d.outputs})
+            for (const Operand& o : *list) shapes[std::string(to_string(o.role))] = shape_of(o.shape, spec.problem).extents;
+    }
+    return shapes;
 }
 
 void validate(const Case& c) {
@@ -640,29 +635,30 @@ void validate(const Case& c) {
     const std::string where = descriptor(spec) + ", " + layout_string(spec);
     for (const auto& [name, t] : c.inputs)
         if (t.shape() != shapes.at(name))
-            fail("/inputs/" + name, "shape " + shape_string(t.shape()) +
+            fail("/inputs/" + name, "shape " + shape_text(t.shape()) +
                                         " disagrees with the problem (" + where + "), which needs " +
-                                        shape_string(shapes.at(name)) + " here");
-    if (c.x_shape && *c.x_shape != shapes.at("x"))
-        fail("/x_shape", "x_shape " + shape_string(*c.x_shape) + " disagrees with the problem (" +
-                             where + "), which needs " + shape_string(shapes.at("x")));
+                                        shape_text(shapes.at(name)) + " here");
+    const std::vector<int64_t> x_extents = shape_of(Shape::image, p).extents;
+    if (c.x_shape && *c.x_shape != x_extents)
+        fail("/x_shape", "x_shape " + shape_text(*c.x_shape) + " disagrees with the problem (" +
+                             where + "), which needs " + shape_text(x_extents));
     if (c.kernel && *c.kernel != std::vector<int64_t>{p.kh, p.kw})
-        fail("/kernel", "kernel " + shape_string(*c.kernel) + " disagrees with w's " +
-                            shape_string({p.kh, p.kw}));
+        fail("/kernel", "kernel " + shape_text(*c.kernel) + " disagrees with w's " +
+                            shape_text({p.kh, p.kw}));
     // An expected output of the wrong shape is a typo in the file, never a variant's fault,
     // so it is the file's error. An expected col may have any shape of col's element count.
     for (const auto& [name, e] : c.expected) {
         const std::vector<int64_t>& gives = shapes.at(name);
         if (name == "col") {
             if (element_count(e.shape) != element_count(gives))
-                fail("/expected/col", "shape " + shape_string(e.shape) + " holds " +
+                fail("/expected/col", "shape " + shape_text(e.shape) + " holds " +
                                           std::to_string(element_count(e.shape)) +
                                           " elements, but the problem (" + where + ") gives col " +
-                                          shape_string(gives) + ", " + std::to_string(element_count(gives)) +
+                                          shape_text(gives) + ", " + std::to_string(element_count(gives)) +
                                           " elements");
         } else if (e.shape != gives) {
-            fail("/expected/" + name, "shape " + shape_string(e.shape) + " disagrees with the problem (" +
-                                          where + "), which gives " + shape_string(gives) + " here");
+            fail("/expected/" + name, "shape " + shape_text(e.shape) + " disagrees with the problem (" +
+                                          where + "), which gives " + shape_text(gives) + " here");
         }
     }
 }

@@ -121,8 +121,8 @@ std::filesystem::path default_directory();
 // loader calls it for every case without expect_error.
 void validate(const Case&);
 
-// The shape of every tensor an op and pass can name (golden-format.md: inputs x w b dy col,
-// outputs y argmax dx dw db col x) for `spec`'s problem, in the axis order it is written:
+// The shape of every tensor spec's op and pass can name (its directions' rows, with and
+// without the optional tensors) for `spec`'s problem, in the axis order it is written:
 // activations in the layout, w and dw in the weights layout, b and db [oc], col
 // [mb*oh*ow, ic*kh*kw]. The problem must be valid.
 std::map<std::string, std::vector<int64_t>, std::less<>> tensor_shapes(const CheckSpec& spec);

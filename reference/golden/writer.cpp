@@ -187,8 +187,9 @@ nlohmann::ordered_json case_json(const std::string& name, const CheckSpec& spec,
         {"pad", {p.pt, p.pl, p.pb, p.pr}},
         {"dilation", {p.dh, p.dw}},
     };
-    if (spec.op == Op::conv2d) c["weights_layout"] = to_string(p.weights_layout);
-    if ((spec.op == Op::conv2d && spec.pass == Pass::backward_data) || spec.op == Op::col2im) {
+    const Direction& d = direction_of(spec);
+    if (d.has_weights()) c["weights_layout"] = to_string(p.weights_layout);
+    if (d.needs_x_shape()) {
         const Tensor<double> x(axis_order(p.layout), p.x_dims());
         c["x_shape"] = x.shape();
     }

@@ -427,6 +427,22 @@ TEST(DescriptorError, WTokenBenchdnnWouldOverwrite) {
 }
 
 // Issue 13: the token the user must change is the one named.
+// Each field a problem check rejects is blamed on the token it came from, on the w axis as
+// on the h axis (kSources in descriptor.cpp: one row per field).
+TEST(DescriptorError, EveryFieldIsBlamedOnItsOwnToken) {
+    expect_conv_error("mb0ic1ih5oc1kh1", "mb0");
+    expect_conv_error("ic0ih5oc1kh1", "ic0");
+    expect_conv_error("ic1ih5oc0kh1", "oc0");
+    expect_conv_error("ic1ih0oc1kh1", "ih0");
+    expect_conv_error("ic1ih5iw0oc1kh1kw1", "iw0");
+    expect_conv_error("ic1ih2oc1kh3", "kh3", "window extent 3");
+    expect_conv_error("ic1ih5iw2oc1kh1kw3", "kw3", "window extent 3");
+    expect_conv_error("ic1ih5oc1kh1sh0", "sh0");
+    expect_conv_error("ic1ih5iw5oc1kh1kw1sw0", "sw0");
+    expect_error<PoolProblem>("ic1ih5iw5kh1kw1sw0", "sw0");
+    expect_error<PoolProblem>("ic1ih5iw2kh1kw3", "kw3", "window extent 3");
+}
+
 TEST(DescriptorError, AHugePadIsBlamedNotTheInput) {
     // The pad makes the output (and so col and y) overflow; ih5 is innocent.
     expect_conv_error("mb2ic3ih5oc4kh3ph1099511627776", "ph1099511627776", "overflows");

@@ -53,6 +53,16 @@ TEST(Tensor, IndexStringIsLogical) {
     EXPECT_EQ(t.index_string(t.offset(0, 2, 1, 0)), "(n,c,h,w)=(0,2,1,0)");
     Tensor<float> col({4, 6});
     EXPECT_EQ(col.index_string(13), "(row,col)=(2,1)");
+    // 1-D (b, db) names its index i; other plain ranks d.
+    EXPECT_EQ(Tensor<float>({5}).index_string(3), "(i)=(3)");
+    EXPECT_EQ(Tensor<float>({2, 3, 4}).index_string(23), "(d,d,d)=(1,2,3)");
+    // Weights by (o,i,h,w) in either order; activations stored NCHW too.
+    Tensor<float> hwio(AxisOrder::hwio, {4, 3, 2, 5});
+    EXPECT_EQ(hwio.index_string(hwio.offset(3, 1, 0, 4)), "(o,i,h,w)=(3,1,0,4)");
+    Tensor<float> oihw(AxisOrder::oihw, {4, 3, 2, 5});
+    EXPECT_EQ(oihw.index_string(oihw.offset(2, 0, 1, 3)), "(o,i,h,w)=(2,0,1,3)");
+    Tensor<float> nchw(AxisOrder::nchw, {2, 3, 4, 5});
+    EXPECT_EQ(nchw.index_string(nchw.size() - 1), "(n,c,h,w)=(1,2,3,4)");
 }
 
 }  // namespace

@@ -257,6 +257,13 @@ Outputs<T> invoke(const Variant& v, const CheckSpec& s, const Inputs<T>& in) {
     } catch (const std::bad_alloc& e) {
         throw_variant_out_of_memory(v, s, e);
     }
+    if (const std::vector<std::string> ran = v.implementations_ran(); !ran.empty()) {
+        const std::string said = v.implementation_info(call);
+        for (const std::string& impl : ran)
+            if (said.find(impl) == std::string::npos)
+                out.violations.push_back("PATH: the variant ran " + impl + ", but reports \"" + said +
+                                         "\" as what runs for this call");
+    }
     for (const auto& [name, t] : out.tensors) inspect_output(name, t, out.violations);
     if (!out.argmax.empty()) inspect_output("argmax", out.argmax, out.violations);
     return out;

@@ -436,5 +436,47 @@ TEST(OneDnnDivergence, AWindowOfMinusInfinityGivesLowestFiniteValue) {
     EXPECT_EQ(run_pool(onednn(), p, {-kInf, -kInf}).y, (std::vector<float>{kLowest}));
 }
 
+// The path a report names is the path that ran (ruy's test.h checks last_used_path): every
+// primitive oneDNN executed for a check must be one implementation_info() names.
+class MisreportingOneDnn final : public Variant {
+public:
+    std::string name() const override { return "misreporting"; }
+    std::string description() const override { return "onednn, naming another implementation"; }
+    void run(const Call& c) const override { onednn().run(c); }
+    std::optional<std::string> unsupported(const Call& c) const override { return onednn().unsupported(c); }
+    std::string implementation_info(const Call&) const override { return "ref:any"; }
+    std::vector<std::string> implementations_ran() const override { return onednn().implementations_ran(); }
+};
+
+TEST(OneDnnVariant, TheReportedPathIsThePathThatRan) {
+    for (const Direction& d : all_directions()) {
+        if (d.op != Op::conv2d && d.op != Op::maxpool2d) continue;
+        CheckSpec s;
+        s.op = d.op;
+        s.pass = d.pass;
+        s.bias = d.bias;
+        s.fill = d.op == Op::maxpool2d ? Fill::ties : Fill::integers;
+        static_cast<WindowProblem&>(s.problem) = parse_pool_descriptor("mb2ic8ih6kh3ph1").problem;
+        s.problem.oc = 8;
+        SCOPED_TRACE(check_name(s));
+        const CheckResult ok = run_check(onednn(), s);
+        EXPECT_EQ(ok.status, Status::passed) << ok.detail;
+        const std::vector<std::string> ran = onednn().implementations_ran();
+        // conv: one primitive; pool: forward and backward (forward reads argmax back
+        // through backward passes), one entry when both have the same implementation.
+        ASSERT_FALSE(ran.empty());
+        EXPECT_LE(ran.size(), d.op == Op::maxpool2d ? 2u : 1u);
+        for (const std::string& impl : ran)
+            EXPECT_NE(onednn().implementation_info(call_of(s, false)).find(impl), std::string::npos) << impl;
+
+        const CheckResult r = run_check(MisreportingOneDnn(), s);
+        EXPECT_EQ(r.status, Status::failed);
+        EXPECT_NE(r.detail.find("PATH: the variant ran " + ran.at(0) + ", but reports \"ref:any\" as what runs for "
+                                "this call"),
+                  std::string::npos)
+            << r.detail;
+    }
+}
+
 }  // namespace
 }  // namespace convconf

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "impl/core/call.hpp"
 #include "impl/core/problem.hpp"
@@ -46,6 +47,12 @@ public:
     // What actually ran, when the variant dispatches to something it does not control
     // (e.g. the oneDNN implementation chosen for this problem); named in mismatch reports.
     virtual std::string implementation_info(const Call&) const { return {}; }
+
+    // What the last run() on this thread executed, one entry per implementation, for a
+    // variant that can tell (oneDNN: each primitive's implementation string). The harness
+    // checks that each appears in implementation_info() of that call: the path a report
+    // names is the path that ran (as ruy's tests check last_used_path). Empty: not told.
+    virtual std::vector<std::string> implementations_ran() const { return {}; }
 };
 
 // Typed calls of one direction each, for tests and tools that hold the tensors: each binds

@@ -89,6 +89,10 @@ dnnl::primitive_attr attributes() {
 
 // ---- The plumbing every pass shares --------------------------------------------------
 
+// The implementation of every primitive executed on this thread since the variant's last
+// run() began (reorders aside): what implementations_ran() reports.
+thread_local std::vector<std::string> executed;
+
 // One primitive execution with its arguments in the caller's layouts. Where the primitive
 // chose another layout for an argument, Primitive gives it a buffer in that layout, reorders
 // inputs in before and outputs out after. Data pointers may be null to size a call
@@ -138,6 +142,8 @@ public:
         }
         if (pd_.scratchpad_desc().get_size() > 0)
             args.emplace(DNNL_ARG_SCRATCHPAD, memory(pd_.scratchpad_desc(), cpu()));
+        const std::string impl = pd_.impl_info_str();
+        if (std::find(executed.begin(), executed.end(), impl) == executed.end()) executed.push_back(impl);
         dnnl::primitive(pd_).execute(stream, args);
         for (auto& [from, to] : reorders_out) reorder(stream, from, to);
         stream.wait();
@@ -386,20 +392,25 @@ public:
         return std::nullopt;
     }
 
-    // Both size the same calls the entry points run. FWD and BWD_W are sized with bias:
-    // the description of a call, and bias does not change the kernel oneDNN picks for f32.
+    void run(const Call& c) const override {
+        executed.clear();
+        VariantOf<OneDnnVariant>::run(c);
+    }
+    std::vector<std::string> implementations_ran() const override { return executed; }
+
+    // Both size the same calls the entry points run.
     int64_t workspace_bytes(const Call& c) const override {
         if (unsupported(c)) return 0;
         return explained(c.problem(), [&] {
             if (c.op() == Op::maxpool2d) return MaxPool(c.pool_problem()).scratch_bytes(c.pass());
-            return conv_call(c.pass(), c.problem()).scratch_bytes();
+            return conv_call(c).scratch_bytes();
         });
     }
     std::string implementation_info(const Call& c) const override {
         if (unsupported(c)) return {};
         return explained(c.problem(), [&] {
             if (c.op() == Op::maxpool2d) return MaxPool(c.pool_problem()).implementation();
-            return conv_call(c.pass(), c.problem()).implementation();
+            return conv_call(c).implementation();
         });
     }
 
@@ -465,14 +476,14 @@ private:
         return std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
                std::to_string(v->patch);
     }
-    static Primitive conv_call(Pass pass, const ConvProblem& p) {
-        switch (pass) {
-            case Pass::forward:
-                return conv_forward_call(p, true, nullptr, nullptr, nullptr, nullptr);
-            case Pass::backward_data:
-                return conv_backward_data_call(p, nullptr, nullptr, nullptr);
-            default:
-                return conv_backward_weights_call(p, true, nullptr, nullptr, nullptr, nullptr);
+    // The call's primitive, sized without data (FWD_B and BWD_WB with their bias).
+    static Primitive conv_call(const Call& c) {
+        const ConvProblem& p = c.problem();
+        const bool bias = c.direction().bias;
+        switch (c.pass()) {
+            case Pass::forward: return conv_forward_call(p, bias, nullptr, nullptr, nullptr, nullptr);
+            case Pass::backward_data: return conv_backward_data_call(p, nullptr, nullptr, nullptr);
+            default: return conv_backward_weights_call(p, bias, nullptr, nullptr, nullptr, nullptr);
         }
     }
 };

@@ -334,6 +334,83 @@ CONVCONF_CONFORMANCE_INSTANTIATE(float)
 CONVCONF_CONFORMANCE_INSTANTIATE(double)
 #undef CONVCONF_CONFORMANCE_INSTANTIATE
 
+namespace {
+
+template <class T>
+bool agree(const Outputs<T>& a, const Outputs<T>& b, const Expectations& want, const Allowance& allowance,
+           DType dtype) {
+    for (const auto& [name, e] : want) {
+        const std::optional<Tensor<double>> bound = allowed_error(e, allowance, dtype);
+        const bool argmax = name == "argmax";
+        const int64_t n = argmax ? a.argmax.size() : a.tensors.at(name).size();
+        for (int64_t i = 0; i < n; ++i) {
+            const double x = argmax ? double(a.argmax[i]) : double(a.tensors.at(name)[i]);
+            const double y = argmax ? double(b.argmax[i]) : double(b.tensors.at(name)[i]);
+            if (std::isnan(x) || std::isnan(y)) {
+                if (std::isnan(x) != std::isnan(y)) return false;
+                continue;
+            }
+            if (!(std::fabs(x - y) <= (bound ? 2 * (*bound)[i] : 0.0)) && x != y) return false;
+        }
+    }
+    return true;
+}
+
+template <class T>
+std::vector<std::vector<const Variant*>> agreement_as(const std::vector<const Variant*>& variants, const CheckSpec& s) {
+    const Inputs<T> in = generated_inputs<T>(s);
+    const Expectations want = reference_of(s, in);
+    const Allowance allowance{s.fill != Fill::floats && s.fill != Fill::special, std::nullopt};
+    std::vector<std::pair<const Variant*, Outputs<T>>> ran;
+    for (const Variant* v : variants) {
+        if (v->unsupported(call_of(s, s.fill == Fill::special))) continue;
+        try {
+            ran.emplace_back(v, invoke(*v, s, in));
+        } catch (const OutOfMemory&) {
+            throw;
+        } catch (const std::exception&) {
+            // a variant that throws agrees with nobody, and is in no group
+        }
+    }
+    std::vector<std::vector<const Variant*>> groups;
+    std::vector<const Outputs<T>*> first;
+    for (const auto& [v, out] : ran) {
+        size_t g = 0;
+        while (g < groups.size() && !agree(*first[g], out, want, allowance, s.dtype)) ++g;
+        if (g == groups.size()) {
+            groups.emplace_back();
+            first.push_back(&out);
+        }
+        groups[g].push_back(v);
+    }
+    return groups;
+}
+
+}  // namespace
+
+std::vector<std::vector<const Variant*>> agreement(const std::vector<const Variant*>& variants, const CheckSpec& s) {
+    validate(s);
+    return s.dtype == DType::f32 ? agreement_as<float>(variants, s) : agreement_as<double>(variants, s);
+}
+
+std::string agreement_text(const std::vector<std::vector<const Variant*>>& groups) {
+    auto names = [](const std::vector<const Variant*>& g) {
+        std::string out;
+        for (size_t i = 0; i < g.size(); ++i)
+            out += (i == 0 ? "" : i + 1 == g.size() ? " and " : ", ") + g[i]->name();
+        return out;
+    };
+    std::string text;
+    for (const auto& g : groups) {
+        text += text.empty() ? "" : "; ";
+        if (g.size() > 1)
+            text += names(g) + (g.size() == 2 ? " agree with each other" : " all agree with each other");
+        else
+            text += g[0]->name() + (groups.size() > 1 ? " with none of the others" : " alone");
+    }
+    return text;
+}
+
 // Each problem row draws its data from its own seed (the row's position in its table, from
 // 1): one seed everywhere would put the same few values at the same places in every check,
 // so a defect that happens to meet a lucky value there would hide on every row alike. The

@@ -185,6 +185,17 @@ void add_comparison(const Comparison&, CheckResult& result);
 // The failed result of a variant that threw instead of returning.
 CheckResult variant_threw(const ReportContext&, const std::exception&);
 
+// Who agrees with whom on one check, when variants disagree (ruy's test.h: "these paths
+// all agree with each other"). Each variant that runs the check is run once more on its
+// generated inputs; two agree when every output element of one is within twice the
+// allowed error of the other's (each may lie up to the bound from the exact result;
+// exactly equal where the comparison is exact, NaN where the other is NaN). Groups in the
+// variants' order, each variant in the first group whose first member it agrees with; a
+// variant that threw or declined the check is in no group.
+std::vector<std::vector<const Variant*>> agreement(const std::vector<const Variant*>&, const CheckSpec&);
+// "naive, im2col and strided agree with each other; onednn with none of them"
+std::string agreement_text(const std::vector<std::vector<const Variant*>>&);
+
 // The conformance plan: the named problem table (conformance.cpp) expanded over every op
 // and pass, both dtypes, layouts and the data fills that exercise each.
 std::vector<CheckSpec> default_plan();

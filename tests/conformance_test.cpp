@@ -126,6 +126,28 @@ CheckSpec conv_spec() {
     return s;
 }
 
+// When variants disagree, the harness says who agrees with whom (ruy: "these paths all
+// agree with each other").
+TEST(ConformanceHarness, SaysWhoAgreesWithWhom) {
+    Broken<ForgetsLastElement> forgets;
+    Broken<LastMaximum> last;  // conv is untouched: agrees with naive there
+    const Variant* im2col = find_variant("im2col");
+    const Variant* strided = find_variant("strided");
+    CheckSpec s = conv_spec();
+    s.fill = Fill::floats;
+    const auto groups = agreement({&naive_variant(), &forgets, im2col, &last, strided}, s);
+    ASSERT_EQ(groups.size(), 2u);
+    EXPECT_EQ(groups[0], (std::vector<const Variant*>{&naive_variant(), im2col, &last, strided}));
+    EXPECT_EQ(groups[1], (std::vector<const Variant*>{&forgets}));
+    EXPECT_EQ(agreement_text(groups), "naive, im2col, broken and strided all agree with each other; broken with none of the others");
+    EXPECT_EQ(agreement_text(agreement({&forgets, im2col}, s)), "broken with none of the others; im2col with none of the others");
+    EXPECT_EQ(agreement_text(agreement({im2col, strided}, s)), "im2col and strided agree with each other");
+    s.op = Op::maxpool2d;
+    s.fill = Fill::ties;
+    EXPECT_EQ(agreement_text(agreement({&last, &naive_variant(), strided}, s)),
+              "broken with none of the others; naive and strided agree with each other");
+}
+
 TEST(ConformanceHarness, UnwrittenElementFailsAndSaysWhere) {
     Broken<ForgetsLastElement> v;
     const CheckResult r = run_check(v, conv_spec());

@@ -72,9 +72,11 @@ CheckSpec make_spec(const std::string& descriptor, const Settings& o) {
 // poison; only golden cases (convconf run) check its values from outside.
 void check_one(const CheckSpec& s, const std::vector<const Variant*>& chosen, Tally& total) {
     std::cout << check_name(s) << " seed " << s.seed << std::endl;  // what runs, before a long wait
+    bool failed = false;
     for (const Variant* v : chosen) {
         const CheckResult r = run_check(*v, s);
         total.add(r.status);
+        failed = failed || r.status == Status::failed;
         const int64_t workspace = v->workspace_bytes(call_of(s, s.fill == Fill::special));
         std::printf("  %-10s %-8s %-9s  max abs err %-12.6g max rel err %-12.6g workspace %lld bytes\n",
                     v->name().c_str(), std::string(to_string(r.status)).c_str(),
@@ -83,6 +85,9 @@ void check_one(const CheckSpec& s, const std::vector<const Variant*>& chosen, Ta
         print_detail(r);
         std::fflush(stdout);  // each verdict as it comes: the next variant may take long
     }
+    // Who agrees with whom, when some variant failed: the naive reference may be the one
+    // alone (then the other variants' agreement is the evidence to weigh).
+    if (failed && chosen.size() > 1) std::printf("  agreement: %s\n", agreement_text(agreement(chosen, s)).c_str());
 }
 
 int cmd_check(Args& args) {

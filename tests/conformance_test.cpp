@@ -148,6 +148,24 @@ TEST(ConformanceHarness, SaysWhoAgreesWithWhom) {
               "broken with none of the others; naive and strided agree with each other");
 }
 
+// A passed exact check reports errors of 0, and so does a skipped one: the figures are
+// maxima over the comparisons made, starting from none.
+TEST(ConformanceHarness, ErrorFiguresStartAtZero) {
+    const CheckResult exact = run_check(naive_variant(), conv_spec());
+    EXPECT_EQ(exact.status, Status::passed);
+    EXPECT_EQ(exact.max_abs_error, 0);
+    EXPECT_EQ(exact.max_rel_error, 0);
+    const CheckResult none{};
+    EXPECT_EQ(none.status, Status::passed);
+    EXPECT_EQ(none.max_abs_error, 0);
+    EXPECT_EQ(none.max_rel_error, 0);
+    CheckSpec f = conv_spec();
+    f.fill = Fill::floats;
+    const CheckResult floats = run_check(*find_variant("im2col"), f);
+    EXPECT_GT(floats.max_abs_error, 0);  // a float sum in another order differs a little
+    EXPECT_LT(floats.max_rel_error, 1e-5);
+}
+
 TEST(ConformanceHarness, UnwrittenElementFailsAndSaysWhere) {
     Broken<ForgetsLastElement> v;
     const CheckResult r = run_check(v, conv_spec());

@@ -38,6 +38,16 @@ TEST(Progress, ShareRunsOverEveryPartToExactlyOne) {
     EXPECT_DOUBLE_EQ(fraction_of("two parts"), 1.0);
 }
 
+// A part of no steps reports no share (0 of 0 is not "done"), and the next part counts on.
+TEST(Progress, APartOfNoStepsReportsNoShare) {
+    progress::Task task("empty first", 2);
+    progress::begin(0);
+    EXPECT_EQ(fraction_of("empty first"), -1);
+    progress::begin(4);
+    progress::step();
+    EXPECT_DOUBLE_EQ(fraction_of("empty first"), 0.625);  // second of 2 parts, 1 of its 4 steps
+}
+
 TEST(Progress, PartsDeclaredByTheWorkAndTasksNest) {
     progress::Task outer("outer");
     progress::begin(10);

@@ -22,29 +22,15 @@
 #include "reference/golden/golden.hpp"
 #include "reference/sweep.hpp"
 
-#include <nlohmann/json.hpp>
 #include "tools/cli.hpp"
 #include "tools/progress.hpp"
+#include "tools/run_report.hpp"
 
 namespace convconf::cli {
 namespace {
 
-// What a passed check is evidence of. Every generated check's expected values are naive's,
-// so naive on a generated check is naive against itself: it can fail only through the guard
-// regions and the poison (an out-of-bounds write, an unwritten element), never through its
-// values. Only golden cases (values fixed outside the harness) check naive's values here;
-// every other variant's generated checks are checked against the naive reference.
-enum class Evidence { golden, reference, self };
-
-const char* to_string(Evidence e) {
-    switch (e) {
-        case Evidence::golden: return "golden";
-        case Evidence::reference: return "reference";
-        case Evidence::self: return "self";
-    }
-    return "?";
-}
-
+// Whether a passed check is evidence against golden values, the naive reference, or naive
+// itself (run_report.hpp).
 Evidence evidence_of(const Variant& v, bool golden_case) {
     if (golden_case) return Evidence::golden;
     return &v == &naive_variant() ? Evidence::self : Evidence::reference;
@@ -60,16 +46,6 @@ struct Item {
     std::string group;  // summary row: "golden conv2d forward", "conv2d FWD_B", "sweep conv2d FWD_B"
     std::string name;   // readable and unique within the group
     Evidence evidence() const { return evidence_of(*variant, golden_case != nullptr); }
-};
-
-// One check's outcome, kept for --junit and --json (only when one is asked for: a run of a
-// huge sweep keeps nothing per check otherwise).
-struct Record {
-    std::string variant, group, name;
-    Evidence evidence = Evidence::reference;
-    Status status = Status::passed;
-    std::string detail;
-    double seconds = 0;
 };
 
 // "I/N" with 1 <= I <= N.
@@ -167,67 +143,6 @@ private:
     int64_t sweep_ = 0, per_variant_ = 0, size_ = 0, taken_ = 0;
     int64_t cursor_i_ = -1, cursor_j_ = -1;  // sweep index cursor_i_ is the cursor_j_-th of op_
 };
-
-std::string xml_escape(const std::string& text) {
-    std::string out;
-    for (char c : text) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            default:
-                // XML 1.0 forbids most control characters; keep tabs and newlines.
-                if (uint8_t(c) < 0x20 && c != '\n' && c != '\t' && c != '\r') out += '?';
-                else out += c;
-        }
-    }
-    return out;
-}
-
-std::string junit_text(const std::vector<Record>& outcomes, const Tally& total) {
-    std::ostringstream out;
-    double seconds = 0;
-    for (const Record& o : outcomes) seconds += o.seconds;
-    out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        << "<testsuites name=\"convconf run\" tests=\"" << outcomes.size() << "\" failures=\"" << total.failed
-        << "\" skipped=\"" << total.skipped << "\" time=\"" << seconds << "\">\n"
-        << "  <testsuite name=\"convconf\" tests=\"" << outcomes.size() << "\" failures=\"" << total.failed
-        << "\" skipped=\"" << total.skipped << "\" time=\"" << seconds << "\">\n";
-    for (const Record& o : outcomes) {
-        out << "    <testcase classname=\"" << xml_escape(o.variant + "." + o.group) << "\" name=\""
-            << xml_escape(o.name) << "\" time=\"" << o.seconds << "\">\n"
-            << "      <properties><property name=\"evidence\" value=\"" << to_string(o.evidence)
-            << "\"/></properties>\n";
-        const std::string first_line = o.detail.substr(0, o.detail.find('\n'));
-        if (o.status == Status::failed)
-            out << "      <failure message=\"" << xml_escape(first_line) << "\">" << xml_escape(o.detail)
-                << "</failure>\n";
-        else if (o.status == Status::skipped)
-            out << "      <skipped message=\"" << xml_escape(first_line) << "\"/>\n";
-        out << "    </testcase>\n";
-    }
-    out << "  </testsuite>\n</testsuites>\n";
-    return out.str();
-}
-
-std::string json_text(const std::vector<Record>& outcomes, const Tally& total) {
-    nlohmann::ordered_json checks = nlohmann::ordered_json::array();
-    for (const Record& o : outcomes)
-        checks.push_back({{"variant", o.variant},
-                          {"group", o.group},
-                          {"name", o.name},
-                          {"evidence", to_string(o.evidence)},
-                          {"status", to_string(o.status)},
-                          {"seconds", o.seconds},
-                          {"detail", o.detail}});
-    const nlohmann::ordered_json doc = {{"passed", total.passed},
-                                        {"failed", total.failed},
-                                        {"skipped", total.skipped},
-                                        {"checks", std::move(checks)}};
-    // Invalid UTF-8 in a report is replaced, not thrown: the report is still written.
-    return doc.dump(1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
-}
 
 // Progress: a line rewritten in place on a terminal; plain lines at every tenth otherwise.
 class Progress {

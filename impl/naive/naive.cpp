@@ -83,7 +83,7 @@ void conv_backward_weights(const ConvProblem& p, const Tensor<T>& x, const Tenso
     const int64_t OH = p.oh(), OW = p.ow(), KH = p.kh, KW = p.kw;
     const int64_t SH = p.sh, SW = p.sw, PT = p.pt, PL = p.pl, DH = p.dh, DW = p.dw;
     const auto X = x.view(), DY = dy.view();
-    const auto DWt = dw.view();
+    const auto grad_w = dw.view();  // dw, the gradient (not DW, the dilation)
     progress::begin(OC * IC);
     for (int64_t k = 0; k < OC; ++k)
         for (int64_t c = 0; c < IC; ++c, progress::step())
@@ -100,7 +100,7 @@ void conv_backward_weights(const ConvProblem& p, const Tensor<T>& x, const Tenso
                                 acc += double(DY(n, k, oh, ow)) * double(X(n, c, ih, iw));
                             }
                         }
-                    DWt(k, c, i, j) = T(acc);
+                    grad_w(k, c, i, j) = T(acc);
                 }
     if (!db) return;
     for (int64_t k = 0; k < OC; ++k) {

@@ -1,5 +1,7 @@
 #include "tools/bench_report.hpp"
 
+#include "tools/run_report.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -44,19 +46,7 @@ std::string csv_field(const std::string& s) {
     return out + "\"";
 }
 
-std::string xml(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
+std::string xml(const std::string& s) { return xml_escape(s); }
 
 // ---- SVG ------------------------------------------------------------------------------------
 

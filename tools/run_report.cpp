@@ -6,8 +6,6 @@
 #include <nlohmann/json.hpp>
 
 namespace convconf::cli {
-namespace {
-
 std::string xml_escape(const std::string& text) {
     std::string out;
     for (char c : text) {
@@ -25,7 +23,6 @@ std::string xml_escape(const std::string& text) {
     return out;
 }
 
-}  // namespace
 
 const char* to_string(Evidence e) {
     switch (e) {

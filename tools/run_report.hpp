@@ -28,6 +28,10 @@ struct Record {
     double seconds = 0;
 };
 
+// Text as XML character data or an attribute value (JUnit here, SVG in bench_report):
+// & < > " escaped, control characters XML 1.0 forbids replaced by '?'.
+std::string xml_escape(const std::string& text);
+
 std::string junit_text(const std::vector<Record>& outcomes, const Tally& total);
 std::string json_text(const std::vector<Record>& outcomes, const Tally& total);
 

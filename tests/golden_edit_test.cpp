@@ -93,6 +93,25 @@ TEST(GoldenFormatJson, IndentsTwoSpacesPerLevelAndKeepsScalarArraysOnOneLine) {
                               "}\n");
 }
 
+// Only a rectangular nest of numbers is laid out as numpy prints it; a ragged one, or one
+// holding an object, stays on one line as written.
+TEST(GoldenFormatCase, OnlyRectangularArraysAreLaidOutAsTensors) {
+    ordered_json c = {{"name", "n"}};
+    c["a"] = ordered_json::parse("[[1, 2], [3, [4]]]");
+    c["b"] = ordered_json::parse("[[1, 2], 3]");
+    c["c"] = ordered_json::parse("[[1, {\"k\": 2}]]");
+    c["d"] = ordered_json::parse("[[1, 2], [3, 4]]");
+    EXPECT_EQ(golden::format_case(c, ""),
+              "{\n"
+              "  \"name\": \"n\",\n"
+              "  \"a\": [[1, 2], [3, [4]]],\n"
+              "  \"b\": [[1, 2], 3],\n"
+              "  \"c\": [[1, {\"k\": 2}]],\n"
+              "  \"d\": [[1, 2],\n"
+              "        [3, 4]]\n"
+              "}");
+}
+
 TEST(GoldenFormatCase, JsonNumberKeepsWhatNumpyPrinted) {
     EXPECT_EQ(golden::json_number(13).dump(), "13");
     EXPECT_EQ(golden::json_number(-0.0).dump(), "-0.0");

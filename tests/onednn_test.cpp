@@ -298,6 +298,10 @@ TEST(OneDnnVariant, NamesTheImplementationOneDnnPicksAndItsScratch) {
     EXPECT_EQ(impl.rfind("forward ", 0), 0u) << impl;
     EXPECT_NE(impl.find(", backward "), std::string::npos) << impl;
     EXPECT_GT(v.workspace_bytes(k), 0);  // at least the workspace
+    // Forward also allocates the one-hot dy and its dx to read argmax back; backward the y
+    // nobody asked for: forward's workspace exceeds backward's by dx, x's f32 bytes.
+    const Call back(direction_of(Op::maxpool2d, Pass::backward), DType::f32, pool);
+    EXPECT_EQ(v.workspace_bytes(k) - v.workspace_bytes(back), 4 * (1 * 8 * 6 * 6));
     EXPECT_EQ(v.implementation_info(Call(direction_of(Op::conv2d, Pass::forward), DType::f64, c)), "");
 }
 

@@ -204,5 +204,28 @@ TEST(TensorCount, OverflowIsAnErrorNotAnAllocation) {
     EXPECT_THROW(checked_count("y", {int64_t{1} << 61, 2}, 8), ProblemError);
 }
 
+// Every extent, stride, pad and dilation above 2^40 is refused by name, before any
+// product of them is formed.
+TEST(Problem, EveryFieldAboveTwoToTheFortyIsRefusedByName) {
+    const int64_t huge = (int64_t{1} << 40) + 1;
+    const std::pair<const char*, int64_t WindowProblem::*> fields[] = {
+        {"ih", &WindowProblem::ih}, {"iw", &WindowProblem::iw}, {"kh", &WindowProblem::kh},
+        {"kw", &WindowProblem::kw}, {"sh", &WindowProblem::sh}, {"sw", &WindowProblem::sw},
+        {"pt", &WindowProblem::pt}, {"pl", &WindowProblem::pl}, {"pb", &WindowProblem::pb},
+        {"pr", &WindowProblem::pr}, {"dh", &WindowProblem::dh}, {"dw", &WindowProblem::dw}};
+    for (const auto& [name, field] : fields) {
+        WindowProblem p;
+        p.ih = p.iw = 3;
+        p.*field = huge;
+        try {
+            p.validate();
+            ADD_FAILURE() << name << " accepted";
+        } catch (const ProblemError& e) {
+            EXPECT_EQ(e.field(), name);
+            EXPECT_EQ(e.message(), "value 1099511627777 exceeds 2^40") << name;
+        }
+    }
+}
+
 }  // namespace
 }  // namespace convconf

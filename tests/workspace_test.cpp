@@ -35,5 +35,15 @@ TEST(Workspace, StridedHoldsOneTapWhereIm2colHoldsNine) {
     }
 }
 
+// naive allocates nothing beyond its inputs and outputs, in any direction: its loops read
+// and write the tensors in place (and the interface's default is that: 0).
+TEST(Workspace, NaiveAllocatesNothing) {
+    ConvProblem p;
+    p.mb = 2, p.ic = 3, p.ih = p.iw = 5, p.oc = 4, p.kh = p.kw = 3;
+    for (const Direction& d : all_directions())
+        for (DType t : {DType::f32, DType::f64})
+            EXPECT_EQ(naive_variant().workspace_bytes(Call(d, t, p)), 0) << to_string(d.op) << " " << d.name;
+}
+
 }  // namespace
 }  // namespace convconf

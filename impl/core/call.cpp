@@ -139,8 +139,9 @@ const Signature& signature(Op op, Pass pass) {
         std::map<std::pair<Op, Pass>, std::vector<const Direction*>> by_pass;
         for (const Direction& d : all_directions()) by_pass[{d.op, d.pass}].push_back(&d);
         std::map<std::pair<Op, Pass>, Signature> m;
-        for (const auto& [key, rows] : by_pass) {
-            Signature& s = m[key];
+        for (const auto& entry : by_pass) {
+            const std::vector<const Direction*>& rows = entry.second;  // a lambda below captures it
+            Signature& s = m[entry.first];
             auto merge = [&](auto operands, std::vector<std::string_view>& required,
                              std::vector<std::string_view>& optional) {
                 std::vector<Role> seen;

@@ -24,8 +24,10 @@ struct CheckSpec {
     Op op = Op::conv2d;
     Pass pass = Pass::forward;
     DType dtype = DType::f32;
-    // conv2d forward: add a bias (benchdnn FWD_B vs FWD_D); backward_weights: also compute
-    // db (BWD_WB vs BWD_W). Ignored elsewhere.
+    // One meaning: the direction has its bias tensor, the row of the direction table with
+    // bias set (direction_of()). That tensor is an input in forward (b: FWD_B, not FWD_D)
+    // and an output in backward_weights (db: BWD_WB, not BWD_W); the table says which.
+    // Ignored where the op and pass have no bias tensor.
     bool bias = false;
     // The problem with its layouts. Its WindowProblem part is the problem of maxpool2d,
     // im2col and col2im; oc and weights_layout matter to conv2d only.

@@ -90,7 +90,9 @@ struct Direction {
     Op op;
     const char* name;  // FWD_B FWD_D BWD_D BWD_W BWD_WB for conv2d; FWD BWD for maxpool2d; FWD
     Pass pass;
-    bool bias;  // conv2d forward with b (FWD_B), backward_weights with db (BWD_WB)
+    // The row with the bias tensor: read in forward (b, FWD_B), written in
+    // backward_weights (db, BWD_WB). Which of the two is in the row's operands.
+    bool bias;
     Geometry geometry;
     std::vector<Operand> inputs, outputs;
     // n of gamma_n: the most terms any output element sums (0: copies and selections).

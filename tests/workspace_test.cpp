@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "impl/core/registry.hpp"
+#include "impl/core/threads.hpp"
 
 namespace convconf {
 namespace {
@@ -43,6 +44,31 @@ TEST(Workspace, NaiveAllocatesNothing) {
     for (const Direction& d : all_directions())
         for (DType t : {DType::f32, DType::f64})
             EXPECT_EQ(naive_variant().workspace_bytes(Call(d, t, p)), 0) << to_string(d.op) << " " << d.name;
+}
+
+// On two threads two blocks are in flight where the pass has at least two tasks. Forward
+// runs a task per block: one image of 56x56 positions in blocks of 48Ki/(ic+oc) = 1536
+// makes three. Backward-data runs one task per image: one here. NHWC with HWIO weights
+// copies nothing else, so the workspace is exactly the slices (strided) or blocks (im2col)
+// in flight: twice the one-thread figure in forward, the same in backward-data.
+TEST(Workspace, TwoThreadsHoldTwoBlocksWhereThereAreTwoTasks) {
+    ConvProblem p;
+    p.mb = 1, p.ic = 16, p.ih = p.iw = 56, p.oc = 16, p.kh = p.kw = 3;
+    p.pt = p.pl = p.pb = p.pr = 1;
+    p.layout = Layout::nhwc;
+    p.weights_layout = WeightsLayout::hwio;
+    const int before = max_threads();
+    for (const char* name : {"strided", "im2col"})
+        for (Pass pass : {Pass::forward, Pass::backward_data}) {
+            const Call c(direction_of(Op::conv2d, pass), DType::f32, p);
+            set_threads(1);
+            const int64_t one = find_variant(name)->workspace_bytes(c);
+            set_threads(2);
+            const int64_t two = find_variant(name)->workspace_bytes(c);
+            EXPECT_GT(one, 0) << name << " " << to_string(pass);
+            EXPECT_EQ(two, pass == Pass::forward ? 2 * one : one) << name << " " << to_string(pass);
+        }
+    set_threads(before);
 }
 
 }  // namespace

@@ -219,12 +219,12 @@ RawTensor read_tensor(const Node& n, bool shape_only) {
 
 // The axis order a tensor of this contract name is written in, and the rank it must have
 // (0: any, for an expected col).
-struct Role {
+struct WrittenAs {
     AxisOrder order;
     int rank;
 };
 
-Role role_of(std::string_view name, bool output, const ConvProblem& p) {
+WrittenAs written_as(std::string_view name, bool output, const ConvProblem& p) {
     if (name == "w" || name == "dw") return {axis_order(p.weights_layout), 4};
     if (name == "b" || name == "db") return {AxisOrder::plain, 1};
     if (name == "col") return {AxisOrder::plain, output ? 0 : 2};
@@ -234,15 +234,7 @@ Role role_of(std::string_view name, bool output, const ConvProblem& p) {
 // A tensor whose storage order is `order` and whose storage shape is `shape`.
 Tensor<double> make_tensor(AxisOrder order, const std::vector<int64_t>& shape,
                            std::vector<double> values) {
-    Tensor<double> t;
-    if (order == AxisOrder::plain) {
-        t = Tensor<double>(shape);
-    } else {
-        const auto perm = physical_to_logical(order);
-        Dims4 dims{};
-        for (int i = 0; i < 4; ++i) dims[perm[i]] = shape[i];
-        t = Tensor<double>(order, dims);
-    }
+    Tensor<double> t = convconf::make_tensor<double>({order, shape});
     t.assign(values);
     return t;
 }
@@ -255,7 +247,7 @@ Dims4 logical_dims(AxisOrder order, const std::vector<int64_t>& shape) {
     return dims;
 }
 
-void require_rank(const Node& n, const RawTensor& t, const Role& role, std::string_view name) {
+void require_rank(const Node& n, const RawTensor& t, const WrittenAs& role, std::string_view name) {
     if (role.rank != 0 && int(t.shape.size()) != role.rank)
         n.fail(std::string(name) + " must have rank " + std::to_string(role.rank) + " (" +
                std::string(to_string(role.order)) + "), but its shape is " + shape_text(t.shape));
@@ -273,7 +265,7 @@ void read_named(const Node& n, const std::vector<std::string_view>& required,
         if (!n.has(name)) continue;
         const Node t = n.at(name);
         const RawTensor raw = read_tensor(t, output);
-        const Role role = role_of(name, output, c.problem);
+        const WrittenAs role = written_as(name, output, c.problem);
         require_rank(t, raw, role, name);
         store(name, raw, role);
     }
@@ -282,7 +274,7 @@ void read_named(const Node& n, const std::vector<std::string_view>& required,
 void read_inputs(const Node& n, Case& c) {
     const Signature& sig = signature(c.op, c.pass);
     read_named(n, sig.inputs, sig.optional_inputs, false, c,
-               [&](std::string_view name, const RawTensor& raw, const Role& role) {
+               [&](std::string_view name, const RawTensor& raw, const WrittenAs& role) {
                    c.inputs.emplace(name, make_tensor(role.order, raw.shape, *raw.values));
                });
     c.integer_data = c.nan_data = false;
@@ -304,7 +296,7 @@ void read_inputs(const Node& n, Case& c) {
 void read_expected(const Node& n, Case& c) {
     const Signature& sig = signature(c.op, c.pass);
     read_named(n, sig.outputs, sig.optional_outputs, true, c,
-               [&](std::string_view name, const RawTensor& raw, const Role& role) {
+               [&](std::string_view name, const RawTensor& raw, const WrittenAs& role) {
                    ExpectedOutput e{raw.shape, std::nullopt};
                    if (raw.values) e.value = make_tensor(role.rank == 0 ? AxisOrder::plain : role.order,
                                                          raw.shape, *raw.values);

@@ -74,6 +74,23 @@ def main():
             reports.append([{k: v for k, v in c.items() if k != "seconds"} for c in json.load(open(path))["checks"]])
         assert reports[0] == reports[1], "results differ between 1 and 2 threads"
 
+        # convconf golden --json/--junit: the same records run gives its golden checks (run
+        # orders them by variant first, golden by case), with the same totals.
+        golden_json, golden_xml = os.path.join(tmp, "g.json"), os.path.join(tmp, "g.xml")
+        g = subprocess.run([BIN, "golden", "--variant", "naive", "--variant", "strided", "--json", golden_json,
+                            "--junit", golden_xml], capture_output=True, text=True)
+        assert g.returncode == 0, g.stdout + g.stderr
+        gdoc = json.load(open(golden_json))
+        strip = lambda checks: sorted(([(k, v) for k, v in c.items() if k != "seconds"] for c in checks))
+        whole_run = os.path.join(tmp, "whole.json")
+        r = run("--variant", "naive", "--variant", "strided", "--count", "0", "--json", whole_run)
+        assert r.returncode == 0, r.stdout + r.stderr
+        from_run = [c for c in json.load(open(whole_run))["checks"] if c["group"].startswith("golden ")]
+        assert strip(gdoc["checks"]) == strip(from_run), "golden --json differs from run's golden records"
+        assert (gdoc["passed"], gdoc["failed"], gdoc["skipped"]) == closing(g.stdout)
+        gsuite = ET.parse(golden_xml).getroot().find("testsuite")
+        assert len(gsuite.findall("testcase")) == len(gdoc["checks"]) > 0
+
     # Shards: disjoint, and together exactly the whole run.
     whole = run(*SMALL, "--list").stdout.splitlines()[:-1]
     parts = [run(*SMALL, "--list", "--shard", f"{i}/3").stdout.splitlines()[:-1] for i in (1, 2, 3)]

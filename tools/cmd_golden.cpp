@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -18,6 +19,7 @@
 #include "reference/golden/schema.hpp"
 #include "reference/input.hpp"
 #include "tools/progress.hpp"
+#include "tools/run_report.hpp"
 
 namespace convconf::cli {
 namespace {
@@ -44,10 +46,12 @@ std::string only_dtype(Args& args) {
 }
 
 // Runs every case of `files` (or the one called `case_name`) on `chosen` at each of its
-// dtypes (or `dtype` alone), one line per check and the report of each failure. Returns
-// whether a case of that name was found.
+// dtypes (or `dtype` alone), one line per check and the report of each failure, and a
+// record of each in `records` when given (the same group and name convconf run gives a
+// golden check). Returns whether a case of that name was found.
 bool run_files(const std::vector<golden::File>& files, const std::vector<const Variant*>& chosen,
-               const std::string& case_name, const std::string& dtype, Tally& total) {
+               const std::string& case_name, const std::string& dtype, Tally& total,
+               std::vector<Record>* records) {
     bool case_found = case_name.empty();
     for (const golden::File& f : files)
         for (const golden::Case& c : f.cases) {
@@ -56,8 +60,16 @@ bool run_files(const std::vector<golden::File>& files, const std::vector<const V
             for (const Variant* v : chosen)
                 for (DType dt : c.dtypes) {
                     if (!dtype.empty() && to_string(dt) != dtype) continue;
+                    const auto start = std::chrono::steady_clock::now();
                     const CheckResult r = golden::run_case(c, *v, dt);
+                    const double seconds =
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
                     total.add(r.status);
+                    if (records)
+                        records->push_back({v->name(),
+                                            "golden " + std::string(to_string(c.op)) + " " + std::string(to_string(c.pass)),
+                                            f.name + " " + c.name + " " + std::string(to_string(dt)), Evidence::golden,
+                                            r.status, r.detail, seconds});
                     std::printf("%-8s %s %s %s %s\n", std::string(to_string(r.status)).c_str(),
                                 f.name.c_str(), c.name.c_str(), v->name().c_str(),
                                 std::string(to_string(dt)).c_str());
@@ -76,6 +88,7 @@ int cmd_golden(Args& args) {
     const std::string case_name = args.value("--case", "");
     const std::string dtype = only_dtype(args);
     const bool allow_empty = args.flag("--allow-empty");
+    Reports reports(args, {"--junit", "--json"});
     if (const auto extra = args.positional(); !extra.empty())
         throw UsageError("golden takes no positional arguments (got \"" + extra.front() + "\")");
 
@@ -85,20 +98,29 @@ int cmd_golden(Args& args) {
         // file found in DIR is named as the golden files are ("golden/x.json").
         const std::filesystem::path path = golden_file(file, dir);
         const bool as_given = path == std::filesystem::path(file);
+        reports.check({path});
         files.push_back(golden::load_file(path, as_given ? file : golden::display_name(dir, path), "--file"));
     } else {
-        for (const auto& path : golden::list_files(dir))
+        const std::vector<std::filesystem::path> paths = golden::list_files(dir);
+        reports.check(paths);
+        for (const auto& path : paths)
             files.push_back(golden::load_file(path, golden::display_name(dir, path)));
         if (files.empty() && !allow_empty)
             throw std::runtime_error("--golden " + dir.string() + ": no golden files (*.json) there");
     }
     const ProgressReporter reporter;
     Tally total;
-    if (!run_files(files, chosen, case_name, dtype, total))
+    std::vector<Record> records;
+    if (!run_files(files, chosen, case_name, dtype, total, reports.empty() ? nullptr : &records))
         throw UsageError("--case: no case \"" + case_name + "\" in the files read");
+    reports.write("--junit", [&] { return junit_text(records, total); });
+    reports.write("--json", [&] { return json_text(records, total); });
     print_closing(total);
+    // A failure's 1 first, then a lost report's 2, then the empty run's rule.
+    if (const int written = exit_status(total.failed > 0, reports.all_written()); written != 0) return written;
     const std::string what = !file.empty() ? "--file " + file : "the golden files of " + dir.string();
-    return exit_status(total, allow_empty, what + (case_name.empty() ? "" : " --case " + case_name));
+    return exit_status(total, allow_empty, what + (case_name.empty() ? "" : " --case " + case_name),
+                       reports.empty() ? "above" : "in --json and --junit reports");
 }
 
 // One file through both checks (golden::check_text). Prints what is wrong to stderr;
@@ -138,7 +160,7 @@ int cmd_check(Args& args) {
     std::fflush(stdout);
     const ProgressReporter reporter;
     Tally total;
-    run_files(files, chosen, "", dtype, total);
+    run_files(files, chosen, "", dtype, total, nullptr);
     print_closing(total);
     if (invalid) {
         std::printf("%d of %zu file%s invalid\n", invalid, paths.size(), paths.size() == 1 ? "" : "s");
@@ -226,13 +248,14 @@ const Command* golden_subcommand(Args& args);
 const Command kGolden{
     "golden", "golden cases: run them, add one from numpy's output, check, list",
     "usage: convconf golden [run] [--golden DIR] [--file FILE] [--case NAME] [--variant NAME]...\n"
-    "                             [--dtype f32|f64] [--allow-empty]\n"
+    "                             [--dtype f32|f64] [--junit FILE] [--json FILE] [--allow-empty]\n"
     "       convconf golden add --file FILE --name NAME --op OP --pass PASS ...\n"
     "       convconf golden check FILE... [--variant NAME]... [--dtype f32|f64]\n"
     "       convconf golden list [--golden DIR | FILE...]\n"
     "  golden [run]: the golden cases (expected values the notebooks printed) of every file in\n"
     "  DIR (default: the source tree's golden/), or of FILE alone, through every variant. A\n"
-    "  FILE that does not exist as given is looked up in DIR by its name.\n"
+    "  FILE that does not exist as given is looked up in DIR by its name. --junit and --json\n"
+    "  write one record per check, as convconf run writes its golden checks.\n"
     "  Exit 0 all passed, 1 a case failed, 2 bad usage or input, or nothing checked (DIR\n"
     "  without golden files, every check skipped) unless --allow-empty.\n"
     "  golden add: a new case from arrays as numpy prints them (convconf golden add --help).\n"

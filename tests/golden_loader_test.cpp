@@ -271,6 +271,9 @@ TEST(GoldenMalformed, TensorTooDeepOrTooLarge) {
     expect_error(file_of(pool_case("", wide)), "/cases/0/inputs/x", "too many elements for a golden tensor");
     expect_error(file_of(pool_case("", R"({"shape": [1, 1, 4096, 4096], "fill": 0})")),
                  "/cases/0/inputs/x", "too many elements for a golden tensor");
+    // The limit is 2^22 elements exactly: 2048 x 2048 is a tensor (below), one column more is not.
+    expect_error(file_of(pool_case("", R"({"shape": [1, 1, 2048, 2049], "fill": 0})")),
+                 "/cases/0/inputs/x", "too many elements for a golden tensor");
     std::string cases;
     for (int i = 0; i < 9; ++i)
         cases += (i ? ", " : "") +

@@ -303,6 +303,9 @@ TEST(OneDnnVariant, NamesTheImplementationOneDnnPicksAndItsScratch) {
     const Call back(direction_of(Op::maxpool2d, Pass::backward), DType::f32, pool);
     EXPECT_EQ(v.workspace_bytes(k) - v.workspace_bytes(back), 4 * (1 * 8 * 6 * 6));
     EXPECT_EQ(v.implementation_info(Call(direction_of(Op::conv2d, Pass::forward), DType::f64, c)), "");
+    // A call it declines allocates nothing: `check` prints "workspace 0 bytes" beside the skip.
+    EXPECT_EQ(v.workspace_bytes(Call(direction_of(Op::conv2d, Pass::forward), DType::f64, c)), 0);
+    EXPECT_EQ(v.workspace_bytes(Call(direction_of(Op::im2col, Pass::forward), DType::f32, c)), 0);
 }
 
 // ---- A disagreement is caught --------------------------------------------------------

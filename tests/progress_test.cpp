@@ -48,6 +48,15 @@ TEST(Progress, APartOfNoStepsReportsNoShare) {
     EXPECT_DOUBLE_EQ(fraction_of("empty first"), 0.625);  // second of 2 parts, 1 of its 4 steps
 }
 
+// Fewer than one part is one part: the share never divides by zero.
+TEST(Progress, FewerThanOnePartIsOne) {
+    progress::Task task("no parts");
+    progress::Task::parts(0);
+    progress::begin(2);
+    progress::step();
+    EXPECT_DOUBLE_EQ(fraction_of("no parts"), 0.5);
+}
+
 TEST(Progress, PartsDeclaredByTheWorkAndTasksNest) {
     progress::Task outer("outer");
     progress::begin(10);

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <functional>
 
+#include "impl/core/call.hpp"
 #include "impl/core/descriptor.hpp"
 #include "impl/core/problem.hpp"
 #include "impl/core/tensor.hpp"
@@ -224,6 +225,24 @@ TEST(Problem, EveryFieldAboveTwoToTheFortyIsRefusedByName) {
             EXPECT_EQ(e.field(), name);
             EXPECT_EQ(e.message(), "value 1099511627777 exceeds 2^40") << name;
         }
+    }
+}
+
+// The pooling algorithm is a field of the pooling problem, as benchdnn's pool problem has
+// alg: a call sets it from its op, and everything else of the window carries over.
+TEST(PoolProblem, TheCallSetsTheAlgorithmFromItsOp) {
+    ConvProblem p;
+    p.ih = 6, p.iw = 5, p.kh = 3, p.kw = 2, p.sh = 2, p.pt = 1, p.pr = 1, p.dw = 2;
+    const Call pool(direction_of(Op::maxpool2d, Pass::forward), DType::f32, p);
+    const PoolProblem pp = pool.pool_problem();
+    EXPECT_EQ(pp.alg, PoolAlg::max);
+    EXPECT_EQ(to_string(pp.alg), "max");  // benchdnn's --alg spelling
+    EXPECT_EQ(static_cast<const WindowProblem&>(pp), static_cast<const WindowProblem&>(p));
+    EXPECT_EQ(direction_of(Op::maxpool2d, Pass::backward).geometry, Geometry::pool);
+    // Only a pooling has a pooling problem.
+    for (const Direction& d : all_directions()) {
+        if (d.geometry == Geometry::pool) continue;
+        EXPECT_THROW(Call(d, DType::f32, p).pool_problem(), std::logic_error) << to_string(d.op);
     }
 }
 

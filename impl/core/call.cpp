@@ -169,7 +169,13 @@ const Signature& signature(Op op, Pass pass) {
     return it->second;
 }
 
-PoolProblem Call::pool_problem() const { return convconf::pool_problem(problem_); }
+PoolProblem Call::pool_problem() const {
+    if (direction_->geometry != Geometry::pool)
+        throw std::logic_error(std::string(to_string(op())) + " is not a pooling");
+    // The op is the algorithm: maxpool2d is max (version 1.1's avgpool2d adds avg_p and
+    // avg_np by its count_include_pad).
+    return convconf::pool_problem(problem_, PoolAlg::max);
+}
 
 std::optional<TensorShape> Call::bound_shape(Role r) const {
     const Bound& b = bound_[size_t(r)];
@@ -189,6 +195,17 @@ std::optional<TensorShape> Call::bound_shape(Role r) const {
         }
     }
     return std::nullopt;
+}
+
+void* Call::data(Role r) const {
+    const Bound& b = bound_[size_t(r)];
+    switch (b.element) {
+        case Element::none: return nullptr;
+        case Element::f32: return static_cast<Tensor<float>*>(b.tensor)->data();
+        case Element::f64: return static_cast<Tensor<double>*>(b.tensor)->data();
+        case Element::s64: return static_cast<Tensor<int64_t>*>(b.tensor)->data();
+    }
+    return nullptr;
 }
 
 void Call::validate() const {

@@ -141,6 +141,7 @@ public:
     // Activations in problem().layout, weights in problem().weights_layout. Its
     // WindowProblem part is the problem of maxpool2d, im2col and col2im.
     const ConvProblem& problem() const { return problem_; }
+    // A pooling's problem with its algorithm (std::logic_error for any other op).
     PoolProblem pool_problem() const;
     // The inputs hold NaN or infinities (pooling contract checks).
     bool nan_data() const { return nan_data_; }
@@ -166,6 +167,9 @@ public:
     }
     // The bound tensor's shape, for validation.
     std::optional<TensorShape> bound_shape(Role) const;
+    // The first element of the tensor bound to r, whatever its element type (nullptr when
+    // none is): for passing the call across a C boundary (impl/plugin).
+    void* data(Role) const;
     // Throws ProblemError naming the field or the role unless the problem passes the
     // direction's rules and exactly the direction's roles are bound, each with the
     // call's element type, axis order and extents.

@@ -183,9 +183,17 @@ void PoolProblem::validate() const {
                                  "nothing to choose)");
 }
 
-PoolProblem pool_problem(const WindowProblem& p) {
+std::string_view to_string(PoolAlg a) {
+    switch (a) {
+        case PoolAlg::max: return "max";
+    }
+    return "?";
+}
+
+PoolProblem pool_problem(const WindowProblem& p, PoolAlg alg) {
     PoolProblem pp;
     static_cast<WindowProblem&>(pp) = p;
+    pp.alg = alg;
     return pp;
 }
 

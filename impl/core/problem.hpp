@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "impl/core/types.hpp"
 
@@ -94,7 +95,15 @@ struct ConvProblem : WindowProblem {
     bool operator==(const ConvProblem&) const = default;
 };
 
+// What a pooling window computes, as benchdnn's --alg names it. Version 1.1 of the contract
+// adds average pooling, which benchdnn splits by its divisor: avg_p counts the taps in the
+// padding, avg_np does not (count_include_pad true and false).
+enum class PoolAlg { max };
+std::string_view to_string(PoolAlg);
+
 struct PoolProblem : WindowProblem {
+    PoolAlg alg = PoolAlg::max;
+
     Dims4 y_dims() const { return {mb, ic, oh(), ow()}; }
 
     // WindowProblem's rules plus: every window covers at least one element of x
@@ -104,8 +113,8 @@ struct PoolProblem : WindowProblem {
     bool operator==(const PoolProblem&) const = default;
 };
 
-// The pooling problem of a window (a ConvProblem's WindowProblem part).
-PoolProblem pool_problem(const WindowProblem&);
+// The pooling problem of a window (a ConvProblem's WindowProblem part) with algorithm alg.
+PoolProblem pool_problem(const WindowProblem&, PoolAlg alg = PoolAlg::max);
 // A ConvProblem whose WindowProblem part is p (oc 1, OIHW): the problem a Call carries for
 // maxpool2d, im2col and col2im.
 ConvProblem as_conv_problem(const WindowProblem&);

@@ -240,6 +240,14 @@ memory::desc pooling_source(const PoolProblem& p) {
     return dnnl::convolution_forward::primitive_desc(producer, cpu()).dst_desc();
 }
 
+// oneDNN's name for a pooling algorithm.
+dnnl::algorithm pooling_algorithm(PoolAlg a) {
+    switch (a) {
+        case PoolAlg::max: return dnnl::algorithm::pooling_max;
+    }
+    throw std::logic_error("no oneDNN algorithm for pooling " + std::string(to_string(a)));
+}
+
 // Max-pooling as oneDNN trains with it: forward_training records in a workspace which
 // element each window chose, and the backward pass routes dy through that workspace.
 // y and the gradients follow x's layout.
@@ -314,7 +322,7 @@ private:
     static dnnl::pooling_v2_forward::primitive_desc forward_pd(const PoolProblem& p) {
         const Window g = window(p);
         const dnnl::pooling_v2_forward::desc d(
-            dnnl::prop_kind::forward_training, dnnl::algorithm::pooling_max,
+            dnnl::prop_kind::forward_training, pooling_algorithm(p.alg),
             pooling_source(p), onednn_choice(p.y_dims()), g.strides, g.kernel,
             g.dilation, g.padding_l, g.padding_r);
         return {d, attributes(), cpu()};
@@ -323,7 +331,7 @@ private:
         const PoolProblem& p, const dnnl::pooling_v2_forward::primitive_desc& hint) {
         const Window g = window(p);
         const dnnl::pooling_v2_backward::desc d(
-            dnnl::algorithm::pooling_max, onednn_choice(p.x_dims()), onednn_choice(p.y_dims()),
+            pooling_algorithm(p.alg), onednn_choice(p.x_dims()), onednn_choice(p.y_dims()),
             g.strides, g.kernel, g.dilation, g.padding_l, g.padding_r);
         return {d, attributes(), cpu(), hint};
     }

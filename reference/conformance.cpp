@@ -10,6 +10,7 @@
 #include "reference/compare.hpp"
 #include "reference/expected.hpp"
 #include "reference/problem_table.hpp"
+#include "reference/registry.hpp"
 
 namespace convconf {
 namespace {
@@ -107,7 +108,7 @@ std::string layout_string(const CheckSpec& s) {
 
 std::string repro_command(const CheckSpec& s, std::string_view variant) {
     std::ostringstream o;
-    o << "convconf check --variant " << variant << " --op " << to_string(s.op) << " --dir "
+    o << "convconf check " << variant_options(variant) << " --op " << to_string(s.op) << " --dir "
       << direction(s) << " --dtype " << to_string(s.dtype) << " --layout "
       << to_string(s.problem.layout);
     if (direction_of(s).geometry == Geometry::conv) o << " --wlayout " << to_string(s.problem.weights_layout);

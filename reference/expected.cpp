@@ -5,7 +5,7 @@
 #include <limits>
 
 #include "impl/core/progress.hpp"
-#include "impl/core/registry.hpp"
+#include "reference/registry.hpp"
 
 namespace convconf {
 namespace {

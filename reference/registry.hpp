@@ -1,7 +1,10 @@
-// The registry: the one table of implementation variants. Tests and the convconf tool
-// enumerate it; adding a variant is one entry in registry.cpp.
+// The registry: every implementation variant convconf tests, assembled in one place above
+// impl/ (the in-tree families) and reference/onednn (oneDNN), and with the plugins' variants
+// (impl/plugin) after them. Tests and the convconf tool enumerate it; adding an in-tree
+// variant is one entry in registry.cpp.
 #pragma once
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -9,14 +12,30 @@
 
 namespace convconf {
 
-// Every registered variant, in registration order. "naive" is always first: it is the
-// reference the others are compared with.
+// Every variant: naive first (the reference the others are compared with), then the other
+// in-tree families, oneDNN, and each plugin's variants in the order they were loaded. The
+// first call loads the plugins CONVCONF_PLUGINS names (colon-separated paths) and those
+// load_plugins() was given; a plugin that cannot be used throws plugin::PluginError.
 const std::vector<const Variant*>& variants();
+
+// Loads the libraries at paths (--plugin), after those of CONVCONF_PLUGINS, before
+// variants() is first used (std::logic_error after). A library loaded already, under any
+// path, is not loaded again. Throws plugin::PluginError naming the path: a library that
+// cannot be loaded or checked, or a variant whose name another variant has.
+void load_plugins(const std::vector<std::string>& paths);
 
 // The variant called `name`, or nullptr.
 const Variant* find_variant(std::string_view name);
 
 // The naive-loops reference variant.
 const Variant& naive_variant();
+
+// The canonical path of the library the variant called `name` comes from, or "" for an
+// in-tree one.
+std::string plugin_path(std::string_view name);
+
+// How a command line names the variant: "--variant NAME", with "--plugin PATH " before it
+// for a plugin's, so that a repro line pasted as it is loads the library again.
+std::string variant_options(std::string_view name);
 
 }  // namespace convconf

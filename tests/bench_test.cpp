@@ -10,7 +10,7 @@
 #include <string>
 #include <thread>
 
-#include "impl/core/registry.hpp"
+#include "reference/registry.hpp"
 #include "reference/batch.hpp"
 #include "reference/bench.hpp"
 #include "tests/test_util.hpp"

@@ -5,7 +5,7 @@
 #include <algorithm>
 
 
-#include "impl/core/registry.hpp"
+#include "reference/registry.hpp"
 #include "reference/expected.hpp"
 #include "reference/golden/golden.hpp"
 #include "tests/property/broken_variants.hpp"

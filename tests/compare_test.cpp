@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "impl/core/registry.hpp"
+#include "reference/registry.hpp"
 #include "reference/compare.hpp"
 #include "reference/data.hpp"
 #include "reference/expected.hpp"

@@ -8,7 +8,7 @@
 #include <set>
 
 #include "impl/core/descriptor.hpp"
-#include "impl/core/registry.hpp"
+#include "reference/registry.hpp"
 #include "reference/conformance.hpp"
 #include "tests/test_util.hpp"
 
@@ -61,7 +61,7 @@ TEST_P(Conformance, EntryPointsRejectBadArguments) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, Conformance, ::testing::ValuesIn(variants()),
-                         [](const auto& info) { return info.param->name(); });
+                         [](const auto& info) { return testing::parameter_name(info.param->name()); });
 
 // A variant that gets one thing wrong must fail, with a report naming it: the harness
 // itself is under test here. Each defect is a different way an implementation goes wrong.

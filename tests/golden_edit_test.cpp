@@ -7,7 +7,7 @@
 #include <cmath>
 #include <filesystem>
 
-#include "impl/core/registry.hpp"
+#include "reference/registry.hpp"
 #include "reference/golden/edit.hpp"
 #include "reference/golden/golden.hpp"
 #include "reference/golden/writer.hpp"

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <fstream>
 
-#include "impl/core/registry.hpp"
+#include "reference/registry.hpp"
 #include "reference/golden/golden.hpp"
 
 namespace convconf {

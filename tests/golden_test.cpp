@@ -7,7 +7,7 @@
 #include <memory>
 #include <ostream>
 
-#include "impl/core/registry.hpp"
+#include "reference/registry.hpp"
 #include "reference/golden/golden.hpp"
 
 namespace convconf {

@@ -6,7 +6,7 @@
 
 #include <limits>
 
-#include "impl/core/registry.hpp"
+#include "reference/registry.hpp"
 #include "tests/test_util.hpp"
 
 namespace convconf {

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "impl/core/descriptor.hpp"
-#include "impl/core/registry.hpp"
+#include "reference/registry.hpp"
 #include "reference/batch.hpp"
 #include "reference/conformance.hpp"
 #include "tests/test_util.hpp"

@@ -15,7 +15,7 @@
 
 #include "impl/core/descriptor.hpp"
 #include "impl/core/lowering.hpp"
-#include "impl/core/registry.hpp"
+#include "reference/registry.hpp"
 #include "impl/core/threads.hpp"
 #include "reference/conformance.hpp"
 

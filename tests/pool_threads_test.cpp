@@ -10,7 +10,7 @@
 #include <string>
 
 #include "impl/core/pooling.hpp"
-#include "impl/core/registry.hpp"
+#include "reference/registry.hpp"
 #include "impl/core/threads.hpp"
 #include "reference/conformance.hpp"
 

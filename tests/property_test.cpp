@@ -4,9 +4,10 @@
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 
-#include "impl/core/registry.hpp"
+#include "reference/registry.hpp"
 #include "tests/property/generators.hpp"
 #include "tests/property/properties.hpp"
+#include "tests/test_util.hpp"
 
 namespace convconf::property {
 namespace {
@@ -24,7 +25,7 @@ INSTANTIATE_TEST_SUITE_P(Registry, Property,
                          ::testing::Combine(::testing::ValuesIn(variant_properties()),
                                             ::testing::ValuesIn(variants())),
                          [](const auto& info) {
-                             return std::get<0>(info.param).name + "_" + std::get<1>(info.param)->name();
+                             return testing::parameter_name(std::get<0>(info.param).name + "_" + std::get<1>(info.param)->name());
                          });
 
 // f. Output size equals the formula, counted independently: the windows that fit. Every

@@ -10,7 +10,7 @@
 #include <limits>
 
 #include "impl/core/descriptor.hpp"
-#include "impl/core/registry.hpp"
+#include "reference/registry.hpp"
 #include "impl/strided/strided.hpp"
 #include "reference/conformance.hpp"
 #include "tests/test_util.hpp"

@@ -2,6 +2,7 @@
 // NCHW (or OIHW) order, whatever layout the tensor under test uses.
 #pragma once
 
+#include <cctype>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,14 @@ std::vector<double> to_logical(const Tensor<T>& t) {
 }
 
 // numpy's np.arange(n) as doubles.
+// A name gtest accepts for a test parameter (letters, digits and '_'): a plugin's variant
+// may be called "strided-plugin".
+inline std::string parameter_name(std::string name) {
+    for (char& ch : name)
+        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+    return name;
+}
+
 inline std::vector<double> arange(int n, double start = 0) {
     std::vector<double> v(n);
     for (int i = 0; i < n; ++i) v[i] = start + i;

@@ -2,7 +2,7 @@
 // family every tap's.
 #include <gtest/gtest.h>
 
-#include "impl/core/registry.hpp"
+#include "reference/registry.hpp"
 #include "impl/core/threads.hpp"
 
 namespace convconf {

@@ -8,7 +8,8 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "impl/core/registry.hpp"
+#include "impl/plugin/plugin.hpp"
+#include "reference/registry.hpp"
 
 namespace convconf::cli {
 namespace {
@@ -102,7 +103,17 @@ std::vector<std::string> Args::positional() const {
     return args_;
 }
 
+void load_plugins(Args& args) {
+    const std::vector<std::string> paths = args.values("--plugin");
+    try {
+        convconf::load_plugins(paths);
+    } catch (const plugin::PluginError& e) {
+        throw std::runtime_error(std::string(paths.empty() ? "" : "--plugin: ") + e.what());
+    }
+}
+
 std::vector<const Variant*> selected_variants(Args& args) {
+    load_plugins(args);
     const auto names = args.values("--variant");
     if (names.empty()) return variants();
     std::vector<const Variant*> out;

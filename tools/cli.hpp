@@ -62,7 +62,10 @@ private:
     std::vector<std::string> args_;
 };
 
-// --variant NAME (repeatable), or every registered variant.
+// Loads the libraries of --plugin PATH (repeatable) after those of CONVCONF_PLUGINS, before
+// the list of variants is used; a library that cannot be used is an error naming it (exit 2).
+void load_plugins(Args& args);
+// The plugins (load_plugins), then --variant NAME (repeatable), or every registered variant.
 std::vector<const Variant*> selected_variants(Args& args);
 
 struct Tally {

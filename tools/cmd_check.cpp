@@ -1,5 +1,6 @@
 // convconf check: one problem, as a benchdnn descriptor, through every variant
 #include <cctype>
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -9,7 +10,7 @@
 #include <vector>
 
 #include "impl/core/descriptor.hpp"
-#include "impl/core/registry.hpp"
+#include "reference/registry.hpp"
 #include "reference/batch.hpp"
 #include "reference/conformance.hpp"
 #include "reference/golden/golden.hpp"
@@ -73,13 +74,15 @@ CheckSpec make_spec(const std::string& descriptor, const Settings& o) {
 void check_one(const CheckSpec& s, const std::vector<const Variant*>& chosen, Tally& total) {
     std::cout << check_name(s) << " seed " << s.seed << std::endl;  // what runs, before a long wait
     bool failed = false;
+    int width = 10;  // the names column, wide enough for a plugin's longer names
+    for (const Variant* v : chosen) width = std::max(width, int(v->name().size()));
     for (const Variant* v : chosen) {
         const CheckResult r = run_check(*v, s);
         total.add(r.status);
         failed = failed || r.status == Status::failed;
         const int64_t workspace = v->workspace_bytes(call_of(s, s.fill == Fill::special));
-        std::printf("  %-10s %-8s %-9s  max abs err %-12.6g max rel err %-12.6g workspace %lld bytes\n",
-                    v->name().c_str(), std::string(to_string(r.status)).c_str(),
+        std::printf("  %-*s %-8s %-9s  max abs err %-12.6g max rel err %-12.6g workspace %lld bytes\n",
+                    width, v->name().c_str(), std::string(to_string(r.status)).c_str(),
                     v == &naive_variant() ? "self" : "reference", r.max_abs_error,
                     r.max_rel_error, (long long)workspace);
         print_detail(r);
@@ -148,7 +151,7 @@ int cmd_check(Args& args) {
 }  // namespace
 
 const Command kCheck{"check", "one problem, as a benchdnn descriptor, through every variant",
-    "usage: convconf check [--variant NAME]... [--op conv2d|maxpool2d|im2col|col2im]\n"
+    "usage: convconf check [--plugin PATH]... [--variant NAME]... [--op conv2d|maxpool2d|im2col|col2im]\n"
     "                      [--dir FWD_B|FWD_D|BWD_D|BWD_W|BWD_WB (conv2d), FWD|BWD (maxpool2d)]\n"
     "                      [--alg max] [--dtype f32|f64] [--layout NCHW|NHWC] [--wlayout OIHW|HWIO]\n"
     "                      [--fill int|float|ties|negative|distinct|special] [--seed N] [--mb N]\n"
@@ -160,6 +163,8 @@ const Command kCheck{"check", "one problem, as a benchdnn descriptor, through ev
     "  descriptor has oc, maxpool2d otherwise. benchdnn's dilation counts from 0\n"
     "  (dh0 = dense). Exit 0 all passed, 1 a check failed, 2 bad usage or input, or nothing\n"
     "  checked (no problem in the batch files, or every check skipped) unless --allow-empty.\n"
+    "  --plugin PATH adds a shared library's variants (the C ABI of impl/plugin/convconf_plugin.h;\n"
+    "  CONVCONF_PLUGINS=PATH:PATH too); docs/plugins.md.\n"
     "examples:\n"
     "  convconf check mb2ic3ih5oc4kh3ph1\n"
     "  convconf check --dir BWD_D --layout NHWC --wlayout HWIO --fill float mb2ic3ih5oc4kh3ph1\n"

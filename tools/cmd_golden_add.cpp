@@ -19,7 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "impl/core/descriptor.hpp"
-#include "impl/core/registry.hpp"
+#include "reference/registry.hpp"
 #include "reference/golden/edit.hpp"
 #include "reference/golden/golden.hpp"
 #include "reference/golden/schema.hpp"

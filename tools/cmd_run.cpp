@@ -1,6 +1,7 @@
 // convconf run: the conformance run: every variant on every golden case and the named problem table
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <exception>
 #include <chrono>
@@ -16,7 +17,7 @@
 #include <vector>
 
 #include "impl/core/descriptor.hpp"
-#include "impl/core/registry.hpp"
+#include "reference/registry.hpp"
 #include "impl/core/threads.hpp"
 #include "reference/conformance.hpp"
 #include "reference/golden/golden.hpp"
@@ -293,10 +294,12 @@ int cmd_run(Args& args) {
     for (std::thread& t : pool) t.join();
     progress.clear();
     if (error) std::rethrow_exception(error);
-    std::printf("%-10s %-32s %-9s %8s %8s %8s\n", "variant", "checks", "evidence", "passed", "failed", "skipped");
+    int width = 10;  // the variant column, wide enough for a plugin's longer names
+    for (const auto& [variant, groups] : rows) width = std::max(width, int(variant.size()));
+    std::printf("%-*s %-32s %-9s %8s %8s %8s\n", width, "variant", "checks", "evidence", "passed", "failed", "skipped");
     for (const auto& [variant, groups] : rows)
         for (const auto& [group, row] : groups)
-            std::printf("%-10s %-32s %-9s %8lld %8lld %8lld\n", variant.c_str(), group.c_str(), to_string(row.evidence),
+            std::printf("%-*s %-32s %-9s %8lld %8lld %8lld\n", width, variant.c_str(), group.c_str(), to_string(row.evidence),
                         (long long)row.tally.passed, (long long)row.tally.failed, (long long)row.tally.skipped);
     // What the passes are worth: a self check passing says only that naive wrote every element
     // of its outputs and nothing around them.
@@ -315,7 +318,7 @@ int cmd_run(Args& args) {
 }  // namespace
 
 const Command kRun{"run", "the conformance run: every variant on every golden case and the named problem table",
-    "usage: convconf run [--variant NAME]... [--op conv2d|maxpool2d|im2col|col2im] [--golden DIR]\n"
+    "usage: convconf run [--plugin PATH]... [--variant NAME]... [--op conv2d|maxpool2d|im2col|col2im] [--golden DIR]\n"
     "                    [--seed N] [--count N] [--shard I/N] [--threads N] [--junit FILE] [--json FILE]\n"
     "                    [--list] [--allow-empty]\n"
     "  Every registered variant (or each --variant) on every golden case (golden/, or the\n"
@@ -336,6 +339,8 @@ const Command kRun{"run", "the conformance run: every variant on every golden ca
     "  wins), or when nothing was checked (an empty shard, every check skipped, a --golden\n"
     "  DIR without golden files) unless --allow-empty. --count is at most 2^40; the sweep is\n"
     "  computed check by check, so a shard's memory does not grow with --count.\n"
+    "  --plugin PATH adds a shared library's variants (the C ABI of impl/plugin/convconf_plugin.h;\n"
+    "  CONVCONF_PLUGINS=PATH:PATH too); docs/plugins.md.\n"
     "examples:\n"
     "  convconf run\n"
     "  convconf run --variant strided --op maxpool2d --junit report.xml\n"

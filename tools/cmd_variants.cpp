@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "impl/core/descriptor.hpp"
-#include "impl/core/registry.hpp"
+#include "reference/registry.hpp"
 #include "reference/conformance.hpp"
 #include "reference/golden/golden.hpp"
 #include "tools/cli.hpp"
@@ -16,6 +16,7 @@ namespace convconf::cli {
 namespace {
 
 int cmd_variants(Args& args) {
+    load_plugins(args);
     if (const auto extra = args.positional(); !extra.empty())
         throw UsageError("variants takes no arguments (got \"" + extra.front() + "\")");
     for (const Variant* v : variants()) std::cout << v->name() << "  " << v->description() << "\n";
@@ -25,8 +26,9 @@ int cmd_variants(Args& args) {
 }  // namespace
 
 const Command kVariants{"variants", "the registered variants",
-    "usage: convconf variants\n"
-    "  Each registered variant's name and algorithm.\n",
+    "usage: convconf variants [--plugin PATH]...\n"
+    "  Each registered variant's name and algorithm, the variants of plugins (--plugin, and\n"
+    "  CONVCONF_PLUGINS: colon-separated paths) after the in-tree ones.\n",
     cmd_variants};
 
 }  // namespace convconf::cli

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "reference/golden/golden.hpp"
+#include "reference/registry.hpp"
 
 namespace convconf::golden {
 namespace {
@@ -92,8 +93,8 @@ CheckSpec check_spec(const Case& c, DType dtype) {
 }
 
 std::string repro_command(const Case& c, std::string_view variant, DType dtype) {
-    return "convconf golden --file " + c.file + " --case " + c.name + " --variant " +
-           std::string(variant) + " --dtype " + std::string(to_string(dtype));
+    return "convconf golden --file " + c.file + " --case " + c.name + " " + variant_options(variant) +
+           " --dtype " + std::string(to_string(dtype));
 }
 
 CheckResult run_case(const Case& c, const Variant& v, DType dtype) {

@@ -4,7 +4,7 @@
 #include <optional>
 #include <type_traits>
 
-#include "impl/core/registry.hpp"
+#include "reference/registry.hpp"
 #include "impl/naive/naive.hpp"
 
 namespace convconf::property {

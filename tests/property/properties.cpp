@@ -10,7 +10,7 @@
 #include <numeric>
 #include <sstream>
 
-#include "impl/core/registry.hpp"
+#include "reference/registry.hpp"
 #include "reference/expected.hpp"
 #include "tests/property/generators.hpp"
 

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "reference/golden/writer.hpp"
+#include "reference/registry.hpp"
 
 namespace convconf::property {
 
@@ -59,8 +60,8 @@ std::filesystem::path save_failure(const CaseRecord& c, const std::string& prope
 }
 
 std::string saved_repro(const CaseRecord& c, const std::filesystem::path& file) {
-    return "convconf golden --file " + file.string() + " --case " + failure_case_name(c) + " --variant " +
-           c.variant + " --dtype " + std::string(to_string(c.spec.dtype));
+    return "convconf golden --file " + file.string() + " --case " + failure_case_name(c) + " " +
+           variant_options(c.variant) + " --dtype " + std::string(to_string(c.spec.dtype));
 }
 
 std::string current_test_id() {

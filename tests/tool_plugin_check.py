@@ -144,6 +144,7 @@ def bad_plugins(tmp):
         ([test_plugin("no_entry")], r": no exported function convconf_plugin_entry \(.*undefined symbol"),
         ([test_plugin("abi_99")], r": built for plugin ABI version 99, but this convconf has ABI version 1 "),
         ([test_plugin("duplicate")], r": variant naive has the name of an in-tree variant$"),
+        ([test_plugin("bad_name")], r": variant 0: its name must be 1 to 64 letters, digits, '_' or '-', not \"my\.kernel\"$"),
         ([test_plugin("null_run")], r": variant wrong-padding: declares conv2d but its run function is NULL$"),
         ([test_plugin("wrong_padding"), test_plugin("second_copy")],
          r"libtest_plugin_second_copy\.so: variant wrong-padding has the name of a variant of plugin " +
@@ -170,9 +171,17 @@ def bad_plugins(tmp):
 
 
 def bench(tmp):
-    r = convconf("bench", "--plugin", STRIDED, "--variant", "strided-plugin", "--variant", "onednn",
-                 "--reps", "2", "--warmup", "0", "--dir", "FWD_B", "mb1ic4ih8oc4kh3")
-    expect(r, 0, r"^mb1ic4ih8oc4kh3 +FWD_B +NCHW/OIHW +strided-plugin +2 +\S+ +\S+ GFLOP/s +\d+ +[0-9.]+$")
+    """bench times a plugin's variant beside oneDNN, and its workspace column is the one
+    workspace_bytes() answers from the shapes: strided's, through the ABI."""
+    r = convconf("bench", "--plugin", STRIDED, "--variant", "strided", "--variant", "strided-plugin",
+                 "--variant", "onednn", "--reps", "1", "--warmup", "0", "--threads", "1",
+                 "--dir", "FWD_B,BWD_WB,FWD", "mb1ic4ih8oc4kh3", "mb1ic4ih8kh2sh2")
+    expect(r, 0, r"^mb1ic4ih8oc4kh3 +FWD_B +NCHW/OIHW +strided-plugin +1 +\S+ +\S+ GFLOP/s +\d+ +[0-9.]+$")
+    rows = re.findall(r"^(mb\S+) +(\S+) +\S+ +(strided|strided-plugin) +\d+ +\S+ +\S+ \S+/s +(\d+) ", r.stdout, re.M)
+    inside = {(p, d): w for p, d, v, w in rows if v == "strided"}
+    outside = {(p, d): w for p, d, v, w in rows if v == "strided-plugin"}
+    assert len(inside) == 3 and inside == outside, (inside, outside, r.stdout)
+    assert any(w != "0" for w in inside.values()), inside
 
 
 def main():

@@ -137,6 +137,10 @@ typedef struct convconf_call {
     int32_t nan_data;            /* 1: inputs hold NaN or infinities (maxpool2d checks that
                                     a NaN is chosen, as the contract says), else 0 */
     int32_t ntensors;            /* entries in tensors: the inputs, then the outputs */
+    int32_t threads;             /* the most threads run() may use: 1 in conformance checks
+                                    (convconf runs checks side by side instead), bench's
+                                    --threads when timing; at least 1 */
+    int32_t reserved;            /* 0 */
     const convconf_problem* problem;
     const convconf_tensor* tensors;
 } convconf_call;
@@ -156,7 +160,7 @@ static inline const convconf_tensor* convconf_find_tensor(const convconf_call* c
 /* One variant: an implementation with a name. */
 typedef struct convconf_variant {
     uint32_t struct_size;        /* sizeof(convconf_variant) as the writer compiled it */
-    /* Unique among every variant convconf loads: letters, digits, '_', '-', '.'. */
+    /* Unique among every variant convconf loads: 1 to 64 letters, digits, '_' or '-'. */
     const char* name;
     /* One line: the algorithm, for listings. */
     const char* description;

@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cctype>
@@ -9,6 +10,8 @@
 #include <filesystem>
 #include <set>
 #include <system_error>
+
+#include "impl/core/threads.hpp"
 
 namespace convconf::plugin {
 
@@ -104,6 +107,7 @@ CCall::CCall(const Call& c) {
     call_.dtype = abi_code(c.dtype());
     call_.nan_data = c.nan_data() ? 1 : 0;
     call_.ntensors = int32_t(tensors_.size());
+    call_.threads = std::max(1, max_threads());  // what the harness set for this thread's kernels
     call_.problem = &problem_;
     call_.tensors = tensors_.data();
 }
@@ -170,10 +174,12 @@ private:
 // ABI version can have given.
 #define CONVCONF_SIZE_THROUGH(type, member) (offsetof(type, member) + sizeof(type::member))
 
+// A name as reports can carry it: no '.', which JUnit's classname (variant.group) splits at,
+// no space or quote a repro line would have to escape.
 bool valid_name(const char* name) {
     if (!name || !*name || std::strlen(name) > 64) return false;
     for (const char* c = name; *c; ++c)
-        if (!(std::isalnum(static_cast<unsigned char>(*c)) || *c == '_' || *c == '-' || *c == '.')) return false;
+        if (!(std::isalnum(static_cast<unsigned char>(*c)) || *c == '_' || *c == '-')) return false;
     return true;
 }
 
@@ -227,7 +233,7 @@ Library load(const std::string& path) {
                               std::to_string(CONVCONF_PLUGIN_ABI_VERSION) + "'s " +
                               std::to_string(CONVCONF_SIZE_THROUGH(convconf_variant, workspace_bytes)));
         if (!valid_name(v.name))
-            throw PluginError(which + ": its name must be 1 to 64 letters, digits, '_', '-' or '.'" +
+            throw PluginError(which + ": its name must be 1 to 64 letters, digits, '_' or '-'" +
                               (v.name ? std::string(", not \"") + v.name + "\"" : std::string(", not NULL")));
         const std::string named = where + ": variant " + v.name;
         if (!names.insert(v.name).second) throw PluginError(named + ": the library names two variants so");

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "impl/core/call.hpp"
+#include "impl/core/threads.hpp"
 #include "impl/core/variant.hpp"
 #include "impl/plugin/convconf_plugin.h"
 #include "impl/strided/strided.hpp"
@@ -229,6 +230,7 @@ int32_t run(const convconf_call* c, char* message, size_t message_size) {
     try {
         const Read r = read(c);
         if (!r.error.empty()) throw std::invalid_argument(r.error);
+        set_threads(c->threads);  // the family's parallel regions use what the call allows
         if (r.dtype == DType::f32) {
             Bound<float> b(r, c);
             strided().run(b.call());

@@ -8,7 +8,8 @@
  *   abi_99         built for ABI version 99
  *   duplicate      a variant called naive, as the in-tree one is
  *   null_run       declares conv2d with a NULL run
- *   second_copy    a second library with wrong_padding's variant name */
+ *   second_copy    a second library with wrong_padding's variant name
+ *   bad_name       a variant called "my.kernel" (a '.' would split JUnit's classname) */
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +22,7 @@
 #define KIND_duplicate 5
 #define KIND_null_run 6
 #define KIND_second_copy 7
+#define KIND_bad_name 8
 #define CAT(a, b) a##b
 #define KIND(k) CAT(KIND_, k)
 
@@ -78,6 +80,8 @@ static const convconf_variant variants[] = {{
     "naive",
 #elif KIND(TEST_PLUGIN) == KIND_run_fails
     "run-fails",
+#elif KIND(TEST_PLUGIN) == KIND_bad_name
+    "my.kernel",
 #else
     "wrong-padding",
 #endif

@@ -60,6 +60,7 @@ Comparison compare(const Tensor<T>& got, const Tensor<double>& want, const Tenso
                 const double err = std::fabs(g - w);
                 r.max_abs_error = std::max(r.max_abs_error, err);
                 if (w != 0) r.max_rel_error = std::max(r.max_rel_error, err / std::fabs(w));
+                if (bound && b > 0) r.max_bound_use = std::max(r.max_bound_use, err / b);
             }
             if (element_ok(g, w, b)) continue;
             if (r.bad++ < max_shown) {

@@ -36,6 +36,9 @@ struct Comparison {
     int64_t bad = 0;
     double max_abs_error = 0;  // over finite pairs
     double max_rel_error = 0;
+    // Bound mode: the largest |got-want| / bound over finite pairs with a bound above 0, the
+    // share of its bound the worst element used (above 1: it failed). 0 in exact mode.
+    double max_bound_use = 0;
     std::string report;        // empty when ok
 };
 

@@ -290,6 +290,7 @@ ReportContext report_context(const Variant& v, const CheckSpec& s, bool nan_data
 void add_comparison(const Comparison& c, CheckResult& result) {
     result.max_abs_error = std::max(result.max_abs_error, c.max_abs_error);
     result.max_rel_error = std::max(result.max_rel_error, c.max_rel_error);
+    result.max_bound_use = std::max(result.max_bound_use, c.max_bound_use);
     if (c.ok) return;
     result.status = Status::failed;
     result.detail += c.report;

@@ -73,6 +73,7 @@ struct CheckResult {
     std::string detail;
     double max_abs_error = 0;  // over all outputs, against the reference
     double max_rel_error = 0;
+    double max_bound_use = 0;  // the largest share of its bound an element used (Comparison)
 };
 
 // Throws OutOfMemory when a check cannot get the memory it needs (see there); any other

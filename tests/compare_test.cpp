@@ -270,7 +270,27 @@ TEST(CompareReport, PassingComparisonHasFiguresAndNoReport) {
     EXPECT_EQ(c.checked, 3);
     EXPECT_EQ(c.max_abs_error, 3.0);
     EXPECT_EQ(c.max_rel_error, 1.0);
+    EXPECT_EQ(c.max_bound_use, 1.0);  // 3 of the bound 3; 0.25 of 3 is less
     EXPECT_EQ(c.report, "");
+}
+
+// The share of its bound the worst element used: each error over its own bound, by hand.
+// An element without a bound (0: a copy) or a NaN pair does not enter it; exact mode has none.
+TEST(CompareReport, BoundUseIsTheWorstErrorOverItsOwnBound) {
+    Tensor<double> want({5}), got({5}), bound({5});
+    want[0] = 1, got[0] = 1.5, bound[0] = 2;      // 0.25
+    want[1] = 10, got[1] = 9, bound[1] = 1.25;     // 0.8
+    want[2] = 4, got[2] = 4, bound[2] = 0;         // no bound: not counted
+    want[3] = -2, got[3] = -2.5, bound[3] = 4;     // 0.125
+    want[4] = 7, got[4] = 7, bound[4] = 0.5;       // 0
+    Comparison c = compare(got, want, &bound, context());
+    EXPECT_TRUE(c.ok);
+    EXPECT_EQ(c.max_bound_use, 0.8);
+    got[1] = 12.5;  // 2.5 over 1.25: twice its bound, and a failure
+    c = compare(got, want, &bound, context());
+    EXPECT_FALSE(c.ok);
+    EXPECT_EQ(c.max_bound_use, 2.0);
+    EXPECT_EQ(compare(got, want, nullptr, context()).max_bound_use, 0.0);
 }
 
 TEST(CompareReport, ShapeOrOrderMismatchFailsEveryElementWithoutComparing) {

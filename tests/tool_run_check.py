@@ -42,6 +42,15 @@ def main():
         assert (doc["passed"], doc["failed"], doc["skipped"]) == (passed, failed, skipped)
         assert len(doc["checks"]) == len(cases)
         assert {c["status"] for c in doc["checks"]} <= {"passed", "skipped"}
+        # Each record's accuracy: against the reference or the golden values, the worst
+        # element's share of its bound at most 1 in a pass, all 0 in a skip.
+        for c in doc["checks"]:
+            figures = (c["max_abs_error"], c["max_rel_error"], c["max_bound_use"])
+            assert all(f >= 0 for f in figures), c
+            if c["status"] == "skipped":
+                assert figures == (0, 0, 0), c
+            assert c["max_bound_use"] <= 1, c
+        assert any(0 < c["max_bound_use"] < 1 for c in doc["checks"] if " float " in c["name"]), "no bound used"
 
         # What each pass is worth: naive's generated checks compare naive with itself (only
         # guards and poison can fail them), golden cases and every other variant are evidence.

@@ -69,7 +69,8 @@ bool run_files(const std::vector<golden::File>& files, const std::vector<const V
                         records->push_back({v->name(),
                                             "golden " + std::string(to_string(c.op)) + " " + std::string(to_string(c.pass)),
                                             f.name + " " + c.name + " " + std::string(to_string(dt)), Evidence::golden,
-                                            r.status, r.detail, seconds});
+                                            r.status, r.detail, seconds, r.max_abs_error, r.max_rel_error,
+                                            r.max_bound_use});
                     std::printf("%-8s %s %s %s %s\n", std::string(to_string(r.status)).c_str(),
                                 f.name.c_str(), c.name.c_str(), v->name().c_str(),
                                 std::string(to_string(dt)).c_str());

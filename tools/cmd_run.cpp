@@ -275,7 +275,9 @@ int cmd_run(Args& args) {
             const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
             const std::lock_guard<std::mutex> guard(lock);
             if (keep_records)
-                records[k] = {it.variant->name(), it.group, it.name, it.evidence(), r.status, r.detail, seconds};
+                records[k] = {it.variant->name(), it.group,           it.name,          it.evidence(),
+                              r.status,              r.detail,           seconds,          r.max_abs_error,
+                              r.max_rel_error,       r.max_bound_use};
             Row& row = rows[it.variant->name()][it.group];
             row.evidence = it.evidence();
             row.tally.add(r.status);

@@ -68,6 +68,9 @@ std::string json_text(const std::vector<Record>& outcomes, const Tally& total) {
                           {"evidence", to_string(o.evidence)},
                           {"status", to_string(o.status)},
                           {"seconds", o.seconds},
+                          {"max_abs_error", o.max_abs_error},
+                          {"max_rel_error", o.max_rel_error},
+                          {"max_bound_use", o.max_bound_use},
                           {"detail", o.detail}});
     const nlohmann::ordered_json doc = {{"passed", total.passed},
                                         {"failed", total.failed},

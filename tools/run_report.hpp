@@ -26,6 +26,8 @@ struct Record {
     Status status = Status::passed;
     std::string detail;
     double seconds = 0;
+    // Against the reference or the golden values (CheckResult): 0 for a skip.
+    double max_abs_error = 0, max_rel_error = 0, max_bound_use = 0;
 };
 
 // Text as XML character data or an attribute value (JUnit here, SVG in bench_report):

@@ -265,8 +265,11 @@ Outputs<T> invoke(const Variant& v, const CheckSpec& s, const Inputs<T>& in) {
                 out.violations.push_back("PATH: the variant ran " + impl + ", but reports \"" + said +
                                          "\" as what runs for this call");
     }
-    for (const auto& [name, t] : out.tensors) inspect_output(name, t, out.violations);
-    if (!out.argmax.empty()) inspect_output("argmax", out.argmax, out.violations);
+    for (const Operand& o : call.direction().outputs)
+        if (call.left_out(o.role)) out.left_out.insert(std::string(to_string(o.role)));
+    for (const auto& [name, t] : out.tensors)
+        if (!out.left_out.contains(name)) inspect_output(name, t, out.violations);
+    if (!out.argmax.empty() && !out.left_out.contains("argmax")) inspect_output("argmax", out.argmax, out.violations);
     return out;
 }
 
@@ -308,6 +311,7 @@ void compare_outputs(const Outputs<T>& out, const Expectations& expected, const 
         result.detail += "  repro: " + base.repro + "\n";
     }
     for (const auto& [name, e] : expected) {
+        if (out.left_out.contains(name)) continue;
         ReportContext ctx = base;
         ctx.output = name;
         const std::optional<Tensor<double>> bound = allowed_error(e, a, ctx.dtype);
@@ -316,6 +320,11 @@ void compare_outputs(const Outputs<T>& out, const Expectations& expected, const 
                                               : compare(out.tensors.at(name), e.value, b, ctx);
         add_comparison(c, result);
     }
+    // A pass says what it did not check.
+    for (const std::string& name : out.left_out)
+        result.detail += "LEFT OUT " + std::string(to_string(base.op)) + " " + std::string(to_string(base.pass)) +
+                         " output " + name + ": variant " + base.variant +
+                         " does not compute it (an optional output), so it is not checked\n";
 }
 
 CheckResult variant_threw(const ReportContext& ctx, const std::exception& e) {
@@ -342,6 +351,7 @@ template <class T>
 bool agree(const Outputs<T>& a, const Outputs<T>& b, const Expectations& want, const Allowance& allowance,
            DType dtype) {
     for (const auto& [name, e] : want) {
+        if (a.left_out.contains(name) || b.left_out.contains(name)) continue;  // nothing to agree on
         const std::optional<Tensor<double>> bound = allowed_error(e, allowance, dtype);
         const bool argmax = name == "argmax";
         const int64_t n = argmax ? a.argmax.size() : a.tensors.at(name).size();

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <new>
 #include <stdexcept>
 #include <optional>
@@ -125,6 +126,9 @@ struct Outputs {
     // What the variant did outside its outputs' values: writes into the guard regions
     // around an output, elements it never wrote. Each names the output and where.
     std::vector<std::string> violations;
+    // Optional outputs the variant said it left out (Call::leave_out): neither inspected nor
+    // compared, and the check's detail says so.
+    std::set<std::string, std::less<>> left_out;
 
     // Storage-order shape of the output called `name`.
     const std::vector<int64_t>& shape(std::string_view name) const;

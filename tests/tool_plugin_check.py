@@ -166,6 +166,18 @@ def bad_plugins(tmp):
     r = convconf("check", "--plugin", test_plugin("run_fails"), "--variant", "run-fails", "mb1ic1ih3oc1kh2")
     expect(r, 1, r"variant run-fails threw: plugin \S+libtest_plugin_run_fails\.so: run\(\) returned status 1 for a "
                  r"call its supports\(\) accepted: deliberate failure of run_fails$")
+    # An optional output left out: the rest is compared, and the check says what it did not
+    # check. y is not optional: saying so is the plugin's error.
+    report = os.path.join(tmp, "pool.json")
+    r = convconf("run", "--plugin", test_plugin("pool_y_only"), "--variant", "pool-y-only", "--op", "maxpool2d",
+                 "--json", report)
+    expect(r, 0)
+    ran = [c for c in json.load(open(report))["checks"] if c["status"] == "passed"]
+    assert ran and all(c["detail"] == "LEFT OUT maxpool2d forward output argmax: variant pool-y-only does not "
+                       "compute it (an optional output), so it is not checked\n" for c in ran), ran[:2]
+    r = convconf("check", "--plugin", test_plugin("leaves_out_y"), "--variant", "pool-y-only", "mb1ic1ih4kh2sh2")
+    expect(r, 1, r"variant pool-y-only threw: plugin \S+libtest_plugin_leaves_out_y\.so: run\(\) left out y, "
+                 r"which maxpool2d FWD does not let a variant leave out$")
     # An option nobody takes is still an error: golden add has no --plugin.
     expect(convconf("golden", "add", "--plugin", STRIDED), 2, r"--plugin")
 

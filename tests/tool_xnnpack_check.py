@@ -12,14 +12,20 @@ that gives the index maxpool2d forward writes):
 - padding: clamps a padded tap's coordinates into x, reading the edge element again, and
   can report that tap in the padding as the choice (the contract pads with -infinity, so
   its choice is always in x). y is right and only argmax differs. The default run has no
-  padded pooling XNNPACK can express, so the checks below show it.
+  padded pooling that XNNPACK's argmax pooling takes, so the checks below show it.
+- not the window's taps: its max pooling (any stride and dilation, y alone: argmax is
+  left out) clamps a padded tap into x too, and with dilation the element it lands on need
+  not be a tap of the window; below x it reads past the end. Either can only raise y. The
+  plugin's copy of x is followed by +infinity, so a read past the end shows as y = +inf.
 
-Three windows worked by hand (tests/data/xnnpack_divergences.json) pin each down, from the
+Four windows worked by hand (tests/data/xnnpack_divergences.json) pin each down, from the
 contract alone:
   [[1, NaN], [2, 0]]         contract y NaN, argmax 1;         XNNPACK y 2, argmax 2
   [[1, 3], [3, 1]]           contract y 3, argmax 1 (row first); XNNPACK argmax 2 (column first)
   [[5]] padded to 2x2 at top and left
                              contract y 5, argmax 3 (the one element); XNNPACK argmax 0
+  x = -1 -2 -3 -4 -5 (a column), kernel 5x1, dilation 2, padding 6 above and below
+                             contract y -1 -2 -1 -2 -1 -2 -1 -2 -3; XNNPACK +inf in the last 4
 A change in XNNPACK's behaviour, or in the plugin, fails this test either way: a divergence
 gone, a new one, or a check that fails for another reason.
 
@@ -51,20 +57,31 @@ def whole_run(tmp):
     assert r.returncode == 1, "exit %d:\n%s" % (r.returncode, (r.stdout + r.stderr)[-3000:])
     doc = json.load(open(report))
     failed = [c for c in doc["checks"] if c["status"] == "failed"]
-    found = {"nan": 0, "ties": 0}
+    found = {"nan": 0, "ties": 0, "not the window's taps": 0}
     for c in failed:
         outputs = mismatched_outputs(c["detail"])
-        assert c["group"] in ("maxpool2d FWD", "golden maxpool2d forward"), (c["name"], c["detail"][:2000])
+        assert c["group"] in ("maxpool2d FWD", "sweep maxpool2d FWD", "golden maxpool2d forward"), \
+            (c["name"], c["detail"][:2000])
         assert not re.search(r"^(ERROR|VIOLATION)", c["detail"], re.M), c["detail"][:2000]
         if " special " in c["name"]:
             assert "y" in outputs, (c["name"], outputs)
             found["nan"] += 1
+        elif "y" in outputs:
+            # A dilated window (benchdnn's dh/dw tokens count from 0) with padding, argmax
+            # left out, and every wrong y above the contract's: XNNPACK took elements that
+            # are not the window's taps (+inf: past the end of x).
+            got = "".join(re.findall(r"output y: .*?(?=\n  repro:)", c["detail"], re.S))
+            pairs = re.findall(r"\(n,c,h,w\)=\([\d,]+\) got (\S+) want (\S+)", got)
+            assert pairs and all(float(g) > float(w) for g, w in pairs), (c["name"], c["detail"][:2000])
+            assert re.search(r"d[hw][1-9]", c["name"]) and re.search(r"p[hw][1-9]", c["name"]), c["name"]
+            assert "LEFT OUT" in c["detail"], c["name"]
+            found["not the window's taps"] += 1
         else:
             # The named table's poolings XNNPACK can express have no padding: these are ties.
             assert outputs == ["argmax"], (c["name"], outputs, c["detail"][:2000])
             assert not re.search(r" (distinct|float) ", c["name"]), c["name"]  # fills without ties
             found["ties"] += 1
-    assert found["nan"] > 0 and found["ties"] > 0, found
+    assert all(found.values()), found
     # Everything XNNPACK can express passes: conv2d forward and backward_data in every
     # layout, padding, stride and dilation of the run.
     passed = {c["group"] for c in doc["checks"] if c["status"] == "passed"}
@@ -82,7 +99,7 @@ def whole_run(tmp):
 
 
 def by_hand():
-    # The three windows as golden cases (tests/data/xnnpack_divergences.json): expected
+    # The four windows as golden cases (tests/data/xnnpack_divergences.json): expected
     # values from the contract, worked by hand, and naive agrees with them.
     path = os.path.join(SOURCE, "tests", "data", "xnnpack_divergences.json")
     naive = subprocess.run([BIN, "golden", "--file", path, "--variant", "naive"], capture_output=True, text=True)
@@ -91,13 +108,17 @@ def by_hand():
     assert r.returncode == 1, r.stdout + r.stderr
     out = r.stdout
     nan, rest = out.split("ties_go_to_the_first_in_row_order xnnpack f32\n")
-    tie, pad = rest.split("padding_is_never_chosen xnnpack f32\n")
+    tie, rest = rest.split("padding_is_never_chosen xnnpack f32\n")
+    pad, past = rest.split("a_window_reads_only_x xnnpack f32\n")
     element = r"[^\n]*\n(?:[^\n]*\n){3}\s+\(n,c,h,w\)=\(0,0,0,0\) got %s want %s"
     assert re.search(r"output y: " + element % (2, "nan"), nan), out
     assert re.search(r"output argmax: " + element % (2, 1) + " ", tie), out
     assert re.search(r"output argmax: " + element % (0, 3) + " ", pad), out
     assert "output y" not in tie and "output y" not in pad, out  # the value is right, the choice is not
-    assert re.search(r"^0 passed, 3 failed, 0 skipped$", out, re.M), out
+    assert re.findall(r"\(n,c,h,w\)=\(0,0,(\d),0\) got inf want (\S+)", past) == \
+        [("5", "-2"), ("6", "-1"), ("7", "-2"), ("8", "-3")], past
+    assert "LEFT OUT maxpool2d forward output argmax" in past, past
+    assert re.search(r"^0 passed, 4 failed, 0 skipped$", out, re.M), out
 
 
 def padding_chosen():
@@ -127,7 +148,7 @@ def main():
         found = whole_run(tmp)
         by_hand()
         padding_chosen()
-    print("ok: divergences found: %d NaN checks, %d tie checks" % (found["nan"], found["ties"]))
+    print("ok: divergences found in the whole run: " + ", ".join("%s %d" % kv for kv in found.items()))
 
 
 if __name__ == "__main__":

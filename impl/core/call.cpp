@@ -197,6 +197,16 @@ std::optional<TensorShape> Call::bound_shape(Role r) const {
     return std::nullopt;
 }
 
+void Call::leave_out(Role r) const {
+    for (const Operand& o : direction_->outputs)
+        if (o.role == r && o.optional) {
+            left_out_ |= 1u << int(r);
+            return;
+        }
+    throw std::logic_error("Call: " + std::string(to_string(r)) + " is not an optional output of " +
+                           std::string(to_string(op())) + " " + direction_->name);
+}
+
 void* Call::data(Role r) const {
     const Bound& b = bound_[size_t(r)];
     switch (b.element) {

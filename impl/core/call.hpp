@@ -165,6 +165,12 @@ public:
         if (!b.tensor || b.element != element_of<T>()) wrong_tensor(r, element_of<T>());
         return *static_cast<Tensor<T>*>(b.tensor);
     }
+    // A variant that did not compute an optional output (Operand::optional: argmax) says so
+    // here, from run(); the harness then neither compares nor inspects it, and reports it
+    // left out. std::logic_error for a role that is not an optional output of the direction.
+    void leave_out(Role) const;
+    bool left_out(Role r) const { return (left_out_ >> int(r)) & 1u; }
+
     // The bound tensor's shape, for validation.
     std::optional<TensorShape> bound_shape(Role) const;
     // The first element of the tensor bound to r, whatever its element type (nullptr when
@@ -194,6 +200,7 @@ private:
     ConvProblem problem_;
     bool nan_data_;
     std::array<Bound, kRoleCount> bound_{};
+    mutable uint32_t left_out_ = 0;  // what run() left out: set through a const Call
 };
 
 }  // namespace convconf

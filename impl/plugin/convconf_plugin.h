@@ -122,7 +122,9 @@ typedef struct convconf_tensor {
     int32_t dtype;               /* CONVCONF_DTYPE_*: the call's dtype; S64 for argmax */
     int32_t layout;              /* CONVCONF_LAYOUT_* */
     int32_t ndim;                /* 4, 1 (b, db) or 2 (col); entries beyond it are 0 */
-    int32_t reserved;            /* 0 */
+    int32_t optional;            /* 1: an output the variant may leave out (maxpool2d's
+                                    argmax; benchdnn's forward_inference has none), saying so
+                                    in the call's left_out; else 0 */
     void* data;                  /* NULL in supports() and workspace_bytes() */
     int64_t shape[4];            /* logical extents */
     int64_t strides[4];          /* in elements, per logical axis */
@@ -143,6 +145,11 @@ typedef struct convconf_call {
     int32_t reserved;            /* 0 */
     const convconf_problem* problem;
     const convconf_tensor* tensors;
+    /* A word convconf owns, 0 on entry to run(): set bit (1u << role) for each optional
+     * output (convconf_tensor.optional) run() did not write. That output is then neither
+     * compared nor checked for unwritten elements, and the check says it was left out.
+     * NULL in supports() and workspace_bytes(). */
+    uint32_t* left_out;
 } convconf_call;
 
 /* The tensor of `role` in a call, or NULL when the call has none (b without bias). */

@@ -95,12 +95,15 @@ CCall::CCall(const Call& c) {
             case PoolAlg::max: problem_.pool_alg = CONVCONF_POOL_MAX; break;
         }
     }
-    auto add = [&](const Operand& o) {
+    bool bound = false;
+    auto add = [&](const Operand& o, bool output) {
+        bound = bound || c.has(o.role);
         const int32_t dtype = o.role == Role::argmax ? CONVCONF_DTYPE_S64 : abi_code(c.dtype());
         tensors_.push_back(abi_tensor(o.role, dtype, shape_of(o.shape, p), c.data(o.role)));
+        tensors_.back().optional = output && o.optional ? 1 : 0;
     };
-    for (const Operand& o : d.inputs) add(o);
-    for (const Operand& o : d.outputs) add(o);
+    for (const Operand& o : d.inputs) add(o, false);
+    for (const Operand& o : d.outputs) add(o, true);
     call_.struct_size = sizeof(convconf_call);
     call_.op = abi_code(c.op());
     call_.pass = abi_code(c.pass());
@@ -110,6 +113,8 @@ CCall::CCall(const Call& c) {
     call_.threads = std::max(1, max_threads());  // what the harness set for this thread's kernels
     call_.problem = &problem_;
     call_.tensors = tensors_.data();
+    // Only a call with its tensors can leave one out (supports() and workspace_bytes() get NULL).
+    call_.left_out = bound ? &left_out_ : nullptr;
 }
 
 namespace {
@@ -137,7 +142,21 @@ public:
         const CCall call(c);
         std::array<char, 1024> message{};
         const int32_t status = v_.run(call.get(), message.data(), message.size());
-        if (status == CONVCONF_OK) return;
+        if (status == CONVCONF_OK) {
+            for (int r = 0; r < kRoleCount; ++r) {
+                if (!(call.left_out() & (1u << abi_code(Role(r))))) continue;
+                try {
+                    c.leave_out(Role(r));
+                } catch (const std::logic_error&) {
+                    throw std::runtime_error("plugin " + path_ + ": run() left out " + std::string(to_string(Role(r))) +
+                                             ", which " + std::string(to_string(c.op())) + " " + c.direction().name +
+                                             " does not let a variant leave out");
+                }
+            }
+            if (call.left_out() >> kRoleCount)
+                throw std::runtime_error("plugin " + path_ + ": run() set a left_out bit of no role");
+            return;
+        }
         message.back() = '\0';  // a plugin that filled the buffer without its NUL
         const std::string said = message[0] ? one_line(message.data()) : "(no message)";
         throw std::runtime_error("plugin " + path_ + ": run() returned status " + std::to_string(status) +

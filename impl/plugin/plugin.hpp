@@ -45,10 +45,13 @@ public:
     CCall(const CCall&) = delete;
     CCall& operator=(const CCall&) = delete;
     const convconf_call* get() const { return &call_; }
+    // The roles run() said it left out (convconf_call.left_out).
+    uint32_t left_out() const { return left_out_; }
 
 private:
     convconf_problem problem_{};
     std::vector<convconf_tensor> tensors_;
+    uint32_t left_out_ = 0;
     convconf_call call_{};
 };
 

@@ -9,7 +9,10 @@
  *   duplicate      a variant called naive, as the in-tree one is
  *   null_run       declares conv2d with a NULL run
  *   second_copy    a second library with wrong_padding's variant name
- *   bad_name       a variant called "my.kernel" (a '.' would split JUnit's classname) */
+ *   bad_name       a variant called "my.kernel" (a '.' would split JUnit's classname)
+ *   pool_y_only    maxpool2d forward computing y alone and leaving argmax out, as the ABI
+ *                  lets it (NaN data declined: a plain max has no NaN rule)
+ *   leaves_out_y   the same, but it says it left out y, which no variant may */
 #include <stdio.h>
 #include <string.h>
 
@@ -23,6 +26,8 @@
 #define KIND_null_run 6
 #define KIND_second_copy 7
 #define KIND_bad_name 8
+#define KIND_pool_y_only 9
+#define KIND_leaves_out_y 10
 #define CAT(a, b) a##b
 #define KIND(k) CAT(KIND_, k)
 
@@ -36,9 +41,45 @@ static void set(const convconf_tensor* t, int64_t a, int64_t b, int64_t c, int64
     else ((double*)t->data)[o] = v;
 }
 
+#if KIND(TEST_PLUGIN) == KIND_pool_y_only || KIND(TEST_PLUGIN) == KIND_leaves_out_y
+#define POOL 1
+#else
+#define POOL 0
+#endif
+
 static const char* supports(const convconf_call* call) {
+    if (POOL) {
+        if (call->op != CONVCONF_OP_MAXPOOL2D || call->pass != CONVCONF_PASS_FORWARD) return "maxpool2d forward only";
+        if (call->nan_data) return "a plain max: no NaN rule";
+        return NULL;
+    }
     if (call->op != CONVCONF_OP_CONV2D || call->pass != CONVCONF_PASS_FORWARD) return "forward conv2d only";
     return NULL;
+}
+
+/* y = the max over the window's taps inside x; argmax left out (or y, for leaves_out_y). */
+static int32_t pool(const convconf_call* call) {
+    const convconf_problem* p = call->problem;
+    const convconf_tensor* x = convconf_find_tensor(call, CONVCONF_ROLE_X);
+    const convconf_tensor* y = convconf_find_tensor(call, CONVCONF_ROLE_Y);
+    int64_t n, c, oh, ow, i, j;
+    for (n = 0; n < p->mb; ++n)
+        for (c = 0; c < p->ic; ++c)
+            for (oh = 0; oh < p->oh; ++oh)
+                for (ow = 0; ow < p->ow; ++ow) {
+                    int found = 0;
+                    double m = 0;
+                    for (i = 0; i < p->kh; ++i)
+                        for (j = 0; j < p->kw; ++j) {
+                            int64_t ih = oh * p->sh - p->pt + i * p->dh, iw = ow * p->sw - p->pl + j * p->dw;
+                            if (ih < 0 || ih >= p->ih || iw < 0 || iw >= p->iw) continue;
+                            if (!found || get(x, n, c, ih, iw) > m) m = get(x, n, c, ih, iw);
+                            found = 1;
+                        }
+                    set(y, n, c, oh, ow, m);
+                }
+    *call->left_out |= 1u << (KIND(TEST_PLUGIN) == KIND_leaves_out_y ? CONVCONF_ROLE_Y : CONVCONF_ROLE_ARGMAX);
+    return CONVCONF_OK;
 }
 
 static int32_t run(const convconf_call* call, char* message, size_t message_size) {
@@ -48,6 +89,7 @@ static int32_t run(const convconf_call* call, char* message, size_t message_size
     const convconf_tensor* b = convconf_find_tensor(call, CONVCONF_ROLE_B);
     const convconf_tensor* y = convconf_find_tensor(call, CONVCONF_ROLE_Y);
     int64_t n, k, oh, ow, c, i, j, OW;
+    if (POOL) return pool(call);
     if (KIND(TEST_PLUGIN) == KIND_run_fails) {
         snprintf(message, message_size, "deliberate failure of %s", "run_fails");
         return CONVCONF_ERROR;
@@ -82,11 +124,13 @@ static const convconf_variant variants[] = {{
     "run-fails",
 #elif KIND(TEST_PLUGIN) == KIND_bad_name
     "my.kernel",
+#elif POOL
+    "pool-y-only",
 #else
     "wrong-padding",
 #endif
     "a plugin wrong on purpose (tests/plugin/test_plugins.c)",
-    1u << CONVCONF_OP_CONV2D,
+    POOL ? 1u << CONVCONF_OP_MAXPOOL2D : 1u << CONVCONF_OP_CONV2D,
     supports,
 #if KIND(TEST_PLUGIN) == KIND_null_run
     NULL,

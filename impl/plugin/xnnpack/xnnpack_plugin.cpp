@@ -8,10 +8,11 @@
 //   conv2d backward_data    xnn_create_deconvolution2d_nhwc_f32: dx is the transposed
 //                           convolution of dy, cropped by the padding, with XNNPACK's output
 //                           "adjustment" for the rows and columns a stride leaves over
-//   maxpool2d forward       xnn_create_argmax_pooling2d_nhwc_f32, which gives y and the
-//                           index the direction needs, where it applies: stride = window, no
-//                           dilation. (XNNPACK's max pooling takes any stride but gives no
-//                           index; this direction writes argmax, so those calls are declined.)
+//   maxpool2d forward       xnn_create_argmax_pooling2d_nhwc_f32, which gives y and argmax,
+//                           where it applies: stride = window, no dilation; elsewhere
+//                           xnn_create_max_pooling2d_nhwc_f32 (any stride and dilation),
+//                           which gives y alone, and argmax is left out (the ABI's optional
+//                           output: the check compares y and says argmax was not checked)
 // Declined with the reason: f64 (XNNPACK's operators are f32, f16 and quantised), conv2d
 // backward_weights and maxpool2d backward (XNNPACK is an inference library: no gradients).
 //
@@ -49,13 +50,18 @@ float* element(const convconf_tensor* t, int64_t a, int64_t b, int64_t c, int64_
 
 // A dense (n, h, w, c) view of a 4-D activation tensor, or of weights as (o, h, w, i): the
 // tensor's own memory when it is stored so, else a copy (and written back by store()).
+//
+// A guarded input is always a copy, followed by `guard` elements of +infinity: a read past
+// its end then shows in a max as +inf, where the harness's own guard (a NaN, which XNNPACK's
+// max passes over) or whatever memory follows would hide it or make it random.
 class Nhwc {
 public:
-    Nhwc(const convconf_tensor* t, bool read) : t_(t) {
+    Nhwc(const convconf_tensor* t, bool read, int64_t guard = 0) : t_(t) {
         const int64_t n = t->shape[0], c = t->shape[1], h = t->shape[2], w = t->shape[3];
-        dense_ = t->strides[1] == 1 && t->strides[3] == c && t->strides[2] == w * c && t->strides[0] == h * w * c;
+        dense_ = guard == 0 && t->strides[1] == 1 && t->strides[3] == c && t->strides[2] == w * c &&
+                 t->strides[0] == h * w * c;
         if (dense_) return;
-        copy_.resize(size_t(n * h * w * c));
+        copy_.assign(size_t(n * h * w * c + guard), std::numeric_limits<float>::infinity());
         if (!read) return;
         for (int64_t a = 0; a < n; ++a)
             for (int64_t y = 0; y < h; ++y)
@@ -199,7 +205,32 @@ void conv_backward_data(const convconf_call* c) {
     dx.store();
 }
 
+// Argmax pooling applies: stride = window, no dilation.
+bool argmax_pooling_applies(const convconf_problem& p) { return p.sh == p.kh && p.sw == p.kw && p.dh == 1 && p.dw == 1; }
+
+// Any stride and dilation: XNNPACK's max pooling, which gives y alone; argmax is left out.
+// x is guarded (Nhwc): this snapshot reads past the end of x for a dilated window with
+// padding below (docs/xnnpack.md).
+void max_pool_forward(const convconf_call* c) {
+    const convconf_problem& p = *c->problem;
+    const int64_t guard = (p.dh * (p.kh - 1) + p.pb) * p.iw * p.ic + (p.dw * (p.kw - 1) + p.pr) * p.ic;
+    Nhwc x(convconf_find_tensor(c, CONVCONF_ROLE_X), true, guard), y(convconf_find_tensor(c, CONVCONF_ROLE_Y), false);
+    Operator op;
+    require(xnn_create_max_pooling2d_nhwc_f32(uint32_t(p.pt), uint32_t(p.pr), uint32_t(p.pb), uint32_t(p.pl),
+                                              uint32_t(p.kh), uint32_t(p.kw), uint32_t(p.sh), uint32_t(p.sw),
+                                              uint32_t(p.dh), uint32_t(p.dw), size_t(p.ic), size_t(p.ic),
+                                              size_t(p.ic), -kInf, kInf, 0, &op.op),
+            "xnn_create_max_pooling2d_nhwc_f32");
+    require(xnn_setup_max_pooling2d_nhwc_f32(op.op, size_t(p.mb), size_t(p.ih), size_t(p.iw), x.data(), y.data(),
+                                             pool(c->threads)),
+            "xnn_setup_max_pooling2d_nhwc_f32");
+    require(xnn_run_operator(op.op, pool(c->threads)), "xnn_run_operator");
+    y.store();
+    *c->left_out |= 1u << CONVCONF_ROLE_ARGMAX;
+}
+
 void pool_forward(const convconf_call* c) {
+    if (!argmax_pooling_applies(*c->problem)) return max_pool_forward(c);
     const convconf_problem& p = *c->problem;
     Nhwc x(convconf_find_tensor(c, CONVCONF_ROLE_X), true), y(convconf_find_tensor(c, CONVCONF_ROLE_Y), false);
     const convconf_tensor* argmax = convconf_find_tensor(c, CONVCONF_ROLE_ARGMAX);
@@ -256,10 +287,13 @@ const char* supports(const convconf_call* c) {
         if (c->pass == CONVCONF_PASS_BACKWARD)
             return "XNNPACK is an inference library: it has no operator for the pooling gradient";
         if (c->pass != CONVCONF_PASS_FORWARD) return "a maxpool2d pass this plugin does not know";
-        if (p.sh != p.kh || p.sw != p.kw || p.dh != 1 || p.dw != 1)
+        if (p.kh * p.kw == 1) return "XNNPACK's pooling refuses a 1x1 window (invalid parameter)";
+        if (argmax_pooling_applies(p)) return nullptr;
+        // Max pooling gives y alone: the call must let argmax be left out.
+        const convconf_tensor* argmax = convconf_find_tensor(c, CONVCONF_ROLE_ARGMAX);
+        if (!argmax || !argmax->optional)
             return "XNNPACK's argmax pooling has stride = window and no dilation; its max pooling "
-                   "takes any, but gives no argmax, which maxpool2d forward writes";
-        if (p.kh * p.kw == 1) return "XNNPACK's argmax pooling refuses a 1x1 window (invalid parameter)";
+                   "takes any, but gives no argmax, and this call needs one";
         return nullptr;
     }
     return "an op this plugin does not know";

@@ -77,6 +77,27 @@ TEST(GoldenSchema, ViolationsAreReportedAtTheirPointer) {
                      "missing required field \"cases\"");
 }
 
+// A long offending value is shown as its first 57 characters and "...", so the message
+// stays one line: 60 characters in all. A value of 60 characters is shown whole.
+TEST(GoldenSchema, ALongValueIsShownAsItsFirst57CharactersAndDots) {
+    const std::string op(70, 'x');  // dumped with its quotes: 72 characters
+    const auto v = schema().violations(file_of(replaced(kPool, R"("op": "maxpool2d")", "\"op\": \"" + op + "\"")));
+    ASSERT_FALSE(v.empty());
+    const std::string shown = "\"" + std::string(56, 'x') + "...";
+    bool found = false;
+    for (const auto& e : v)
+        if (e.pointer == "/cases/0/op") {
+            found = true;
+            ASSERT_GE(e.message.size(), shown.size()) << e.message;
+            EXPECT_EQ(e.message.substr(e.message.size() - shown.size()), shown) << e.message;
+            EXPECT_EQ(e.message.find(std::string(57, 'x')), std::string::npos) << e.message;
+        }
+    EXPECT_TRUE(found);
+    const std::string whole(58, 'y');  // 60 with its quotes
+    expect_violation(file_of(replaced(kPool, R"("op": "maxpool2d")", "\"op\": \"" + whole + "\"")), "/cases/0/op",
+                     "but is \"" + whole + "\"");
+}
+
 TEST(GoldenSchema, UnsupportedKeywordIsRefused) {
     EXPECT_THROW(golden::Schema(json::parse(R"({"type": "object", "maxProperties": 3})")),
                  std::invalid_argument);

@@ -45,6 +45,7 @@ std::optional<Tensor<double>> allowed_error(const Expected& e, const Allowance& 
 template <class T>
 CheckResult run_generated(const Variant& v, const CheckSpec& s) {
     const Inputs<T> in = generated_inputs<T>(s);
+    const Expectations want = reference_of(s, in);  // before the variant sees the inputs
     const Outputs<T> out = invoke(v, s, in);
     ReportContext ctx = report_context(v, s, s.fill == Fill::special);
     ctx.repro = repro_command(s, v.name());
@@ -52,7 +53,6 @@ CheckResult run_generated(const Variant& v, const CheckSpec& s) {
                (ctx.note.empty() ? "" : "; " + ctx.note);
     const Allowance allowance{s.fill != Fill::floats && s.fill != Fill::special, std::nullopt};
     CheckResult r;
-    const Expectations want = reference_of(s, in);
     harness_allocation("the comparison's bounds", s, [&] { compare_outputs(out, want, allowance, ctx, r); });
     return r;
 }
@@ -207,10 +207,14 @@ const std::vector<int64_t>& Outputs<T>::shape(std::string_view name) const {
 
 // Guard regions and poison, looked at after the variant returned.
 template <class T>
-void inspect_output(const std::string& name, const Tensor<T>& t, std::vector<std::string>& violations) {
+// An output the variant left out (Call::leave_out) keeps its guards: only its unwritten
+// elements are expected.
+void inspect_output(const std::string& name, const Tensor<T>& t, std::vector<std::string>& violations,
+                    bool left_out = false) {
     if (const std::string damage = t.guard_damage(); !damage.empty())
         violations.push_back("OUT OF BOUNDS WRITE: output " + name + ": the variant wrote " + damage +
                              " (guard regions of " + std::to_string(kGuardElements) + " elements surround it)");
+    if (left_out) return;
     const std::vector<int64_t> left = t.unwritten();
     if (left.empty()) return;
     std::string where;
@@ -234,8 +238,8 @@ Outputs<T> poisoned_outputs(const CheckSpec& s) {
 }
 
 template <class T>
-Call bound_call(const CheckSpec& s, const Inputs<T>& in, Outputs<T>& out) {
-    Call call = call_of(s, false);
+Call bound_call(const CheckSpec& s, const Inputs<T>& in, Outputs<T>& out, bool nan_data) {
+    Call call = call_of(s, nan_data);
     for (const Operand& o : call.direction().inputs) call.bind(o.role, tensor_of(in, o.role));
     for (const Operand& o : call.direction().outputs) {
         if (o.role == Role::argmax)
@@ -248,9 +252,15 @@ Call bound_call(const CheckSpec& s, const Inputs<T>& in, Outputs<T>& out) {
 
 template <class T>
 Outputs<T> invoke(const Variant& v, const CheckSpec& s, const Inputs<T>& in) {
+    return invoke(v, s, in, s.fill == Fill::special);
+}
+
+template <class T>
+Outputs<T> invoke(const Variant& v, const CheckSpec& s, const Inputs<T>& in, bool nan_data) {
     const progress::Task task("variant " + v.name() + " " + short_name(s));
     Outputs<T> out = poisoned_outputs<T>(s);
-    const Call call = bound_call(s, in, out);
+    const Inputs<T> before = harness_allocation("a copy of the inputs", s, [&] { return in; });
+    const Call call = bound_call(s, in, out, nan_data);
     // The outputs are the harness's allocations (OutOfMemory); a std::bad_alloc escaping
     // run() is the variant's own.
     try {
@@ -267,9 +277,19 @@ Outputs<T> invoke(const Variant& v, const CheckSpec& s, const Inputs<T>& in) {
     }
     for (const Operand& o : call.direction().outputs)
         if (call.left_out(o.role)) out.left_out.insert(std::string(to_string(o.role)));
-    for (const auto& [name, t] : out.tensors)
-        if (!out.left_out.contains(name)) inspect_output(name, t, out.violations);
-    if (!out.argmax.empty() && !out.left_out.contains("argmax")) inspect_output("argmax", out.argmax, out.violations);
+    for (const auto& [name, t] : out.tensors) inspect_output(name, t, out.violations, out.left_out.contains(name));
+    if (!out.argmax.empty()) inspect_output("argmax", out.argmax, out.violations, out.left_out.contains("argmax"));
+    // Inputs are read only: a variant that writes into one would have the reference (and
+    // the next variant) see what it wrote.
+    for (const auto& [name, t] : in) {
+        const Tensor<T>& was = before.at(name);
+        for (int64_t e = 0; e < t.size(); ++e)
+            if (!same_bits(t[e], was[e])) {
+                out.violations.push_back("INPUT CHANGED: input " + name + ": the variant wrote into it, first at " +
+                                         t.index_string(e));
+                break;
+            }
+    }
     return out;
 }
 
@@ -337,8 +357,9 @@ CheckResult variant_threw(const ReportContext& ctx, const std::exception& e) {
 #define CONVCONF_CONFORMANCE_INSTANTIATE(T)                                                  \
     template struct Outputs<T>;                                                              \
     template Outputs<T> poisoned_outputs(const CheckSpec&);                                  \
-    template Call bound_call(const CheckSpec&, const Inputs<T>&, Outputs<T>&);               \
+    template Call bound_call(const CheckSpec&, const Inputs<T>&, Outputs<T>&, bool);         \
     template Outputs<T> invoke(const Variant&, const CheckSpec&, const Inputs<T>&);          \
+    template Outputs<T> invoke(const Variant&, const CheckSpec&, const Inputs<T>&, bool);    \
     template void compare_outputs(const Outputs<T>&, const Expectations&, const Allowance&, \
                                   const ReportContext&, CheckResult&);
 CONVCONF_CONFORMANCE_INSTANTIATE(float)

@@ -145,13 +145,17 @@ template <class T>
 Outputs<T> poisoned_outputs(const CheckSpec&);
 // spec's call with `in` and `out` bound; both must outlive it and stay where they are.
 template <class T>
-Call bound_call(const CheckSpec&, const Inputs<T>& in, Outputs<T>& out);
+Call bound_call(const CheckSpec&, const Inputs<T>& in, Outputs<T>& out, bool nan_data = false);
 
 // Hands the variant `inputs` and freshly poisoned outputs in one Call of spec's direction
 // (spec.bias: conv2d forward gets b, backward_weights computes db). The problem must have
 // passed validate(); inputs must have the problem's shapes.
 template <class T>
 Outputs<T> invoke(const Variant&, const CheckSpec&, const Inputs<T>&);
+// The same, telling the variant whether the inputs hold NaN or infinities (Call::nan_data;
+// the overload above says so for fill special).
+template <class T>
+Outputs<T> invoke(const Variant&, const CheckSpec&, const Inputs<T>&, bool nan_data);
 
 // Every output of spec's op and pass as the naive reference computes it in double from
 // `inputs`, with the sum|terms| its error bound is derived from (expect()).

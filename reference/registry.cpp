@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 
 #include "impl/im2col/im2col.hpp"
@@ -20,6 +21,7 @@ struct Registry {
     std::vector<plugin::Library> libraries;  // the variants in owned come first
     bool frozen = false;                     // variants() was called: the list is final
     bool environment_loaded = false;
+    std::optional<std::string> environment_error;
 
     Registry() {
         // The table. One line per implementation family; naive stays first.
@@ -45,9 +47,21 @@ struct Registry {
         libraries.push_back(std::move(lib));
     }
 
+    // Loads CONVCONF_PLUGINS once. A failure is kept and thrown again by every later call,
+    // so no caller ever sees a list without the plugins asked for.
     void load_environment() {
+        if (environment_error) throw plugin::PluginError(*environment_error);
         if (environment_loaded) return;
+        try {
+            load_environment_paths();
+        } catch (const plugin::PluginError& e) {
+            environment_error = e.what();
+            throw;
+        }
         environment_loaded = true;
+    }
+
+    void load_environment_paths() {
         const char* env = std::getenv("CONVCONF_PLUGINS");
         if (!env) return;
         const std::string all(env);

@@ -177,6 +177,33 @@ TEST(ConformanceHarness, UnwrittenElementFailsAndSaysWhere) {
               std::string::npos) << r.detail;
 }
 
+// Naive's result, but it writes into one element of x after computing y: the output is
+// right, and the check still fails, because inputs are read only (a plugin is handed them
+// as writable memory). The reference is computed before the variant runs.
+class WritesIntoItsInput final : public Variant {
+public:
+    std::string name() const override { return "writes_input"; }
+    std::string description() const override { return "naive, then writes into x"; }
+    void run(const Call& c) const override {
+        naive_variant().run(c);
+        if (c.dtype() == DType::f32) c.tensor<float>(Role::x).at(0, 1, 2, 3) += 1;
+        else c.tensor<double>(Role::x).at(0, 1, 2, 3) += 1;
+    }
+};
+
+TEST(ConformanceHarness, AVariantThatWritesIntoAnInputFails) {
+    const WritesIntoItsInput v;
+    for (DType t : {DType::f32, DType::f64}) {
+        CheckSpec s = conv_spec();
+        s.dtype = t;
+        const CheckResult r = run_check(v, s);
+        ASSERT_EQ(r.status, Status::failed) << to_string(t);
+        EXPECT_NE(r.detail.find("INPUT CHANGED: input x: the variant wrote into it, first at (n,c,h,w)=(0,1,2,3)"),
+                  std::string::npos) << r.detail;
+        EXPECT_EQ(r.detail.find("MISMATCH"), std::string::npos) << r.detail;  // y itself is right
+    }
+}
+
 TEST(ConformanceHarness, OutOfBoundsWriteFailsAndSaysWhere) {
     Broken<WritesOutOfBounds> v;
     const CheckResult r = run_check(v, conv_spec());

@@ -108,7 +108,9 @@ void load_plugins(Args& args) {
     try {
         convconf::load_plugins(paths);
     } catch (const plugin::PluginError& e) {
-        throw std::runtime_error(std::string(paths.empty() ? "" : "--plugin: ") + e.what());
+        const std::string what = e.what();
+        const bool from_environment = what.rfind("CONVCONF_PLUGINS: ", 0) == 0;
+        throw std::runtime_error((from_environment ? "" : "--plugin: ") + what);
     }
 }
 

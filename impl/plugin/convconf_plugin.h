@@ -12,17 +12,19 @@
  * C99; includes only <stdint.h> and <stddef.h>; compiles as C and as C++. Build a plugin
  * with nothing but this header:  cc -shared -fPIC -I<convconf>/impl/plugin mine.c -o libmine.so
  *
- * Versioning. CONVCONF_PLUGIN_ABI_VERSION changes only when a field changes meaning or
- * moves. Later versions add fields only at the ends of structs; every struct starts with
+ * Versioning. CONVCONF_PLUGIN_ABI_VERSION changes when a field changes meaning or moves, and
+ * when convconf_tensor or convconf_variant grows (both come in arrays, stepped through by
+ * their size). Other structs grow only at their ends without a new version: each starts with
  * struct_size, its size in bytes as its writer compiled it, so each side reads only the
  * fields the other wrote. New ops, passes and problem fields reach an old plugin as calls
  * whose op or field it does not know: its supports() declines them (return a reason for
  * any op, pass, dtype, layout or nonzero field it does not recognise), and the ABI stays.
  *
- * Ownership. convconf owns every buffer. Outputs arrive filled with a NaN poison and
- * surrounded by guard regions that must stay untouched: a kernel writes every element of
- * every output (accumulating kernels zero their outputs first) and nothing else. A plugin
- * never allocates or frees what convconf passes; scratch memory is its own.
+ * Ownership. convconf owns every buffer. Inputs are read only: a kernel that writes into
+ * one fails its check (INPUT CHANGED). Outputs arrive filled with a poison (a NaN; INT64_MIN
+ * for argmax) and surrounded by guard regions that must stay untouched: a kernel writes
+ * every element of every output (accumulating kernels zero their outputs first) and nothing
+ * else. A plugin never allocates or frees what convconf passes; scratch memory is its own.
  *
  * Threads. convconf may call a plugin from several threads at once, each with its own
  * call and tensors. A plugin may use threads of its own inside run().
@@ -96,8 +98,8 @@ extern "C" {
  * Output size: oh = floor((ih + pt + pb - dh*(kh-1) - 1) / sh) + 1, ow likewise. */
 typedef struct convconf_problem {
     uint32_t struct_size;        /* sizeof(convconf_problem) as the writer compiled it */
-    int64_t mb, ic, oc;          /* minibatch, input channels, output channels (conv2d;
-                                    1 for the others) */
+    int64_t mb, ic, oc;          /* minibatch, input channels, and output channels: conv2d's
+                                    oc; 1 for the other ops */
     int64_t ih, iw, oh, ow;      /* input and output height and width */
     int64_t kh, kw;              /* kernel (window) height and width */
     int64_t sh, sw;              /* stride */

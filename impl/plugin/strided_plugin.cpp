@@ -151,10 +151,12 @@ public:
             const TensorShape s = shape_of(o->shape, r.problem);
             require_extents(t, s);
             if (*role == Role::argmax) {
-                argmax_ = make_tensor<int64_t>(s);
+                argmax_ = make_tensor<int64_t>(s, true);  // poisoned: an unwritten element shows
                 call_.bind(*role, argmax_);
             } else {
-                tensors_.push_back(std::make_unique<Tensor<T>>(make_tensor<T>(s)));
+                // Poisoned, as the harness's outputs are: an element the family leaves unwritten
+                // reaches the harness as poison (inputs are overwritten below).
+                tensors_.push_back(std::make_unique<Tensor<T>>(make_tensor<T>(s, true)));
                 Tensor<T>& mine = *tensors_.back();
                 if (r.direction->reads(*role))
                     for_each_index(t, [&](const int64_t* ix) { at(mine, ix, t.ndim) = *element<T>(t, ix); });

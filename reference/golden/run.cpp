@@ -37,7 +37,7 @@ ReportContext golden_context(const Case& c, const Variant& v, const CheckSpec& s
 template <class T>
 CheckResult run_typed(const Case& c, const Variant& v, const CheckSpec& s, const ReportContext& ctx) {
     const Inputs<T> in = harness_allocation("the inputs", s, [&] { return convert<T>(c.inputs); });
-    const Outputs<T> out = invoke(v, s, in);
+    const Outputs<T> out = invoke(v, s, in, c.nan_data);
     CheckResult r;
     // The reference runs on the inputs the variant received (rounded to T), for the
     // sum|terms| the bound is derived from; its values are replaced by the file's. A case

@@ -28,6 +28,7 @@
 #include <pthreadpool.h>
 #include <xnnpack.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -43,6 +44,9 @@ namespace {
 
 // ---- Tensors through the call's strides --------------------------------------------------
 
+// Elements of slack after every array XNNPACK reads (XNN_EXTRA_BYTES, xnnpack.h).
+constexpr size_t kExtra = (XNN_EXTRA_BYTES + sizeof(float) - 1) / sizeof(float);
+
 float* element(const convconf_tensor* t, int64_t a, int64_t b, int64_t c, int64_t d) {
     return static_cast<float*>(t->data) + a * t->strides[0] + b * t->strides[1] + c * t->strides[2] +
            d * t->strides[3];
@@ -51,17 +55,19 @@ float* element(const convconf_tensor* t, int64_t a, int64_t b, int64_t c, int64_
 // A dense (n, h, w, c) view of a 4-D activation tensor, or of weights as (o, h, w, i): the
 // tensor's own memory when it is stored so, else a copy (and written back by store()).
 //
-// A guarded input is always a copy, followed by `guard` elements of +infinity: a read past
+// XNNPACK may read XNN_EXTRA_BYTES past the end of an input (xnnpack.h), so an input is
+// always a copy with that much after it; a dense NHWC output is written in place. A guarded
+// input, followed by `guard` elements of +infinity: a read past
 // its end then shows in a max as +inf, where the harness's own guard (a NaN, which XNNPACK's
 // max passes over) or whatever memory follows would hide it or make it random.
 class Nhwc {
 public:
     Nhwc(const convconf_tensor* t, bool read, int64_t guard = 0) : t_(t) {
         const int64_t n = t->shape[0], c = t->shape[1], h = t->shape[2], w = t->shape[3];
-        dense_ = guard == 0 && t->strides[1] == 1 && t->strides[3] == c && t->strides[2] == w * c &&
+        dense_ = !read && t->strides[1] == 1 && t->strides[3] == c && t->strides[2] == w * c &&
                  t->strides[0] == h * w * c;
         if (dense_) return;
-        copy_.assign(size_t(n * h * w * c + guard), std::numeric_limits<float>::infinity());
+        copy_.assign(size_t(n * h * w * c + std::max(guard, int64_t(kExtra))), std::numeric_limits<float>::infinity());
         if (!read) return;
         for (int64_t a = 0; a < n; ++a)
             for (int64_t y = 0; y < h; ++y)
@@ -88,7 +94,7 @@ private:
 // The deconvolution's kernel, [ic][kh][kw][oc]: dx[c] gathers dy[k] through w[k][c][i][j].
 std::vector<float> transposed_weights(const convconf_tensor* w) {
     const int64_t oc = w->shape[0], ic = w->shape[1], kh = w->shape[2], kw = w->shape[3];
-    std::vector<float> out(size_t(oc * ic * kh * kw));
+    std::vector<float> out(size_t(oc * ic * kh * kw) + kExtra);
     for (int64_t c = 0; c < ic; ++c)
         for (int64_t i = 0; i < kh; ++i)
             for (int64_t j = 0; j < kw; ++j)
@@ -97,7 +103,7 @@ std::vector<float> transposed_weights(const convconf_tensor* w) {
 }
 
 std::vector<float> dense_vector(const convconf_tensor* b) {
-    std::vector<float> out(size_t(b->shape[0]));
+    std::vector<float> out(size_t(b->shape[0]) + kExtra);
     for (int64_t k = 0; k < b->shape[0]; ++k) out[size_t(k)] = static_cast<const float*>(b->data)[k * b->strides[0]];
     return out;
 }

@@ -97,6 +97,9 @@ static void backward_weights(const convconf_problem* p, const convconf_tensor* x
 }
 
 static const char* supports(const convconf_call* call) {
+    /* A convconf whose structs are smaller than this header's lacks fields this plugin reads. */
+    if (call->struct_size < sizeof(convconf_call) || call->problem->struct_size < sizeof(convconf_problem))
+        return "a convconf older than the header mine was built with";
     if (call->op != CONVCONF_OP_CONV2D) return "mine has conv2d only";
     if (call->pass != CONVCONF_PASS_FORWARD && call->pass != CONVCONF_PASS_BACKWARD_DATA &&
         call->pass != CONVCONF_PASS_BACKWARD_WEIGHTS)

@@ -47,14 +47,22 @@ struct TensorShape {
     bool operator==(const TensorShape&) const = default;
 };
 TensorShape shape_of(Shape, const ConvProblem&);
+// Its extents in logical order: (n, c, h, w) or (o, i, h, w) for a 4-D order, as stored
+// for a plain one.
+inline std::vector<int64_t> logical_extents(const TensorShape& s) {
+    std::vector<int64_t> logical = s.extents;
+    if (s.order == AxisOrder::plain) return logical;
+    const auto perm = physical_to_logical(s.order);
+    for (size_t i = 0; i < 4; ++i) logical[size_t(perm[i])] = s.extents.at(i);
+    return logical;
+}
 // A tensor of that shape: zeros, or poisoned with guard regions (Tensor::poisoned).
 template <class T>
 Tensor<T> make_tensor(const TensorShape& s, bool poisoned = false) {
     if (s.order == AxisOrder::plain)
         return poisoned ? Tensor<T>::poisoned(s.extents) : Tensor<T>(s.extents);
-    const auto perm = physical_to_logical(s.order);
-    Dims4 logical{};
-    for (size_t i = 0; i < 4; ++i) logical[size_t(perm[i])] = s.extents.at(i);
+    const std::vector<int64_t> e = logical_extents(s);
+    const Dims4 logical{e.at(0), e.at(1), e.at(2), e.at(3)};
     return poisoned ? Tensor<T>::poisoned(s.order, logical) : Tensor<T>(s.order, logical);
 }
 // "[2,3,5,5] NCHW", "[4]": a shape in messages; "[2,3,5,5]": extents alone.

@@ -184,11 +184,7 @@ public:
 private:
     // t's logical extents are those the problem gives its role.
     static void require_extents(const convconf_tensor& t, const TensorShape& s) {
-        std::vector<int64_t> logical = s.extents;
-        if (s.order != AxisOrder::plain) {
-            const auto perm = physical_to_logical(s.order);
-            for (size_t p = 0; p < 4; ++p) logical[size_t(perm[p])] = s.extents[p];
-        }
+        const std::vector<int64_t> logical = logical_extents(s);
         bool same = t.ndim == int32_t(logical.size());
         for (size_t a = 0; same && a < logical.size(); ++a) same = t.shape[a] == logical[a];
         if (!same) throw std::invalid_argument("a tensor's extents are not those its problem gives it");

@@ -1,6 +1,10 @@
 #include "reference/registry.hpp"
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -9,16 +13,37 @@
 #include "impl/im2col/im2col.hpp"
 #include "impl/naive/naive.hpp"
 #include "impl/plugin/plugin.hpp"
+#include "impl/plugin/worker/worker.hpp"
 #include "impl/strided/strided.hpp"
 #include "reference/onednn/onednn.hpp"
 
 namespace convconf {
 namespace {
 
+// A path or command as one shell word.
+std::string shell_word(const std::string& s) {
+    const bool plain = !s.empty() && s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                                         "0123456789_./-+=:,@%") == std::string::npos;
+    if (plain) return s;
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+// Seconds as --worker-timeout takes them: "5", "0.25".
+std::string timeout_text(std::chrono::milliseconds t) {
+    if (t.count() % 1000 == 0) return std::to_string(t.count() / 1000);
+    std::string s = std::to_string(double(t.count()) / 1000);
+    while (s.back() == '0') s.pop_back();
+    return s;
+}
+
 struct Registry {
     std::vector<std::unique_ptr<Variant>> owned;
     std::vector<const Variant*> list;
     std::vector<plugin::Library> libraries;  // the variants in owned come first
+    std::vector<worker::Source> workers;     // --worker commands and --isolate'd plugins
+    std::map<std::string, std::string> origin;  // a variant's options that load it: "--plugin P"
     bool frozen = false;                     // variants() was called: the list is final
     bool environment_loaded = false;
     std::optional<std::string> environment_error;
@@ -32,19 +57,54 @@ struct Registry {
         for (const auto& v : owned) list.push_back(v.get());
     }
 
-    void load(const std::string& path) {
+    void load(const std::string& path, bool isolate) {
+        if (isolate) return load_isolated(path);
         plugin::Library lib = plugin::load(path);
         for (const plugin::Library& l : libraries)
             if (l.file == lib.file) return;  // the same library: its variants are here already
-        for (const auto& v : lib.variants)
+        add("plugin " + path, lib.variants, "--plugin " + shell_word(lib.file));
+        libraries.push_back(std::move(lib));
+    }
+
+    // --isolate: the plugin in a worker process of convconf's own (convconf worker), where a
+    // crash is one failed check. Nothing of the library runs in this process, not even its
+    // loading: a library that cannot be used is the worker's error, with its stderr.
+    void load_isolated(const std::string& path) {
+        std::error_code ec;
+        std::string file = std::filesystem::canonical(path, ec).string();
+        if (ec) file = path;
+        const std::string options = "--plugin " + shell_word(file) + " --isolate";
+        for (const auto& [name, o] : origin)
+            if (o == options) return;
+        const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+        if (ec) throw plugin::PluginError("plugin " + path + ": --isolate: cannot find convconf's own program: " + ec.message());
+        worker::Source src = worker::start("convconf worker --plugin " + shell_word(file), {self, "worker", "--plugin", file});
+        add("plugin " + path, src.variants, options);
+        workers.push_back(std::move(src));
+    }
+
+    void load_worker(const std::string& command) {
+        const std::string options = "--worker " + shell_word(command);
+        for (const auto& [name, o] : origin)
+            if (o == options) return;  // the same command twice: one set of variants
+        worker::Source src = worker::start(command);
+        add("worker '" + command + "'", src.variants, options);
+        workers.push_back(std::move(src));
+    }
+
+    // Registers outside variants under the options that load them, refusing a name taken.
+    void add(const std::string& from, const std::vector<std::unique_ptr<Variant>>& vs, const std::string& options) {
+        for (const auto& v : vs)
             for (const Variant* other : list)
                 if (other->name() == v->name()) {
-                    const std::string from = path_of(other->name());
-                    throw plugin::PluginError("plugin " + path + ": variant " + v->name() + " has the name of " +
-                                              (from.empty() ? "an in-tree variant" : "a variant of plugin " + from));
+                    const auto it = origin.find(other->name());
+                    throw plugin::PluginError(from + ": variant " + v->name() + " has the name of " +
+                                              (it == origin.end() ? "an in-tree variant" : "a variant of " + it->second));
                 }
-        for (const auto& v : lib.variants) list.push_back(v.get());
-        libraries.push_back(std::move(lib));
+        for (const auto& v : vs) {
+            list.push_back(v.get());
+            origin[v->name()] = options;
+        }
     }
 
     // Loads CONVCONF_PLUGINS once. A failure is kept and thrown again by every later call,
@@ -62,21 +122,27 @@ struct Registry {
     }
 
     void load_environment_paths() {
-        const char* env = std::getenv("CONVCONF_PLUGINS");
-        if (!env) return;
-        const std::string all(env);
-        size_t begin = 0;
-        while (begin <= all.size()) {
-            const size_t end = std::min(all.find(':', begin), all.size());
-            const std::string path = all.substr(begin, end - begin);
-            if (!path.empty()) {
-                try {
-                    load(path);
-                } catch (const plugin::PluginError& e) {
-                    throw plugin::PluginError(std::string("CONVCONF_PLUGINS: ") + e.what());
+        // CONVCONF_PLUGINS: paths separated by ':'; CONVCONF_WORKERS: commands separated by ';'.
+        for (const auto& [name, separator] : {std::pair{"CONVCONF_PLUGINS", ':'}, std::pair{"CONVCONF_WORKERS", ';'}}) {
+            const char* env = std::getenv(name);
+            if (!env) continue;
+            const std::string all(env);
+            size_t begin = 0;
+            while (begin <= all.size()) {
+                const size_t end = std::min(all.find(separator, begin), all.size());
+                const std::string item = all.substr(begin, end - begin);
+                if (item.find_first_not_of(" \t") != std::string::npos) {
+                    try {
+                        if (separator == ':')
+                            load(item, false);
+                        else
+                            load_worker(item);
+                    } catch (const std::runtime_error& e) {  // PluginError, WorkerFailure
+                        throw plugin::PluginError(std::string(name) + ": " + e.what());
+                    }
                 }
+                begin = end + 1;
             }
-            begin = end + 1;
         }
     }
 
@@ -109,7 +175,7 @@ const std::vector<const Variant*>& variants() {
     return r.list;
 }
 
-void load_plugins(const std::vector<std::string>& paths) {
+void load_plugins(const std::vector<std::string>& paths, bool isolate) {
     Registry& r = registry();
     const std::lock_guard<std::mutex> lock(registry_mutex());
     if (r.frozen) {
@@ -117,7 +183,18 @@ void load_plugins(const std::vector<std::string>& paths) {
         throw std::logic_error("load_plugins: the list of variants is in use already");
     }
     r.load_environment();
-    for (const std::string& p : paths) r.load(p);
+    for (const std::string& p : paths) r.load(p, isolate);
+}
+
+void load_workers(const std::vector<std::string>& commands) {
+    Registry& r = registry();
+    const std::lock_guard<std::mutex> lock(registry_mutex());
+    if (r.frozen) {
+        if (commands.empty()) return;
+        throw std::logic_error("load_workers: the list of variants is in use already");
+    }
+    r.load_environment();
+    for (const std::string& c : commands) r.load_worker(c);
 }
 
 const Variant* find_variant(std::string_view name) {
@@ -130,21 +207,17 @@ const Variant& naive_variant() { return *variants().front(); }
 
 std::string plugin_path(std::string_view name) { return registry().path_of(name); }
 
-namespace {
-// A path as one shell word.
-std::string shell_word(const std::string& s) {
-    const bool plain = !s.empty() && s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                                         "0123456789_./-+=:,@%") == std::string::npos;
-    if (plain) return s;
-    std::string out = "'";
-    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
-}  // namespace
-
 std::string variant_options(std::string_view name) {
-    const std::string path = plugin_path(name);
-    return (path.empty() ? "" : "--plugin " + shell_word(path) + " ") + "--variant " + std::string(name);
+    std::string options;
+    {
+        const Registry& r = registry();
+        const auto it = r.origin.find(std::string(name));
+        if (it != r.origin.end()) options = it->second + " ";
+        const bool worker = options.rfind("--worker ", 0) == 0 || options.find(" --isolate ") != std::string::npos;
+        if (worker && worker::timeout() != worker::kDefaultTimeout)
+            options += "--worker-timeout " + shell_word(timeout_text(worker::timeout())) + " ";
+    }
+    return options + "--variant " + std::string(name);
 }
 
 }  // namespace convconf

@@ -3,12 +3,14 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 
 #include "impl/plugin/plugin.hpp"
+#include "impl/plugin/worker/worker.hpp"
 #include "reference/registry.hpp"
 
 namespace convconf::cli {
@@ -105,12 +107,28 @@ std::vector<std::string> Args::positional() const {
 
 void load_plugins(Args& args) {
     const std::vector<std::string> paths = args.values("--plugin");
-    try {
-        convconf::load_plugins(paths);
-    } catch (const plugin::PluginError& e) {
+    const bool isolate = args.flag("--isolate");
+    const std::vector<std::string> commands = args.values("--worker");
+    if (const auto t = args.optional("--worker-timeout"))
+        worker::set_timeout(std::chrono::milliseconds(int64_t(std::ceil(
+            1000 * parse_real("--worker-timeout", *t, 0, true, "a number of seconds above 0 (at most 86400)")))));
+    if (worker::timeout() > std::chrono::hours(24))
+        throw UsageError("--worker-timeout: more than 86400 seconds is not a timeout");
+    if (isolate && paths.empty()) throw UsageError("--isolate runs the --plugin libraries in workers, and none is given");
+    // Each error names where it came from: the environment's say so already.
+    auto named = [](const std::string& option, const std::exception& e) {
         const std::string what = e.what();
-        const bool from_environment = what.rfind("CONVCONF_PLUGINS: ", 0) == 0;
-        throw std::runtime_error((from_environment ? "" : "--plugin: ") + what);
+        return std::runtime_error((what.rfind("CONVCONF_", 0) == 0 ? "" : option + ": ") + what);
+    };
+    try {
+        convconf::load_plugins(paths, isolate);
+    } catch (const std::runtime_error& e) {  // PluginError; WorkerFailure under --isolate
+        throw named("--plugin", e);
+    }
+    try {
+        convconf::load_workers(commands);
+    } catch (const std::runtime_error& e) {
+        throw named("--worker", e);
     }
 }
 

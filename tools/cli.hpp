@@ -62,8 +62,10 @@ private:
     std::vector<std::string> args_;
 };
 
-// Loads the libraries of --plugin PATH (repeatable) after those of CONVCONF_PLUGINS, before
-// the list of variants is used; a library that cannot be used is an error naming it (exit 2).
+// Loads the libraries of --plugin PATH (repeatable) after those of CONVCONF_PLUGINS (in
+// workers of convconf's own under --isolate), and starts the workers of --worker 'COMMAND'
+// (repeatable) after those of CONVCONF_WORKERS, with --worker-timeout SECONDS, before the
+// list of variants is used; one that cannot be used is an error naming it (exit 2).
 void load_plugins(Args& args);
 // The plugins (load_plugins), then --variant NAME (repeatable), or every registered variant.
 std::vector<const Variant*> selected_variants(Args& args);
@@ -128,6 +130,6 @@ struct Command {
     const Command* (*subcommand)(Args&) = nullptr;
 };
 
-extern const Command kRun, kCheck, kGolden, kVariants, kBench;
+extern const Command kRun, kCheck, kGolden, kVariants, kBench, kWorker;
 
 }  // namespace convconf::cli

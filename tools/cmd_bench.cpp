@@ -14,6 +14,7 @@
 #include <malloc.h>
 
 #include "impl/core/threads.hpp"
+#include "impl/plugin/worker/worker.hpp"
 #include "reference/bench.hpp"
 #include "reference/conformance.hpp"
 #include "tools/bench_report.hpp"
@@ -251,6 +252,32 @@ int cmd_bench(Args& args) {
         report.notes.push_back(busy);
     }
     const bench::Budget budget{report.reps, report.warmup, report.max_seconds};
+    int errors = 0;
+    // A worker's cost per call beyond its kernel: the round trip of a request that does
+    // nothing (ping), timed as the calls are, median of up to 1000 or max-time's worth.
+    for (const Variant* v : chosen) {
+        if (!worker::is_worker(*v)) continue;
+        std::vector<double> us;
+        const Clock::time_point until = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                           std::chrono::duration<double>(report.max_seconds));
+        try {
+            while (us.size() < 1000 && (us.size() < 20 || Clock::now() < until)) {
+                const Clock::time_point t0 = Clock::now();
+                worker::ping(*v);
+                us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+            }
+        } catch (const std::exception& e) {
+            report.notes.push_back("variant " + v->name() + ": its worker failed a ping: " + e.what());
+            ++errors;
+            continue;
+        }
+        std::sort(us.begin(), us.end());
+        char line[200];
+        std::snprintf(line, sizeof line, "worker round trip of variant %s: median %.1f us, min %.1f us over %zu null "
+                      "requests (ping), the cost of each call beyond its kernel", v->name().c_str(),
+                      us[us.size() / 2], us.front(), us.size());
+        report.notes.push_back(line);
+    }
 
     std::printf("convconf bench: %s, %d thread%s, each call timed up to %d times after %d warm-up%s, "
                 "at most %g s per variant and problem; load average %.2f %.2f %.2f\n",
@@ -265,7 +292,6 @@ int cmd_bench(Args& args) {
     table.header();
     std::fflush(stdout);
 
-    int errors = 0;
     for (const bench::Problem& problem : problems)
         for (const Direction& d : dirs) {
             if (d.op != problem.op) continue;
@@ -285,11 +311,11 @@ int cmd_bench(Args& args) {
                 row.layout = layout_string(spec);
                 row.variant = v->name();
                 const Call call = call_of(spec, false);
-                if (auto why = v->unsupported(call)) {
-                    row.outcome = BenchRow::Outcome::skipped;
-                    row.message = *why;
-                } else {
-                    try {
+                try {
+                    if (auto why = v->unsupported(call)) {  // a worker's answer: it can fail
+                        row.outcome = BenchRow::Outcome::skipped;
+                        row.message = *why;
+                    } else {
                         row.workspace_bytes = v->workspace_bytes(call);
                         row.implementation = v->implementation_info(call);
                         const bench::Timing t = bench::time_variant(workload, *v, budget);
@@ -298,13 +324,13 @@ int cmd_bench(Args& args) {
                         row.median_ms = t.median() * 1e3;
                         row.work = bench::work(spec);
                         row.throughput = row.work / t.median() / 1e9;
-                    } catch (const std::bad_alloc& e) {
-                        throw_variant_out_of_memory(*v, spec, e);  // the environment's: exit 2
-                    } catch (const std::exception& e) {
-                        row.outcome = BenchRow::Outcome::error;
-                        row.message = e.what();
-                        ++errors;
                     }
+                } catch (const std::bad_alloc& e) {
+                    throw_variant_out_of_memory(*v, spec, e);  // the environment's: exit 2
+                } catch (const std::exception& e) {
+                    row.outcome = BenchRow::Outcome::error;
+                    row.message = e.what();
+                    ++errors;
                 }
                 report.rows.push_back(row);
             }

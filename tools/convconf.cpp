@@ -17,7 +17,7 @@ namespace {
 
 using convconf::cli::Command;
 const Command* const kCommands[] = {&convconf::cli::kRun, &convconf::cli::kCheck, &convconf::cli::kGolden,
-                                    &convconf::cli::kVariants, &convconf::cli::kBench};
+                                    &convconf::cli::kVariants, &convconf::cli::kBench, &convconf::cli::kWorker};
 
 void overview(FILE* out) {
     std::fputs("usage: convconf COMMAND [options]   (convconf COMMAND --help for its options)\n", out);

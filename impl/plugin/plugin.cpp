@@ -193,16 +193,14 @@ private:
 // ABI version can have given.
 #define CONVCONF_SIZE_THROUGH(type, member) (offsetof(type, member) + sizeof(type::member))
 
-// A name as reports can carry it: no '.', which JUnit's classname (variant.group) splits at,
-// no space or quote a repro line would have to escape.
-bool valid_name(const char* name) {
-    if (!name || !*name || std::strlen(name) > 64) return false;
-    for (const char* c = name; *c; ++c)
-        if (!(std::isalnum(static_cast<unsigned char>(*c)) || *c == '_' || *c == '-')) return false;
+}  // namespace
+
+bool valid_variant_name(std::string_view name) {
+    if (name.empty() || name.size() > 64) return false;
+    for (char c : name)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
     return true;
 }
-
-}  // namespace
 
 Library load(const std::string& path) {
     const std::string where = "plugin " + path;
@@ -251,7 +249,7 @@ Library load(const std::string& path) {
             throw PluginError(which + ": struct_size " + std::to_string(v.struct_size) + " is smaller than version " +
                               std::to_string(CONVCONF_PLUGIN_ABI_VERSION) + "'s " +
                               std::to_string(CONVCONF_SIZE_THROUGH(convconf_variant, workspace_bytes)));
-        if (!valid_name(v.name))
+        if (!v.name || !valid_variant_name(v.name))
             throw PluginError(which + ": its name must be 1 to 64 letters, digits, '_' or '-'" +
                               (v.name ? std::string(", not \"") + v.name + "\"" : std::string(", not NULL")));
         const std::string named = where + ": variant " + v.name;

@@ -11,6 +11,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "impl/core/call.hpp"
@@ -54,6 +55,11 @@ private:
     uint32_t left_out_ = 0;
     convconf_call call_{};
 };
+
+// A variant's name as reports can carry it: 1 to 64 of [A-Za-z0-9_-]. No '.', which
+// JUnit's classname (variant.group) splits at, no space or quote a repro line would have
+// to escape. Plugins' and workers' variants alike.
+bool valid_variant_name(std::string_view);
 
 // The ABI's codes (convconf_plugin.h) of the harness's vocabulary.
 int32_t abi_code(Op);

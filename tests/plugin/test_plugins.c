@@ -12,7 +12,10 @@
  *   bad_name       a variant called "my.kernel" (a '.' would split JUnit's classname)
  *   pool_y_only    maxpool2d forward computing y alone and leaving argmax out, as the ABI
  *                  lets it (NaN data declined: a plain max has no NaN rule)
- *   leaves_out_y   the same, but it says it left out y, which no variant may */
+ *   leaves_out_y   the same, but it says it left out y, which no variant may
+ *   segfault       conv2d forward, right, but it dies by SIGSEGV on every problem with mb 3
+ *                  (the kernel that --isolate turns into one failed check) */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +31,7 @@
 #define KIND_bad_name 8
 #define KIND_pool_y_only 9
 #define KIND_leaves_out_y 10
+#define KIND_segfault 11
 #define CAT(a, b) a##b
 #define KIND(k) CAT(KIND_, k)
 
@@ -97,6 +101,10 @@ static int32_t run(const convconf_call* call, char* message, size_t message_size
     /* The bug: a right padding one less than the contract's, where there is one. */
     OW = (p->iw + p->pl + (p->pr > 0 ? p->pr - 1 : 0) - p->dw * (p->kw - 1) - 1) / p->sw + 1;
     if (OW > p->ow) OW = p->ow;
+    if (KIND(TEST_PLUGIN) == KIND_segfault) {
+        OW = p->ow;
+        if (p->mb == 3) raise(SIGSEGV);
+    }
     for (n = 0; n < p->mb; ++n)
         for (k = 0; k < p->oc; ++k)
             for (oh = 0; oh < p->oh; ++oh)
@@ -126,6 +134,8 @@ static const convconf_variant variants[] = {{
     "my.kernel",
 #elif POOL
     "pool-y-only",
+#elif KIND(TEST_PLUGIN) == KIND_segfault
+    "segfault",
 #else
     "wrong-padding",
 #endif

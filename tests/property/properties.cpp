@@ -21,13 +21,33 @@ namespace {
 // Integer data with exact sums: plain integers for arithmetic, tie-heavy ones for pooling.
 Fill integer_fill(Op op) { return op == Op::maxpool2d ? Fill::ties : Fill::integers; }
 
+// Whether the variant runs op and pass at t at all: it takes the default problem in one of
+// the four layout pairs. unsupported() sees the problem, and a plugin's or a worker's may
+// decline by layout (a notebook's NHWC-only layer), so one layout is not enough to ask.
+bool can(const Variant& v, Op op, Pass pass, DType t, bool nan_data = false) {
+    for (Layout l : {Layout::nchw, Layout::nhwc})
+        for (WeightsLayout wl : {WeightsLayout::oihw, WeightsLayout::hwio}) {
+            ConvProblem p;
+            p.layout = l;
+            p.weights_layout = wl;
+            if (!v.unsupported(Call(direction_of(op, pass), t, p, nan_data))) return true;
+        }
+    return false;
+}
+
+// A generated problem the variant declines for this call is discarded, not run: the
+// properties call variants directly, where run_check would have skipped it.
+void require_taken(const Variant& v, Op op, Pass pass, DType t, const ConvProblem& p, bool nan_data = false) {
+    if (auto why = v.unsupported(Call(direction_of(op, pass), t, p, nan_data))) RC_DISCARD(*why);
+}
+
 // Every (direction, dtype) the variant declares it can run with this kind of data.
 std::vector<std::pair<Direction, DType>> runnable(const Variant& v, std::initializer_list<DType> dtypes,
                                                   bool nan_data = false) {
     std::vector<std::pair<Direction, DType>> out;
     for (const Direction& d : all_directions())
         for (DType t : dtypes)
-            if (!v.unsupported(Call(direction_of(d.op, d.pass), t, {}, nan_data))) out.push_back({d, t});
+            if (can(v, d.op, d.pass, t, nan_data)) out.push_back({d, t});
     return out;
 }
 
@@ -39,7 +59,6 @@ rc::Gen<CheckSpec> gen_runnable_check(const std::vector<std::pair<Direction, DTy
     });
 }
 
-bool can(const Variant& v, Op op, Pass pass, DType t) { return !v.unsupported(Call(direction_of(op, pass), t, {}, false)); }
 
 // a. Equal to naive exactly on integer data whose sums are exact.
 PropertyOutcome exact_on_integer_data(const Variant& variant) {
@@ -219,6 +238,8 @@ PropertyOutcome adjoint_identities(const Variant& variant) {
         if (conv)
             run.check([&] {
                 const ConvProblem p = *gen_conv_problem();
+                for (Pass pass : {Pass::forward, Pass::backward_data, Pass::backward_weights})
+                    require_taken(variant, Op::conv2d, pass, t, p);
                 const uint64_t seed = *rc::gen::inRange<uint64_t>(1, 1000);
                 const bool positive = *rc::gen::arbitrary<bool>();
                 const ConvAdjoint a = conv_adjoint(variant, p, seed, t, positive);
@@ -228,6 +249,8 @@ PropertyOutcome adjoint_identities(const Variant& variant) {
         if (lowering)
             run.check([&] {
                 const ConvProblem p = *gen_conv_problem();
+                require_taken(variant, Op::im2col, Pass::forward, t, p);
+                require_taken(variant, Op::col2im, Pass::forward, t, p);
                 const uint64_t seed = *rc::gen::inRange<uint64_t>(1, 1000);
                 const bool positive = *rc::gen::arbitrary<bool>();
                 t == DType::f32 ? adjoint_im2col<float>(variant, p, seed, positive)
@@ -247,6 +270,8 @@ PropertyOutcome central_differences(const Variant& variant) {
         can(variant, Op::conv2d, Pass::backward_weights, DType::f64))
         run.check([&] {
             const ConvProblem p = *gen_conv_problem();
+            for (Pass pass : {Pass::forward, Pass::backward_data, Pass::backward_weights})
+                require_taken(variant, Op::conv2d, pass, DType::f64, p);
             const uint64_t seed = *rc::gen::inRange<uint64_t>(1, 1000);
             const AxisOrder act = axis_order(p.layout), wei = axis_order(p.weights_layout);
             auto x = filled<double>(act, p.x_dims(), seed), w = filled<double>(wei, p.w_dims(), seed + 1);
@@ -291,6 +316,8 @@ PropertyOutcome central_differences(const Variant& variant) {
     if (can(variant, Op::maxpool2d, Pass::forward, DType::f64) && can(variant, Op::maxpool2d, Pass::backward, DType::f64))
         run.check([&] {
             const PoolProblem p = *gen_pool_problem();
+            for (Pass pass : {Pass::forward, Pass::backward})
+                require_taken(variant, Op::maxpool2d, pass, DType::f64, as_conv_problem(p));
             const uint64_t seed = *rc::gen::inRange<uint64_t>(1, 1000);
             const AxisOrder act = axis_order(p.layout);
             auto x = filled<double>(act, p.x_dims(), seed, Fill::distinct);
@@ -439,6 +466,8 @@ PropertyOutcome max_pool_facts(const Variant& variant) {
     auto facts = [&](DType t, bool minus_infinity) {
         run.check([&, t, minus_infinity] {
             const CheckSpec s = *gen_check(Op::maxpool2d, Pass::forward, false, t, Fill::ties);
+            for (Pass pass : {Pass::forward, Pass::backward})
+                require_taken(variant, Op::maxpool2d, pass, t, s.problem, minus_infinity);
             const PoolProblem p = pool_problem(s.problem);
             if (t == DType::f32) {
                 const auto x = pool_input<float>(s, p.x_dims(), "x");
@@ -450,8 +479,8 @@ PropertyOutcome max_pool_facts(const Variant& variant) {
         });
     };
     auto runs = [&](DType t, bool nan_data) {
-        return !variant.unsupported(Call(direction_of(Op::maxpool2d, Pass::forward), t, {}, nan_data)) &&
-               !variant.unsupported(Call(direction_of(Op::maxpool2d, Pass::backward), t, {}, nan_data));
+        return can(variant, Op::maxpool2d, Pass::forward, t, nan_data) &&
+               can(variant, Op::maxpool2d, Pass::backward, t, nan_data);
     };
     for (DType t : {DType::f32, DType::f64})
         if (runs(t, false)) facts(t, false);
@@ -460,9 +489,10 @@ PropertyOutcome max_pool_facts(const Variant& variant) {
         if (runs(t, true)) facts(t, true);
     // A NaN in a window makes the output NaN, and the first NaN is chosen.
     for (DType t : {DType::f32, DType::f64}) {
-        if (variant.unsupported(Call(direction_of(Op::maxpool2d, Pass::forward), t, {}, true))) continue;
+        if (!can(variant, Op::maxpool2d, Pass::forward, t, true)) continue;
         run.check([&] {
             const CheckSpec s = *gen_check(Op::maxpool2d, Pass::forward, false, t, Fill::special);
+            require_taken(variant, Op::maxpool2d, Pass::forward, t, s.problem, true);
             t == DType::f32 ? pool_nan_case<float>(variant, s) : pool_nan_case<double>(variant, s);
         });
     }
@@ -587,7 +617,7 @@ void rejects_everything_invalid(const Variant& v, const ConvProblem& good) {
     };
     Arguments<T> args(good);
     for (const Direction& d : all_directions()) {
-        if (v.unsupported(Call(direction_of(d.op, d.pass), dtype_of<T>::value, {}, false))) continue;
+        if (!can(v, d.op, d.pass, dtype_of<T>::value)) continue;
         // Tensors shaped for the good problem: the problem itself must be what is rejected.
         for (const Spoil& s : kSpoils) {
             if (s.applies == Spoil::pool && d.op != Op::maxpool2d) continue;

@@ -69,6 +69,10 @@ struct PropertyOutcome {
     std::optional<CaseRecord> failure;
     std::optional<std::filesystem::path> saved;  // the golden file the failure was saved to
     bool ran = true;  // false: the variant declares none of what the property needs
+    // Not empty: rapidcheck gave up, the variant declining nearly every problem generated
+    // (a plugin's or worker's supports() narrower than the generators). No counterexample
+    // was found, and not enough cases ran to call it a pass: the test reports a skip.
+    std::string gave_up;
 };
 
 template <class Testable>
@@ -87,6 +91,13 @@ PropertyOutcome run_property(const std::string& id, Testable&& testable, int bas
     const TestResult result = checkTestable(std::forward<Testable>(testable), metadata, params, quiet);
     PropertyOutcome out;
     if (result.template is<SuccessResult>()) return out;
+    GaveUpResult gave_up;
+    if (result.match(gave_up)) {
+        out.gave_up = id + ": gave up after " + std::to_string(gave_up.numSuccess) + " of " +
+                      std::to_string(params.maxSuccess) + " cases, the variant declining the rest (" +
+                      gave_up.description + ")";
+        return out;
+    }
     out.ok = false;
     std::ostringstream msg;
     printResultMessage(result, msg);
@@ -125,17 +136,25 @@ public:
         if (!outcome_.ok) return;
         const std::string id = current_test_id() + "/" + name_ + "/" + std::to_string(count_++);
         outcome_ = run_property(id, std::forward<Testable>(testable), base_runs);
+        keep_gave_up();
     }
     PropertyOutcome result() const {
         PropertyOutcome o = outcome_;
         o.ran = count_ > 0;
+        o.gave_up = gave_up_;
         return o;
     }
 
 private:
+    // Keeps the first property that gave up across the later ones (which still run).
+    void keep_gave_up() {
+        if (gave_up_.empty()) gave_up_ = outcome_.gave_up;
+    }
+private:
     std::string name_;
     int count_ = 0;
     PropertyOutcome outcome_;
+    std::string gave_up_;
 };
 
 template <class Testable>

@@ -146,7 +146,13 @@ def no_worker_outlives_convconf():
     e.pop("CONVCONF_WORKERS", None)
     for how in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
         token = "token-" + uuid.uuid4().hex
-        p = subprocess.Popen([BIN, "check", "--worker", bad("hang", token), "--worker-timeout", "60", "--variant", "bad",
+        # Interrupted, convconf kills each worker's whole process group: here the worker is
+        # a shell whose child is the python that hangs. Killed by SIGKILL, convconf runs
+        # nothing; the kernel kills its direct children (PR_SET_PDEATHSIG).
+        command = bad("hang", token)
+        if how != signal.SIGKILL:
+            command = "sh -c '%s; true'" % command
+        p = subprocess.Popen([BIN, "check", "--worker", command, "--worker-timeout", "60", "--variant", "bad",
                               "--op", "im2col", *PROBLEMS], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)
         end = time.monotonic() + 20
         while not running(token) and time.monotonic() < end:
@@ -179,6 +185,19 @@ def isolate():
            r"it was killed by signal 11 \(SIGSEGV, Segmentation fault\)$",
            r"^  repro: convconf check --plugin " + re.escape(real) + " --isolate --variant segfault ")
     assert re.findall(r"^  segfault\s+(\w+)", r.stdout, re.M) == ["passed", "failed", "passed"], r.stdout
+    # Isolated, outputs still arrive poisoned: an element the plugin never wrote is UNWRITTEN.
+    r = convconf("check", "--plugin", os.path.join(BUILD, "libtest_plugin_wrong_padding.so"), "--isolate",
+                 "--variant", "wrong-padding", "mb1ic1ih3iw4oc1kh1kw2pw1")
+    expect(r, 1, r"^  UNWRITTEN: output y: 3 of 15 elements never written \(still the poison value\), "
+           r"first \(n,c,h,w\)=\(0,0,0,4\)")
+    # A write past the end of y: the guard regions catch it in process, and convconf worker
+    # answers it as an error when isolated.
+    oob = os.path.join(BUILD, "libtest_plugin_oob_write.so")
+    expect(convconf("check", "--plugin", oob, "--variant", "oob-write", "mb1ic1ih3oc2kh2"), 1,
+           r"^  OUT OF BOUNDS WRITE: output y: the variant wrote ")
+    expect(convconf("check", "--plugin", oob, "--isolate", "--variant", "oob-write", "mb1ic1ih3oc2kh2"), 1,
+           r"answered an error while running conv2d FWD_B f32 for variant oob-write: OUT OF BOUNDS WRITE: output y: "
+           r"the variant wrote ")
     # A library the worker cannot load: its error, from its stderr, names the file.
     missing = os.path.join(BUILD, "no-such-plugin.so")
     r = convconf("variants", "--plugin", missing, "--isolate")

@@ -120,6 +120,16 @@ void print_detail(const CheckResult&);
 int exit_status(const Tally&, bool allow_empty, const std::string& what_ran, const std::string& reasons = "above");
 
 // A subcommand: its name, one line for the overview, its --help text, its body.
+// The --help text of the options that add outside variants, shared by every command that
+// takes them (load_plugins).
+#define CONVCONF_OUTSIDE_VARIANTS_HELP                                                                      \
+    "  --plugin PATH adds a shared library's variants (the C ABI of impl/plugin/convconf_plugin.h;\n"     \
+    "  CONVCONF_PLUGINS=PATH:PATH too); docs/plugins.md. --isolate runs each library in a worker\n"      \
+    "  process of convconf's own, where a crash fails one check. --worker 'COMMAND' adds the variants\n" \
+    "  of a program in any language, spoken to over its stdin and stdout (CONVCONF_WORKERS='CMD;CMD'\n"  \
+    "  too); docs/worker-protocol.md. --worker-timeout SECONDS (default 60) fails a check whose\n"       \
+    "  worker takes longer.\n"
+
 struct Command {
     const char* name;
     const char* summary;

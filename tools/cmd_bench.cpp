@@ -377,7 +377,8 @@ int cmd_bench(Args& args) {
 
 const Command kBench{"bench", "time the variants against each other and against oneDNN",
     "usage: convconf bench [--set resnet50|notebooks]... [--batch FILE]... [DESCRIPTOR]...\n"
-    "                      [--plugin PATH]... [--variant NAME]... [--dir DIR[,DIR]...]... [--mb N]\n"
+    "                      [--plugin PATH [--isolate]]... [--worker CMD]... [--worker-timeout SECONDS]\n"
+    "                      [--variant NAME]... [--dir DIR[,DIR]...]... [--mb N]\n"
     "                      [--dtype f32|f64] [--layout NCHW|NHWC] [--wlayout OIHW|HWIO]\n"
     "                      [--reps N] [--warmup N] [--max-time SECONDS] [--threads N]\n"
     "                      [--csv FILE] [--json FILE] [--svg FILE] [--allow-empty]\n"
@@ -400,8 +401,9 @@ const Command kBench{"bench", "time the variants against each other and against 
     "  measuring and replaced atomically after it. Exit 1 if a variant threw (an ERROR row),\n"
     "  2 on bad usage, when a file could not be written and no variant threw, or when\n"
     "  nothing was measured (every row skipped) unless --allow-empty.\n"
-    "  --plugin PATH adds a shared library's variants (the C ABI of impl/plugin/convconf_plugin.h;\n"
-    "  CONVCONF_PLUGINS=PATH:PATH too); docs/plugins.md.\n"
+    CONVCONF_OUTSIDE_VARIANTS_HELP
+    "  For a worker's variant, a note gives the round trip of a request that does nothing (ping):\n"
+    "  what each call costs beyond its kernel.\n"
     "examples:\n"
     "  convconf bench --set resnet50 --mb 2\n"
     "  convconf bench --set resnet50 --mb 2 --threads 1 --variant strided --variant onednn \\\n"

@@ -151,7 +151,8 @@ int cmd_check(Args& args) {
 }  // namespace
 
 const Command kCheck{"check", "one problem, as a benchdnn descriptor, through every variant",
-    "usage: convconf check [--plugin PATH]... [--variant NAME]... [--op conv2d|maxpool2d|im2col|col2im]\n"
+    "usage: convconf check [--plugin PATH [--isolate]]... [--worker CMD]... [--worker-timeout SECONDS]\n"
+    "                      [--variant NAME]... [--op conv2d|maxpool2d|im2col|col2im]\n"
     "                      [--dir FWD_B|FWD_D|BWD_D|BWD_W|BWD_WB (conv2d), FWD|BWD (maxpool2d)]\n"
     "                      [--alg max] [--dtype f32|f64] [--layout NCHW|NHWC] [--wlayout OIHW|HWIO]\n"
     "                      [--fill int|float|ties|negative|distinct|special] [--seed N] [--mb N]\n"
@@ -163,8 +164,7 @@ const Command kCheck{"check", "one problem, as a benchdnn descriptor, through ev
     "  descriptor has oc, maxpool2d otherwise. benchdnn's dilation counts from 0\n"
     "  (dh0 = dense). Exit 0 all passed, 1 a check failed, 2 bad usage or input, or nothing\n"
     "  checked (no problem in the batch files, or every check skipped) unless --allow-empty.\n"
-    "  --plugin PATH adds a shared library's variants (the C ABI of impl/plugin/convconf_plugin.h;\n"
-    "  CONVCONF_PLUGINS=PATH:PATH too); docs/plugins.md.\n"
+    CONVCONF_OUTSIDE_VARIANTS_HELP
     "examples:\n"
     "  convconf check mb2ic3ih5oc4kh3ph1\n"
     "  convconf check --dir BWD_D --layout NHWC --wlayout HWIO --fill float mb2ic3ih5oc4kh3ph1\n"

@@ -220,15 +220,15 @@ int cmd_list(Args& args) {
 
 const Command kGoldenCheck{
     "golden check", "validate golden files and run their cases",
-    "usage: convconf golden check FILE... [--plugin PATH]... [--variant NAME]... [--dtype f32|f64] [--allow-empty]\n"
+    "usage: convconf golden check FILE... [--plugin PATH [--isolate]]... [--worker CMD]...\n"
+    "                             [--worker-timeout SECONDS] [--variant NAME]... [--dtype f32|f64] [--allow-empty]\n"
     "  Validates each FILE against golden/schema.json and the loader's rules (every\n"
     "  shape against the problem, the problem itself, unique case names; errors name the\n"
     "  file and the JSON pointer), then runs the cases of the valid files through every\n"
     "  variant (or those given), at each dtype of each case (or the one given).\n"
     "  Exit status: 0 all passed, 1 a case failed, 2 a file is invalid, bad usage, or nothing\n"
     "  checked (no case, or every check skipped) unless --allow-empty.\n"
-    "  --plugin PATH adds a shared library's variants (the C ABI of impl/plugin/convconf_plugin.h;\n"
-    "  CONVCONF_PLUGINS=PATH:PATH too); docs/plugins.md.\n"
+    CONVCONF_OUTSIDE_VARIANTS_HELP
     "examples:\n"
     "  convconf golden check golden/001_b9ad586398eff267.json\n"
     "  convconf golden check mine.json --variant naive --dtype f64\n",
@@ -250,10 +250,11 @@ const Command* golden_subcommand(Args& args);
 
 const Command kGolden{
     "golden", "golden cases: run them, add one from numpy's output, check, list",
-    "usage: convconf golden [run] [--golden DIR] [--file FILE] [--case NAME] [--plugin PATH]... [--variant NAME]...\n"
+    "usage: convconf golden [run] [--golden DIR] [--file FILE] [--case NAME] [--variant NAME]...\n"
+    "                             [--plugin PATH [--isolate]]... [--worker CMD]... [--worker-timeout SECONDS]\n"
     "                             [--dtype f32|f64] [--junit FILE] [--json FILE] [--allow-empty]\n"
     "       convconf golden add --file FILE --name NAME --op OP --pass PASS ...\n"
-    "       convconf golden check FILE... [--plugin PATH]... [--variant NAME]... [--dtype f32|f64]\n"
+    "       convconf golden check FILE... [--plugin PATH [--isolate]]... [--worker CMD]... [--variant NAME]...\n"
     "       convconf golden list [--golden DIR | FILE...]\n"
     "  golden [run]: the golden cases (expected values the notebooks printed) of every file in\n"
     "  DIR (default: the source tree's golden/), or of FILE alone, through every variant. A\n"
@@ -263,8 +264,7 @@ const Command kGolden{
     "  without golden files, every check skipped) unless --allow-empty.\n"
     "  golden add: a new case from arrays as numpy prints them (convconf golden add --help).\n"
     "  golden check: validate files and run their cases. golden list: files and cases.\n"
-    "  --plugin PATH adds a shared library's variants (the C ABI of impl/plugin/convconf_plugin.h;\n"
-    "  CONVCONF_PLUGINS=PATH:PATH too); docs/plugins.md.\n"
+    CONVCONF_OUTSIDE_VARIANTS_HELP
     "examples:\n"
     "  convconf golden\n"
     "  convconf golden --file golden/000_1331a5632acb5755.json --case conv_arange16_ones2x2_bias3\n"

@@ -320,7 +320,8 @@ int cmd_run(Args& args) {
 }  // namespace
 
 const Command kRun{"run", "the conformance run: every variant on every golden case and the named problem table",
-    "usage: convconf run [--plugin PATH]... [--variant NAME]... [--op conv2d|maxpool2d|im2col|col2im] [--golden DIR]\n"
+    "usage: convconf run [--plugin PATH [--isolate]]... [--worker CMD]... [--worker-timeout SECONDS]\n"
+    "                    [--variant NAME]... [--op conv2d|maxpool2d|im2col|col2im] [--golden DIR]\n"
     "                    [--seed N] [--count N] [--shard I/N] [--threads N] [--junit FILE] [--json FILE]\n"
     "                    [--list] [--allow-empty]\n"
     "  Every registered variant (or each --variant) on every golden case (golden/, or the\n"
@@ -341,8 +342,7 @@ const Command kRun{"run", "the conformance run: every variant on every golden ca
     "  wins), or when nothing was checked (an empty shard, every check skipped, a --golden\n"
     "  DIR without golden files) unless --allow-empty. --count is at most 2^40; the sweep is\n"
     "  computed check by check, so a shard's memory does not grow with --count.\n"
-    "  --plugin PATH adds a shared library's variants (the C ABI of impl/plugin/convconf_plugin.h;\n"
-    "  CONVCONF_PLUGINS=PATH:PATH too); docs/plugins.md.\n"
+    CONVCONF_OUTSIDE_VARIANTS_HELP
     "examples:\n"
     "  convconf run\n"
     "  convconf run --variant strided --op maxpool2d --junit report.xml\n"

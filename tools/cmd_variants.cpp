@@ -26,9 +26,10 @@ int cmd_variants(Args& args) {
 }  // namespace
 
 const Command kVariants{"variants", "the registered variants",
-    "usage: convconf variants [--plugin PATH]...\n"
-    "  Each registered variant's name and algorithm, the variants of plugins (--plugin, and\n"
-    "  CONVCONF_PLUGINS: colon-separated paths) after the in-tree ones.\n",
+    "usage: convconf variants [--plugin PATH [--isolate]]... [--worker CMD]...\n"
+    "  Each registered variant's name and algorithm, the variants of plugins and workers after\n"
+    "  the in-tree ones.\n"
+    CONVCONF_OUTSIDE_VARIANTS_HELP,
     cmd_variants};
 
 }  // namespace convconf::cli

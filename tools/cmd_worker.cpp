@@ -3,7 +3,9 @@
 // shows the protocol from the worker's side.
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -31,9 +33,13 @@ int cmd_worker(Args& args) {
         }
         for (const auto& v : libraries.back().variants) served.push_back(v.get());
     }
-    // Its stdout is the protocol's: nothing else may print there.
+    // The protocol gets a descriptor of its own, and fd 1 becomes stderr: a plugin that
+    // prints (printf, std::cout) writes to the log, never into a frame.
     std::fflush(stdout);
-    return worker::serve(served, STDIN_FILENO, STDOUT_FILENO);
+    const int protocol = dup(STDOUT_FILENO);
+    if (protocol < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+        throw std::runtime_error(std::string("worker: cannot set up its stdout: ") + std::strerror(errno));
+    return worker::serve(served, STDIN_FILENO, protocol);
 }
 
 }  // namespace

@@ -14,7 +14,9 @@
  *                  lets it (NaN data declined: a plain max has no NaN rule)
  *   leaves_out_y   the same, but it says it left out y, which no variant may
  *   segfault       conv2d forward, right, but it dies by SIGSEGV on every problem with mb 3
- *                  (the kernel that --isolate turns into one failed check) */
+ *                  (the kernel that --isolate turns into one failed check)
+ *   oob_write      conv2d forward, right, then one element written just past the end of y
+ *                  (caught in process by the guard regions, and isolated by convconf worker) */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,6 +34,7 @@
 #define KIND_pool_y_only 9
 #define KIND_leaves_out_y 10
 #define KIND_segfault 11
+#define KIND_oob_write 12
 #define CAT(a, b) a##b
 #define KIND(k) CAT(KIND_, k)
 
@@ -101,10 +104,8 @@ static int32_t run(const convconf_call* call, char* message, size_t message_size
     /* The bug: a right padding one less than the contract's, where there is one. */
     OW = (p->iw + p->pl + (p->pr > 0 ? p->pr - 1 : 0) - p->dw * (p->kw - 1) - 1) / p->sw + 1;
     if (OW > p->ow) OW = p->ow;
-    if (KIND(TEST_PLUGIN) == KIND_segfault) {
-        OW = p->ow;
-        if (p->mb == 3) raise(SIGSEGV);
-    }
+    if (KIND(TEST_PLUGIN) == KIND_segfault || KIND(TEST_PLUGIN) == KIND_oob_write) OW = p->ow;
+    if (KIND(TEST_PLUGIN) == KIND_segfault && p->mb == 3) raise(SIGSEGV);
     for (n = 0; n < p->mb; ++n)
         for (k = 0; k < p->oc; ++k)
             for (oh = 0; oh < p->oh; ++oh)
@@ -121,6 +122,7 @@ static int32_t run(const convconf_call* call, char* message, size_t message_size
                             }
                     set(y, n, k, oh, ow, sum);
                 }
+    if (KIND(TEST_PLUGIN) == KIND_oob_write) set(y, p->mb, 0, 0, 0, 7.0); /* y[mb][0][0][0]: one past the end */
     return CONVCONF_OK;
 }
 
@@ -136,6 +138,8 @@ static const convconf_variant variants[] = {{
     "pool-y-only",
 #elif KIND(TEST_PLUGIN) == KIND_segfault
     "segfault",
+#elif KIND(TEST_PLUGIN) == KIND_oob_write
+    "oob-write",
 #else
     "wrong-padding",
 #endif

@@ -88,7 +88,15 @@ PropertyOutcome run_property(const std::string& id, Testable&& testable, int bas
     // rapidcheck's global one would also print it again at exit, for the deliberate
     // failures of the broken-variant tests too.
     TestListenerAdapter quiet;
-    const TestResult result = checkTestable(std::forward<Testable>(testable), metadata, params, quiet);
+    const Property property = toProperty(std::forward<Testable>(testable));
+    const TestResult result = checkProperty(property, metadata, params, quiet);
+    FailureResult failed;
+    if (result.match(failed)) {
+        // The case noted last is the last one shrinking tried, which may have passed: run
+        // the minimal failing case again, alone, so that the case reported and saved is it.
+        current_case().reset();
+        checkProperty(property, metadata, params, quiet, {{id, failed.reproduce}});
+    }
     PropertyOutcome out;
     if (result.template is<SuccessResult>()) return out;
     GaveUpResult gave_up;

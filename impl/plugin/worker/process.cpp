@@ -502,6 +502,7 @@ Frame Process::exchange(const std::string& header, const std::vector<std::span<c
                      ": one request gets one frame");
         }
     }
+    if (piece < pieces.size()) fail("answered before it had read all of its request while " + doing);
     drain_stderr(false);
     return frame;
 }

@@ -44,6 +44,7 @@ struct Registry {
     std::vector<plugin::Library> libraries;  // the variants in owned come first
     std::vector<worker::Source> workers;     // --worker commands and --isolate'd plugins
     std::map<std::string, std::string> origin;  // a variant's options that load it: "--plugin P"
+    std::map<std::string, std::string> source;  // where it comes from, for messages: "plugin P"
     bool frozen = false;                     // variants() was called: the list is final
     bool environment_loaded = false;
     std::optional<std::string> environment_error;
@@ -62,7 +63,7 @@ struct Registry {
         plugin::Library lib = plugin::load(path);
         for (const plugin::Library& l : libraries)
             if (l.file == lib.file) return;  // the same library: its variants are here already
-        add("plugin " + path, lib.variants, "--plugin " + shell_word(lib.file));
+        add("plugin " + path, "plugin " + lib.file, lib.variants, "--plugin " + shell_word(lib.file));
         libraries.push_back(std::move(lib));
     }
 
@@ -79,7 +80,7 @@ struct Registry {
         const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
         if (ec) throw plugin::PluginError("plugin " + path + ": --isolate: cannot find convconf's own program: " + ec.message());
         worker::Source src = worker::start("convconf worker --plugin " + shell_word(file), {self, "worker", "--plugin", file});
-        add("plugin " + path, src.variants, options);
+        add("plugin " + path, "plugin " + file + " (--isolate)", src.variants, options);
         workers.push_back(std::move(src));
     }
 
@@ -88,22 +89,25 @@ struct Registry {
         for (const auto& [name, o] : origin)
             if (o == options) return;  // the same command twice: one set of variants
         worker::Source src = worker::start(command);
-        add("worker '" + command + "'", src.variants, options);
+        add("worker '" + command + "'", "worker '" + command + "'", src.variants, options);
         workers.push_back(std::move(src));
     }
 
     // Registers outside variants under the options that load them, refusing a name taken.
-    void add(const std::string& from, const std::vector<std::unique_ptr<Variant>>& vs, const std::string& options) {
+    // from: as the user gave it, for the error; named: as later errors name it.
+    void add(const std::string& from, const std::string& named, const std::vector<std::unique_ptr<Variant>>& vs,
+             const std::string& options) {
         for (const auto& v : vs)
             for (const Variant* other : list)
                 if (other->name() == v->name()) {
-                    const auto it = origin.find(other->name());
+                    const auto it = source.find(other->name());
                     throw plugin::PluginError(from + ": variant " + v->name() + " has the name of " +
-                                              (it == origin.end() ? "an in-tree variant" : "a variant of " + it->second));
+                                              (it == source.end() ? "an in-tree variant" : "a variant of " + it->second));
                 }
         for (const auto& v : vs) {
             list.push_back(v.get());
             origin[v->name()] = options;
+            source[v->name()] = named;
         }
     }
 
@@ -144,13 +148,6 @@ struct Registry {
                 begin = end + 1;
             }
         }
-    }
-
-    std::string path_of(std::string_view name) const {
-        for (const plugin::Library& l : libraries)
-            for (const auto& v : l.variants)
-                if (v->name() == name) return l.file;
-        return {};
     }
 };
 
@@ -204,8 +201,6 @@ const Variant* find_variant(std::string_view name) {
 }
 
 const Variant& naive_variant() { return *variants().front(); }
-
-std::string plugin_path(std::string_view name) { return registry().path_of(name); }
 
 std::string variant_options(std::string_view name) {
     std::string options;

@@ -39,10 +39,6 @@ const Variant* find_variant(std::string_view name);
 // The naive-loops reference variant.
 const Variant& naive_variant();
 
-// The canonical path of the library the variant called `name` comes from, or "" for an
-// in-tree one.
-std::string plugin_path(std::string_view name);
-
 // How a command line names the variant: "--variant NAME", with what loads it before it
 // ("--plugin PATH", "--plugin PATH --isolate", "--worker 'COMMAND'", and a --worker-timeout
 // that is not the default), so that a repro line pasted as it is loads it again.

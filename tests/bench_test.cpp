@@ -140,6 +140,22 @@ TEST(BenchProblems, BatchErrorsPointAtTheLine) {
     EXPECT_THROW(read_problems(bad), BatchError);
 }
 
+// benchdnn's --mb= is a whole non-negative number: a trailing letter or a sign is refused
+// at its line, never read as its prefix or ignored.
+TEST(BenchProblems, BatchMbMustBeANonNegativeInteger) {
+    for (const std::string mb : {"5x", "-1", "x", ""}) {
+        const std::string path = batch_file("bench_bad_mb", "mb1ic2ih6oc2kh3\n--mb=" + mb + "\nmb1ic2ih6oc2kh3\n");
+        try {
+            read_problems(path);
+            ADD_FAILURE() << "--mb=" << mb << " accepted";
+        } catch (const BatchError& e) {
+            EXPECT_NE(std::string(e.what()).find(path + ":3: --mb=" + mb + ": not a non-negative integer"),
+                      std::string::npos)
+                << e.what();
+        }
+    }
+}
+
 // A variant whose conv forward takes a known time, or throws.
 class Sleeper final : public VariantOf<Sleeper>, public testing::InertEntryPoints {
 public:

@@ -449,6 +449,12 @@ TEST(DescriptorError, AHugePadIsBlamedNotTheInput) {
     expect_error<PoolProblem>("mb2ic3ih5iw5kh3kw3pw1099511627776", "pw1099511627776");
 }
 
+// col counts mb*oh*ow rows of ic*kh*kw: a tall kernel, padded so that it fits one row of
+// input, makes it too large, and kh is its largest factor (ic and ph are half of it).
+TEST(DescriptorError, AKernelThatMakesColTooLargeIsBlamed) {
+    expect_error<PoolProblem>("mb2ic1048576ih1iw1kh2097152kw1ph1048576", "kh2097152");
+}
+
 TEST(DescriptorError, AZeroOutputSizeIsNotANegativePad) {
     expect_conv_error("mb2ic3ih5oc4kh3oh0", "oh0", "an output size must be >= 1, got 0");
     expect_conv_error("mb2ic3ih5iw5oc4kh3kw3ow0", "ow0", "an output size must be >= 1, got 0");

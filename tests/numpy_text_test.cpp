@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <memory>
 
 #include "reference/numpy_text.hpp"
 
@@ -99,6 +101,24 @@ TEST(NumpyText, ReadsEveryFormNumpyPrints) {
     EXPECT_EQ(parse_numpy("array(3.)").data, (std::vector<double>{3}));
     EXPECT_EQ(parse_numpy("[9007199254740992 -9007199254740992]").data,
               (std::vector<double>{9007199254740992.0, -9007199254740992.0}));
+}
+
+}  // namespace
+}  // namespace convconf
+
+namespace convconf {
+namespace {
+
+// The text is read as the view it is, never past its end: a number that ends the text is
+// the last thing read (a buffer of exactly its size, no NUL after it, as a fuzzer's is;
+// AddressSanitizer reports a read beyond it).
+TEST(NumpyText, ANumberAtTheEndOfTheTextIsNotReadPast) {
+    for (const std::string text : {"7", "2.5", "[1 2]"}) {
+        const std::unique_ptr<char[]> exact(new char[text.size()]);
+        std::memcpy(exact.get(), text.data(), text.size());
+        const NumpyArray a = parse_numpy(std::string_view(exact.get(), text.size()));
+        EXPECT_FALSE(a.data.empty()) << text;
+    }
 }
 
 }  // namespace

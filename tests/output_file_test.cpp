@@ -258,6 +258,7 @@ TEST_F(OutputFileTest, WorksWithStandardInputClosed) {
         int status = 0;
         try {
             if (read_input_file(at("in.json"), "--file") != "{\"cases\": []}") status = 1;
+            if (::fcntl(0, F_GETFD) != -1) status = 4;  // the file read is closed again: no descriptor kept
             const OutputFile out("--file", at("out.json"));
             const OutputFile::Lock lock(out);
             if (lock.content() != "old") status = 2;
@@ -271,7 +272,7 @@ TEST_F(OutputFileTest, WorksWithStandardInputClosed) {
     int status = 0;
     ASSERT_EQ(::waitpid(child, &status, 0), child);
     ASSERT_TRUE(WIFEXITED(status));
-    EXPECT_EQ(WEXITSTATUS(status), 0) << "1: read wrong, 2: locked content wrong, 3: threw";
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "1: read wrong, 2: locked content wrong, 3: threw, 4: descriptor 0 kept open";
     EXPECT_EQ(read("out.json"), "new");
     EXPECT_EQ(read("fresh.json"), "x");
     expect_only({"in.json", "out.json", "fresh.json"});

@@ -331,7 +331,7 @@ std::string Process::who() const { return "worker '" + display_ + "' (pid " + st
 
 void Process::drain_stderr(bool until_end) {
     std::array<char, 4096> buf;
-    for (;;) {
+    while (err_ >= 0) {
         const ssize_t n = read(err_, buf.data(), buf.size());
         if (n > 0) {
             log_.append(buf.data(), size_t(n));
@@ -339,6 +339,7 @@ void Process::drain_stderr(bool until_end) {
             if (log_.size() > 2 * kLogBytes) log_.erase(0, log_.size() - kLogBytes);
             continue;
         }
+        if (n == 0) return close_fd(err_);  // it closed its stderr: no more to poll for
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EAGAIN && until_end) {
             // The process has ended, but a child of it may hold the pipe: wait a little.

@@ -50,7 +50,12 @@ def shrunk(tmp):
     each variant's property, as rapidcheck reports it."""
     # A fixed seed, for a test that says the same every time; and room for discards: the
     # notebooks' layers decline most generated problems (one stride, a symmetric pad...).
-    r = subprocess.run([TESTS, "--gtest_filter=Registry/Property.Holds/*_nb*"], capture_output=True, text=True,
+    # The four properties that meet the four divergences (the others take minutes under
+    # AddressSanitizer for the discards, and find nothing more).
+    wanted = ["ExactOnIntegerData_nb004_pool", "WithinBoundOnFloatData_nb004_pool",
+              "WithinBoundOnFloatData_nb_layers", "ExactOnIntegerData_nb002_pool"]
+    r = subprocess.run([TESTS, "--gtest_filter=" + ":".join("Registry/Property.Holds/" + w for w in wanted)],
+                       capture_output=True, text=True,
                        env=env(CONVCONF_WORKERS=WORKER, CONVCONF_FAILURES_DIR=tmp,
                                RC_PARAMS="seed=4 max_discard_ratio=200"))
     found = {}

@@ -172,26 +172,28 @@ const std::vector<const Variant*>& variants() {
     return r.list;
 }
 
-void load_plugins(const std::vector<std::string>& paths, bool isolate) {
+namespace {
+// Loads each item (after the environment's), unless the list is in use already: nothing
+// to load is fine then, anything else a logic error of the caller's.
+template <class Load>
+void load_before_use(const char* what, const std::vector<std::string>& items, Load load) {
     Registry& r = registry();
     const std::lock_guard<std::mutex> lock(registry_mutex());
     if (r.frozen) {
-        if (paths.empty()) return;
-        throw std::logic_error("load_plugins: the list of variants is in use already");
+        if (items.empty()) return;
+        throw std::logic_error(std::string(what) + ": the list of variants is in use already");
     }
     r.load_environment();
-    for (const std::string& p : paths) r.load(p, isolate);
+    for (const std::string& item : items) load(r, item);
+}
+}  // namespace
+
+void load_plugins(const std::vector<std::string>& paths, bool isolate) {
+    load_before_use("load_plugins", paths, [isolate](Registry& r, const std::string& p) { r.load(p, isolate); });
 }
 
 void load_workers(const std::vector<std::string>& commands) {
-    Registry& r = registry();
-    const std::lock_guard<std::mutex> lock(registry_mutex());
-    if (r.frozen) {
-        if (commands.empty()) return;
-        throw std::logic_error("load_workers: the list of variants is in use already");
-    }
-    r.load_environment();
-    for (const std::string& c : commands) r.load_worker(c);
+    load_before_use("load_workers", commands, [](Registry& r, const std::string& c) { r.load_worker(c); });
 }
 
 const Variant* find_variant(std::string_view name) {

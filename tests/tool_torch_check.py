@@ -43,7 +43,7 @@ def main():
               "maxpool2d BWD", "im2col FWD", "col2im FWD", "golden conv2d forward", "golden maxpool2d forward"):
         assert g in groups, g
     assert len(passed) > 2000, len(passed)
-    assert skipped and all(c["group"].split(" ")[-2] == "maxpool2d" or "maxpool2d" in c["group"] for c in skipped)
+    assert skipped and all("maxpool2d" in c["group"] for c in skipped)
     assert all("PyTorch's max_pool2d takes the last NaN" in c["detail"] for c in skipped), skipped[:3]
 
     # The reason, tested: undeclined, the NaN pooling checks fail, and only they.

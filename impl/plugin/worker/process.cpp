@@ -60,6 +60,19 @@ std::vector<std::string> split_command(const std::string& command) {
     return words;
 }
 
+std::array<unsigned char, 8> frame_prefix(uint32_t length) {
+    std::array<unsigned char, 8> prefix{};
+    std::memcpy(prefix.data(), kMagic, 4);
+    for (int i = 0; i < 4; ++i) prefix[size_t(4 + i)] = static_cast<unsigned char>(length >> (8 * i));
+    return prefix;
+}
+
+uint32_t header_length(const unsigned char* prefix) {
+    uint32_t n = 0;
+    for (int i = 3; i >= 0; --i) n = (n << 8) | prefix[4 + i];
+    return n;
+}
+
 uint64_t payload_bytes(const std::string& header) {
     nlohmann::json h;
     try {
@@ -238,12 +251,7 @@ private:
     bool was_pending_ = false;
 };
 
-// The header length of a frame's prefix (little-endian, after the magic).
-uint32_t length_of(const std::vector<unsigned char>& prefix) {
-    uint32_t n = 0;
-    for (int i = 3; i >= 0; --i) n = (n << 8) | prefix[size_t(4 + i)];
-    return n;
-}
+uint32_t length_of(const std::vector<unsigned char>& prefix) { return header_length(prefix.data()); }
 
 std::string printable(const unsigned char* p, size_t n) {
     std::string s;
@@ -406,10 +414,7 @@ Frame Process::exchange(const std::string& header, const std::vector<std::span<c
     const Clock::time_point deadline = Clock::now() + timeout;
     drain_stderr(false);
     mark_ = logged_;
-    const uint32_t length = uint32_t(header.size());
-    std::array<unsigned char, 8> prefix{};
-    std::memcpy(prefix.data(), kMagic, 4);
-    for (int i = 0; i < 4; ++i) prefix[size_t(4 + i)] = static_cast<unsigned char>(length >> (8 * i));
+    const std::array<unsigned char, 8> prefix = frame_prefix(uint32_t(header.size()));
     std::vector<std::span<const unsigned char>> pieces{
         prefix, {reinterpret_cast<const unsigned char*>(header.data()), header.size()}};
     for (const auto& p : payload)

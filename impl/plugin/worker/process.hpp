@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -40,6 +41,10 @@ struct Frame {
     std::string header;                  // the JSON text
     std::vector<unsigned char> payload;  // its tensors' bytes, concatenated
 };
+// A frame's first 8 bytes, before a header of `length` bytes; and the header length those
+// bytes state (the caller checks the magic).
+std::array<unsigned char, 8> frame_prefix(uint32_t length);
+uint32_t header_length(const unsigned char* prefix);
 
 // The payload's length a header states: the sum of its "tensors"[i]."bytes" (0 when it has
 // no "tensors"). Throws std::invalid_argument naming the JSON path of a bad entry.

@@ -69,8 +69,6 @@ json variant_json(const VariantInfo& v) {
     return {{"name", v.name}, {"description", v.description}, {"ops", ops}, {"dtypes", dtypes}};
 }
 
-bool valid_name(const std::string& name) { return plugin::valid_variant_name(name); }
-
 namespace {
 
 const json& member(const json& object, const std::string& key, const std::string& at) {
@@ -113,7 +111,7 @@ std::vector<VariantInfo> parse_variants(const json& hello) {
         const std::string at = "/variants/" + std::to_string(i);
         VariantInfo v;
         v.name = text(list[i], "name", at);
-        if (!valid_name(v.name))
+        if (!plugin::valid_variant_name(v.name))  // the plugin ABI's rule
             throw std::invalid_argument(at + "/name must be 1 to 64 letters, digits, '_' or '-', not \"" + v.name + "\"");
         for (const VariantInfo& seen : out)
             if (seen.name == v.name) throw std::invalid_argument(at + "/name: a second variant called " + v.name);

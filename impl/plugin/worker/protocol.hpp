@@ -36,9 +36,6 @@ nlohmann::json variant_json(const VariantInfo&);
 // Throws std::invalid_argument naming the JSON path ("/variants/0/ops/conv2d/1").
 std::vector<VariantInfo> parse_variants(const nlohmann::json& hello);
 
-// A name as reports can carry it (the plugin ABI's rule): 1 to 64 of [A-Za-z0-9_-].
-bool valid_name(const std::string&);
-
 // The call a "call" object describes, on the direction and problem it names; the
 // problem is validated against the direction's rules. Throws std::invalid_argument or
 // ProblemError naming the JSON path.

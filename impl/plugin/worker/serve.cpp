@@ -47,10 +47,7 @@ void write_all(int fd, const void* from, size_t n) {
 
 void send(int fd, const json& header, const std::vector<std::pair<const void*, size_t>>& payload = {}) {
     const std::string h = header.dump();
-    unsigned char prefix[8];
-    std::memcpy(prefix, kMagic, 4);
-    for (int i = 0; i < 4; ++i) prefix[4 + i] = static_cast<unsigned char>(uint32_t(h.size()) >> (8 * i));
-    write_all(fd, prefix, 8);
+    write_all(fd, frame_prefix(uint32_t(h.size())).data(), 8);
     write_all(fd, h.data(), h.size());
     for (const auto& [data, bytes] : payload) write_all(fd, data, bytes);
 }
@@ -173,8 +170,7 @@ int serve(const std::vector<const Variant*>& variants, int in_fd, int out_fd) {
             unsigned char prefix[8];
             if (!read_exactly(in_fd, prefix, 8, true)) return 0;
             if (std::memcmp(prefix, kMagic, 4) != 0) throw std::runtime_error("stdin holds something that is not a frame");
-            uint32_t length = 0;
-            for (int i = 3; i >= 0; --i) length = (length << 8) | prefix[4 + i];
+            const uint32_t length = header_length(prefix);
             if (length > kMaxHeaderBytes) throw std::runtime_error("a header of " + std::to_string(length) + " bytes");
             std::string header(length, '\0');
             read_exactly(in_fd, header.data(), length, false);

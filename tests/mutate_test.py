@@ -108,9 +108,18 @@ int spin(int n) {
 int never_called() { return 0; }
 int twice(int x) { return x + x; }
 """,
+    "c.cpp": """\
+#include <cstdio>
+int breaks_the_machine() { return 0; }
+void maybe_break() { if (breaks_the_machine()) std::fclose(std::fopen("broken", "w")); }
+""",
     "main.cpp": """\
+#include <unistd.h>
 int scale(int), area(int), spin(int), twice(int);
+void maybe_break();
 int main(int argc, char** argv) {
+    if (access("broken", F_OK) == 0) return 2;  // the machine, not the program
+    maybe_break();
     if (scale(2) != 6) return 1;
     if (argc > 1 && argv[1][0] == 'q') return 0;
     return twice(4) == 8 && area(3) == 6 && spin(5) == 5 ? 0 : 1;
@@ -126,8 +135,9 @@ rule link
   command = g++ $in -o $out
 build build/a.o: cxx a.cpp
 build build/b.o: cxx b.cpp
+build build/c.o: cxx c.cpp
 build build/main.o: cxx main.cpp
-build build/t: link build/a.o build/b.o build/main.o
+build build/t: link build/a.o build/b.o build/c.o build/main.o
 """,
 }
 
@@ -150,6 +160,7 @@ def test_run_on_a_tiny_project():
         pick("b.cpp", None, "arith", "int twice(int x) { return x - x; }"),           # only full fails
         pick("a.cpp", None, "hw-swap", "int area(int kh) { return kw * 2; }"),        # no kw: stillborn
         pick("a.cpp", None, "delete", "        if (i >= n) ;"),                       # never ends
+        pick("c.cpp", None, "literal", "int breaks_the_machine() { return 1; }"),     # leaves "broken"
     ]
     for i, m in enumerate(chosen, 1):
         m.id = f"m{i}"
@@ -170,11 +181,15 @@ def test_run_on_a_tiny_project():
         # m2 survives only if m1's object was put back: the build after a mutant is the
         # unmutated one plus the next mutant, never the previous mutant too.
         assert got == {"m1": ("killed", "quick"), "m2": ("survived", None), "m3": ("killed", "full"),
-                       "m4": ("stillborn", None), "m5": ("killed", "timeout")}, (got, log)
+                       "m4": ("stillborn", None), "m5": ("killed", "timeout"),
+                       "m6": ("void", "full")}, (got, log)
+        assert "the unmutated tree fails it too" in results["m6"]["detail"], results["m6"]
         assert "full" not in results["m1"]["seconds"], "the second stage ran after the first failed"
         assert "kw" in results["m4"]["detail"], results["m4"]["detail"]
         assert results["m5"]["detail"] == "full over 0 s" or results["m5"]["detail"].startswith("full over"), results["m5"]
-        assert mutate.score(results) == {"killed": 3, "survived": 1, "stillborn": 1, "timeout": 1, "score": 0.75}
+        assert mutate.score(results) == {"killed": 3, "survived": 1, "stillborn": 1, "void": 1, "timeout": 1,
+                                         "score": 0.75}
+        os.remove(os.path.join(work, "tree", "broken"))  # m6's mark on the machine
         # The tree itself: never written, no build directory made in it.
         after = {n: (open(os.path.join(root, n)).read(), os.stat(os.path.join(root, n)).st_mtime_ns) for n in PROJECT}
         assert after == before and sorted(os.listdir(root)) == sorted(PROJECT)

@@ -7,6 +7,7 @@ import os
 import re
 import resource
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -17,12 +18,34 @@ BENCH = ["bench", "--variant", "naive", "--reps", "1", "--warmup", "0", "--dir",
 CLOSING = re.compile(r"^\d+ passed, (\d+) failed, \d+ skipped$", re.M)
 
 
+def full_device_intact(after=None):
+    """/dev/full must be the full device (character device 1,7). A convconf that replaced it
+    by renaming a file over it (a writer that forgot it is not a regular file) would leave
+    every later run of this test, on this machine, failing for no fault of its own (this
+    happened in a mutation run): the device is put back, where this process may, and the
+    check fails naming the command that did it."""
+    st = os.stat("/dev/full")
+    if stat.S_ISCHR(st.st_mode) and os.major(st.st_rdev) == 1 and os.minor(st.st_rdev) == 7:
+        return
+    restored = "not restored (needs root: mknod -m 666 /dev/full c 1 7)"
+    if os.geteuid() == 0:
+        os.remove("/dev/full")
+        os.mknod("/dev/full", 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+        os.chmod("/dev/full", 0o666)
+        restored = "restored"
+    if after is None:
+        raise AssertionError("/dev/full is not the full device before this test ran (" + restored + ")")
+    raise AssertionError("convconf replaced /dev/full with a regular file (" + restored + "): " + " ".join(after))
+
+
 def tool(*args, limit=None, stdout=subprocess.PIPE):
     def small_files():  # writes past `limit` bytes fail (EFBIG), as on a full disk
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-    return subprocess.run([BIN, *args], stdout=stdout, stderr=subprocess.PIPE, text=True,
-                          preexec_fn=small_files if limit else None)
+    r = subprocess.run([BIN, *args], stdout=stdout, stderr=subprocess.PIPE, text=True,
+                       preexec_fn=small_files if limit else None)
+    full_device_intact(after=[BIN, *args])
+    return r
 
 
 def expect(r, status, err, closing=True):
@@ -35,6 +58,7 @@ def expect(r, status, err, closing=True):
 
 
 def main():
+    full_device_intact()
     with tempfile.TemporaryDirectory() as tmp:
         def at(name):
             return os.path.join(tmp, name)

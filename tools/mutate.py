@@ -652,6 +652,29 @@ def restore(build_dir, pristine):
 
 
 def check(project, scratch, pristine, mutant, timeouts):
+    """One mutant's result (apply_and_check), its kill confirmed: the stage or the tests that
+    killed it are run again on the unmutated tree, put back. Where they fail there too, the
+    machine changed under the run (a test's environment broke: seen when a mutant replaced
+    /dev/full with a file, and every later mutant "failed" the test that writes there), so
+    the kill is no evidence: the mutant is void, counted neither killed nor survived."""
+    result = apply_and_check(project, scratch, pristine, mutant, timeouts)
+    stage = next((s for s in project.stages if s.name == result["killed_by"]), None)
+    if result["status"] != "killed" or stage is None:  # a timeout or discovery kill stands
+        return result
+    argv = stage.argv
+    if stage.name == "ctest":
+        names = result.get("failed_tests") or []
+        if names:
+            argv = ["ctest", "--preset", "release", "-R", "^(" + "|".join(re.escape(n) for n in names) + ")$"]
+    again = execute(argv, scratch, timeout=timeouts[stage.name])
+    if again.returncode != 0 or again.timed_out:
+        result.update(status="void", detail=f"the unmutated tree fails it too ({stage.summary(again.output, again.returncode)}): "
+                                            "the environment changed; " + result["detail"],
+                      log=result["log"] + "\n--- unmutated, again ---\n" + tail(again.output, 40))
+    return result
+
+
+def apply_and_check(project, scratch, pristine, mutant, timeouts):
     """Applies one mutant to the scratch copy, builds, runs the stages until one fails,
     then puts the source and the build directory back. Returns the mutant's result."""
     path = os.path.join(scratch, mutant.file)
@@ -685,6 +708,7 @@ def check(project, scratch, pristine, mutant, timeouts):
             if r.returncode != 0:
                 result.update(status="killed", killed_by=stage.name, detail=stage.summary(r.output, r.returncode),
                               log=tail(r.output, 40))
+                result["failed_tests"] = ctest_failures(r.output) if stage.name == "ctest" else []
                 return result
         return result
     finally:
@@ -754,7 +778,8 @@ def shorten(text, n):
 
 
 def score(results):
-    counts = {s: sum(1 for r in results.values() if r["status"] == s) for s in ("killed", "survived", "stillborn")}
+    counts = {s: sum(1 for r in results.values() if r["status"] == s)
+              for s in ("killed", "survived", "stillborn", "void")}
     counts["timeout"] = sum(1 for r in results.values() if r["killed_by"] == "timeout")
     judged = counts["killed"] + counts["survived"]
     counts["score"] = round(counts["killed"] / judged, 4) if judged else None
@@ -765,7 +790,8 @@ def score_line(s):
     ratio = "n/a" if s["score"] is None else f"{100 * s['score']:.0f}%"
     return (f"score {s['killed']}/{s['killed'] + s['survived']} = {ratio}  "
             f"(killed {s['killed']}, of which timeout {s['timeout']}; survived {s['survived']}; "
-            f"stillborn {s['stillborn']})")
+            f"stillborn {s['stillborn']}" + (f"; void {s['void']}: the environment changed, rerun them" if s["void"] else "")
+            + ")")
 
 
 def write_json(path, data):

@@ -172,6 +172,15 @@ std::vector<Problem> read_problems(const std::string& path) {
                                  ": not a non-negative integer");
             if (n > 0) p.problem.mb = n;  // benchdnn: 0 keeps the descriptor's
         }
+        // benchdnn's --alg: an average pool is timed as one (max is the pool descriptor's default).
+        if (auto alg = e.options.find("alg"); alg != e.options.end() && p.op != Op::conv2d) {
+            try {
+                p.problem.alg = parse_pool_alg(alg->second, "--alg");
+            } catch (const std::exception& ex) {
+                throw BatchError(e.location() + ": " + ex.what());
+            }
+            p.op = is_average(p.problem.alg) ? Op::avgpool2d : Op::maxpool2d;
+        }
         if (!set_tag(e, "tag", p.problem.layout)) set_tag(e, "stag", p.problem.layout);
         set_tag(e, "wtag", p.problem.weights_layout);
         out.push_back(p);
@@ -190,13 +199,15 @@ double pool_bytes(const PoolProblem& p, Pass pass, DType dtype) {
     const double element = dtype == DType::f32 ? 4 : 8;
     const double x = double(p.mb) * double(p.ic) * double(p.ih) * double(p.iw);
     const double y = double(p.mb) * double(p.ic) * double(p.oh()) * double(p.ow());
-    return element * (pass == Pass::forward ? x + y : 2 * x + y);
+    // Backward reads dy and writes dx; max pooling reads x too, to find the choices.
+    if (pass == Pass::forward) return element * (x + y);
+    return element * (is_average(p.alg) ? x + y : 2 * x + y);
 }
 
 double work(const CheckSpec& s) {
     if (s.op == Op::conv2d) return conv_flops(s.problem);
-    if (s.op == Op::maxpool2d) return pool_bytes(pool_problem(s.problem), s.pass, s.dtype);
-    throw std::invalid_argument("bench times conv2d and maxpool2d, not " + std::string(to_string(s.op)));
+    if (s.op == Op::maxpool2d || s.op == Op::avgpool2d) return pool_bytes(pool_problem(s.problem), s.pass, s.dtype);
+    throw std::invalid_argument("bench times conv2d and the poolings, not " + std::string(to_string(s.op)));
 }
 
 std::string_view throughput_unit(Op op) { return op == Op::conv2d ? "GFLOP/s" : "GB/s"; }
@@ -230,8 +241,8 @@ namespace {
 
 template <class T>
 Typed<T> make_buffers(const CheckSpec& s) {
-    if (s.op != Op::conv2d && s.op != Op::maxpool2d)
-        throw std::invalid_argument("bench times conv2d and maxpool2d only");
+    if (s.op != Op::conv2d && s.op != Op::maxpool2d && s.op != Op::avgpool2d)
+        throw std::invalid_argument("bench times conv2d and the poolings only");
     return {generated_inputs<T>(s), poisoned_outputs<T>(s)};
 }
 

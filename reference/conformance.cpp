@@ -33,8 +33,9 @@ std::optional<Tensor<double>> allowed_error(const Expected& e, const Allowance& 
         return bound;
     }
     if (e.abs_sum.empty()) return std::nullopt;
-    if (a.integer_data) {
-        const double limit = std::ldexp(1.0, mantissa_digits(dtype));
+    if (a.integer_data && e.exact_divisor > 0) {
+        // Integers up to 2^p are exact; quotients by 2^k up to 2^(p-k) keep their k bits.
+        const double limit = std::ldexp(1.0, mantissa_digits(dtype)) / double(e.exact_divisor);
         const auto& sums = e.abs_sum.values();
         if (std::all_of(sums.begin(), sums.end(), [&](double v) { return v <= limit; }))
             return std::nullopt;
@@ -112,12 +113,14 @@ std::string repro_command(const CheckSpec& s, std::string_view variant) {
       << direction(s) << " --dtype " << to_string(s.dtype) << " --layout "
       << to_string(s.problem.layout);
     if (direction_of(s).geometry == Geometry::conv) o << " --wlayout " << to_string(s.problem.weights_layout);
+    if (s.op == Op::avgpool2d) o << " --alg " << to_string(s.problem.alg);
     o << " --fill " << to_string(s.fill) << " --seed " << s.seed << " " << descriptor(s);
     return o.str();
 }
 
 std::string check_name(const CheckSpec& s) {
-    return std::string(to_string(s.op)) + " " + direction(s) + " " + std::string(to_string(s.dtype)) +
+    const std::string alg = s.op == Op::avgpool2d ? " " + std::string(to_string(s.problem.alg)) : "";
+    return std::string(to_string(s.op)) + " " + direction(s) + alg + " " + std::string(to_string(s.dtype)) +
            " " + layout_string(s) + " " + std::string(to_string(s.fill)) + " " + descriptor(s);
 }
 
@@ -461,7 +464,7 @@ std::vector<CheckSpec> default_plan() {
         ++row_seed;
         for (const auto& [layout, wl] : layouts)
             for (const Direction& d : all_directions()) {
-                if (d.op == Op::maxpool2d) continue;  // pooling has its own problems, below
+                if (d.geometry == Geometry::pool) continue;  // pooling has its own problems, below
                 // im2col/col2im have no weights: one weights layout is enough.
                 if (!d.has_weights() && wl != (layout == Layout::nchw ? WeightsLayout::oihw
                                                                          : WeightsLayout::hwio))
@@ -475,19 +478,31 @@ std::vector<CheckSpec> default_plan() {
                     }
             }
     }
+    // Each pooling problem as max pooling with the fills of its contract (ties, -inf and
+    // NaN), and as both average poolings with integer and float data.
+    struct Pooling {
+        Op op;
+        PoolAlg alg;
+        std::vector<Fill> fills;
+    };
+    const Pooling poolings[] = {{Op::maxpool2d, PoolAlg::max, {Fill::ties, Fill::negative, Fill::floats, Fill::special}},
+                                {Op::avgpool2d, PoolAlg::avg_p, {Fill::integers, Fill::floats}},
+                                {Op::avgpool2d, PoolAlg::avg_np, {Fill::integers, Fill::floats}}};
     row_seed = 0;
     for (const NamedPool& n : pool_problems()) {
         const PoolProblem& pp = n.problem;
         ++row_seed;
-        for (Layout layout : {Layout::nchw, Layout::nhwc})
-            for (Pass pass : {Pass::forward, Pass::backward})
-                for (DType dt : {DType::f32, DType::f64})
-                    for (Fill f : {Fill::ties, Fill::negative, Fill::floats, Fill::special}) {
-                        CheckSpec s{Op::maxpool2d, pass, dt, false, {}, f, row_seed};
-                        static_cast<WindowProblem&>(s.problem) = pp;
-                        s.problem.layout = layout;
-                        plan.push_back(s);
-                    }
+        for (const Pooling& pooling : poolings)
+            for (Layout layout : {Layout::nchw, Layout::nhwc})
+                for (Pass pass : {Pass::forward, Pass::backward})
+                    for (DType dt : {DType::f32, DType::f64})
+                        for (Fill f : pooling.fills) {
+                            CheckSpec s{pooling.op, pass, dt, false, {}, f, row_seed};
+                            static_cast<WindowProblem&>(s.problem) = pp;
+                            s.problem.alg = pooling.alg;
+                            s.problem.layout = layout;
+                            plan.push_back(s);
+                        }
     }
     return plan;
 }

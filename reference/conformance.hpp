@@ -173,7 +173,8 @@ struct Tolerance {
 // How far an output may be from its expected value. A tolerance replaces everything else;
 // otherwise copies and selections (no sum|terms|) compare exactly, and so does an output of
 // integer inputs whose every sum|terms| is at most 2^p (all its partial sums are exact
-// integers); the rest is held to derived_bound().
+// integers), or for average pooling at most 2^p / its largest divisor where every divisor
+// is a power of two (Expected::exact_divisor); the rest is held to derived_bound().
 struct Allowance {
     bool integer_data = false;
     std::optional<Tolerance> tolerance;

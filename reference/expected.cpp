@@ -22,6 +22,18 @@ Tensor<double> abs_of(const Tensor<double>& t) {
     return a;
 }
 
+// Expected::exact_divisor of average pooling p.
+int64_t exact_divisor(const PoolProblem& p) {
+    int64_t largest = 1;
+    for (int64_t oh = 0; oh < p.oh(); ++oh)
+        for (int64_t ow = 0; ow < p.ow(); ++ow) {
+            const int64_t d = pool_divisor(p, oh, ow);
+            if ((d & (d - 1)) != 0) return 0;
+            largest = std::max(largest, d);
+        }
+    return largest;
+}
+
 }  // namespace
 
 double gamma(int64_t n, double u) {
@@ -74,6 +86,7 @@ Expectations expect(const Direction& d, const ConvProblem& p, const Inputs<doubl
         if (!o.exact) {
             x.abs_sum = std::move(abs_sums.at(name));
             x.accumulation_length = d.terms(p);
+            if (d.divides) x.exact_divisor = exact_divisor(pool_problem(p));
         }
         e.emplace(name, std::move(x));
     }
@@ -113,6 +126,14 @@ PoolForwardExpected expect_pool_forward(const PoolProblem& p, const Tensor<doubl
 
 Expected expect_pool_backward(const PoolProblem& p, const Tensor<double>& x, const Tensor<double>& dy) {
     return only(expect(direction_of(Op::maxpool2d, Pass::backward), as_conv_problem(p), {{"x", x}, {"dy", dy}}), "dx");
+}
+
+Expected expect_avg_forward(const PoolProblem& p, const Tensor<double>& x) {
+    return only(expect(direction_of(Op::avgpool2d, Pass::forward), as_conv_problem(p), {{"x", x}}), "y");
+}
+
+Expected expect_avg_backward(const PoolProblem& p, const Tensor<double>& dy) {
+    return only(expect(direction_of(Op::avgpool2d, Pass::backward), as_conv_problem(p), {{"dy", dy}}), "dx");
 }
 
 Expected expect_im2col(const WindowProblem& p, const Tensor<double>& x) {

@@ -25,6 +25,10 @@ struct Expected {
     Tensor<double> abs_sum;
     // n of gamma_n: the most terms any element accumulates.
     int64_t accumulation_length = 0;
+    // Integer data keeps a sum exact, but a quotient only where the divisor is a power of
+    // two. Average pooling: the largest divisor when every one is a power of two (the values
+    // then have at most that many fractional bits), else 0 (never exact). 1 for the others.
+    int64_t exact_divisor = 1;
 };
 
 // Tensors by their contract name (golden-format.md): inputs x, w, b, dy, col; outputs y,
@@ -65,6 +69,8 @@ struct PoolForwardExpected {
 };
 PoolForwardExpected expect_pool_forward(const PoolProblem&, const Tensor<double>& x);
 Expected expect_pool_backward(const PoolProblem&, const Tensor<double>& x, const Tensor<double>& dy);
+Expected expect_avg_forward(const PoolProblem&, const Tensor<double>& x);
+Expected expect_avg_backward(const PoolProblem&, const Tensor<double>& dy);
 Expected expect_im2col(const WindowProblem&, const Tensor<double>& x);
 Expected expect_col2im(const WindowProblem&, const Tensor<double>& col);
 

@@ -45,6 +45,13 @@ constexpr Entry kPool[] = {
     {"rect", "mb2ic2ih6iw9kh2kw3sh1sw2"},
     {"global", "mb2ic4ih5iw3kh5kw3"},
     {"wide_channels", "mb2ic64ih6kh3sh2ph1"},
+    {"dilation_padded", "mb1ic2ih5iw3kh5kw1ph6pw0dh1"},  // taps 2 apart, 6 rows of padding each side
+    // Ceil mode (contract 1.1); each pooling problem runs as max, avg_p and avg_np.
+    {"ceil_overhang", "mb2ic2ih6kh3sh2ceil1"},             // 3 windows, not 2: the last reads row 6, past x
+    {"ceil_padded_overhang", "mb1ic2ih6iw5kh3kw2sh2sw2ph1pw0ceil1"},  // last window: x, pad, then past both
+    {"ceil_drops_window", "mb1ic2ih5kh2sh2ph1ceil1"},      // ceil gives 4, minus the one starting in the pad
+    {"ceil_dilation", "mb1ic2ih4kh2sh2dh1ceil1"},          // onnxruntime#1224: 2 outputs, the last's 2nd tap past x
+    {"ceil_asym_pad", "mb2ic3ih7iw8oh4ow3kh3kw3sh2sw3ph0pw1ceil1"},  // pb, pr from the ceil-mode output size
 };
 
 template <class Named, class Entries, class Parse>

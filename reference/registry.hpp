@@ -25,7 +25,7 @@ const std::vector<const Variant*>& variants();
 // cannot be loaded or checked, or a variant whose name another variant has. isolate
 // (--isolate): each library is served by a worker process of convconf's own instead
 // (`convconf worker --plugin PATH`), so that a crash in it fails one check.
-void load_plugins(const std::vector<std::string>& paths, bool isolate = false);
+void load_plugins(const std::vector<std::string>& paths, bool isolate);
 
 // Starts the worker commands (--worker; docs/worker-protocol.md), after those of
 // CONVCONF_WORKERS (commands separated by ';'), before variants() is first used. The same

@@ -55,8 +55,13 @@ CheckSpec sweep_check(uint64_t seed, int64_t index) {
     p.layout = r.integer(0, 1) ? Layout::nhwc : Layout::nchw;
     p.weights_layout = r.integer(0, 1) ? WeightsLayout::hwio : WeightsLayout::oihw;
     static constexpr Fill kPoolFills[] = {Fill::ties, Fill::negative, Fill::floats, Fill::special};
-    s.fill = pool ? kPoolFills[r.integer(0, 3)] : (r.integer(0, 1) ? Fill::floats : Fill::integers);
+    const bool max_pool = d.op == Op::maxpool2d;
+    s.fill = max_pool ? kPoolFills[r.integer(0, 3)] : (r.integer(0, 1) ? Fill::floats : Fill::integers);
     s.seed = r.integer(1, 1000000);
+    // Drawn last, so that the other draws keep their order: a pooling in ceil mode one time in
+    // three, average pooling's divisor rule.
+    if (pool) p.ceil_mode = r.integer(0, 2) == 0;
+    if (d.op == Op::avgpool2d) p.alg = r.integer(0, 1) ? PoolAlg::avg_p : PoolAlg::avg_np;
     return s;
 }
 

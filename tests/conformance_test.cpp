@@ -88,6 +88,12 @@ public:
     template <class T> void pool_backward_t(const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dx) const {
         CONVCONF_DELEGATE(pool_backward, p, x, dy, dx);
     }
+    template <class T> void avg_forward_t(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y) const {
+        CONVCONF_DELEGATE(avg_forward, p, x, y);
+    }
+    template <class T> void avg_backward_t(const PoolProblem& p, const Tensor<T>& dy, Tensor<T>& dx) const {
+        CONVCONF_DELEGATE(avg_backward, p, dy, dx);
+    }
     template <class T> void im2col_t(const WindowProblem& p, const Tensor<T>& x, Tensor<T>& col) const {
         CONVCONF_DELEGATE(im2col, p, x, col);
     }

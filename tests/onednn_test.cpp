@@ -353,6 +353,14 @@ public:
         calls::pool_backward(onednn(), mirrored(p), x, dy, dx);
     }
     template <class T>
+    void avg_forward_t(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y) const {
+        calls::avg_forward(onednn(), mirrored(p), x, y);
+    }
+    template <class T>
+    void avg_backward_t(const PoolProblem& p, const Tensor<T>& dy, Tensor<T>& dx) const {
+        calls::avg_backward(onednn(), mirrored(p), dy, dx);
+    }
+    template <class T>
     void im2col_t(const WindowProblem&, const Tensor<T>&, Tensor<T>&) const {}
     template <class T>
     void col2im_t(const WindowProblem&, const Tensor<T>&, Tensor<T>&) const {}

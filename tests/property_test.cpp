@@ -44,6 +44,25 @@ TEST(ProblemProperties, OutputSizeCountsTheWindowsThatFit) {
     }, 200);
 }
 
+// Ceil mode's output size, counted: window o is kept while its start o*s lies within one
+// stride of the last start floor mode allows (o*s < span + s: the division rounded up) and
+// before the end of x in padded coordinates (o*s < ih + pt: the drop rule).
+TEST(ProblemProperties, CeilModeOutputSizeCountsTheWindowsKept) {
+    check_property([] {
+        PoolProblem p = *gen_pool_problem();
+        p.ceil_mode = true;
+        const int64_t span_h = p.ih + p.pt + p.pb - p.kh_extent(), span_w = p.iw + p.pl + p.pr - p.kw_extent();
+        int64_t rows = 0, cols = 0;
+        while (rows * p.sh < span_h + p.sh && rows * p.sh < p.ih + p.pt) ++rows;
+        while (cols * p.sw < span_w + p.sw && cols * p.sw < p.iw + p.pl) ++cols;
+        RC_ASSERT(p.oh() == rows);
+        RC_ASSERT(p.ow() == cols);
+        PoolProblem floor = p;
+        floor.ceil_mode = false;
+        RC_ASSERT(p.oh() - floor.oh() <= 1);  // never more than one window more
+    }, 200);
+}
+
 // Whether every window has a tap inside x, by visiting every tap of every window along
 // each axis (the formula's count of windows, checked above).
 bool every_window_covers_x(int64_t in, int64_t k, int64_t s, int64_t lo, int64_t d, int64_t out) {
@@ -75,7 +94,8 @@ std::string field_rejected(const PoolProblem& p) {
 // of the whole window extent (the first window all padding).
 TEST(ProblemProperties, GeneratedPoolingReachesTheEdgeOfValidity) {
     check_property([] {
-        const PoolProblem p = *gen_pool_problem();
+        PoolProblem p = *gen_pool_problem();
+        p.ceil_mode = false;  // the edge is floor mode's; ceil mode's is below
         RC_ASSERT(every_window_covers_x(p));
         RC_ASSERT(field_rejected(p) == "(accepted)");
         for (const bool rows : {true, false}) {
@@ -92,6 +112,19 @@ TEST(ProblemProperties, GeneratedPoolingReachesTheEdgeOfValidity) {
             RC_ASSERT(!every_window_covers_x(q));
             RC_ASSERT(field_rejected(q) == (rows ? "pt" : "pl"));
         }
+    }, 200);
+}
+
+// Ceil mode accepts every problem floor mode accepts: the one window it may add starts one
+// stride after floor mode's last, and its drop rule keeps it only where it starts before the
+// end of x, so it covers x too. (It drops one window at most: a high pad that leaves several
+// windows in the padding is invalid in ceil mode as well.)
+TEST(ProblemProperties, CeilModeAcceptsWhatFloorModeAccepts) {
+    check_property([] {
+        PoolProblem p = *gen_pool_problem();
+        p.ceil_mode = true;
+        RC_ASSERT(every_window_covers_x(p));
+        RC_ASSERT(field_rejected(p) == "(accepted)");
     }, 200);
 }
 

@@ -19,6 +19,8 @@ struct InertEntryPoints {
     template <class T, class... A> void conv_backward_weights_t(A&&...) const {}
     template <class T, class... A> void pool_forward_t(A&&...) const {}
     template <class T, class... A> void pool_backward_t(A&&...) const {}
+    template <class T, class... A> void avg_forward_t(A&&...) const {}
+    template <class T, class... A> void avg_backward_t(A&&...) const {}
     template <class T, class... A> void im2col_t(A&&...) const {}
     template <class T, class... A> void col2im_t(A&&...) const {}
 };

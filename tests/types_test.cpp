@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "impl/core/problem.hpp"
 #include "impl/core/types.hpp"
 
 namespace convconf {
@@ -63,7 +64,12 @@ TEST(Types, ParsersRefuseAnythingElseAndListExactlyWhatTheyAccept) {
     for (std::string_view text : {"", "conv", "conv2d "})
         EXPECT_EQ(refusal([](std::string_view t) { return parse_op(t); }, text),
                   "op: unknown value \"" + std::string(text) +
-                      "\" (expected one of conv2d, maxpool2d, im2col, col2im)");
+                      "\" (expected one of conv2d, maxpool2d, avgpool2d, im2col, col2im)");
+    for (std::string_view text : {"", "avg", "avg_p ", "mean"})
+        EXPECT_EQ(refusal([](std::string_view t) { return parse_pool_alg(t, "--alg"); }, text),
+                  "--alg: \"" + std::string(text) + "\" is not a pooling algorithm (expected max, avg_p or avg_np)");
+    EXPECT_EQ(parse_pool_alg("AVG_NP"), PoolAlg::avg_np);
+    EXPECT_EQ(parse_pool_alg("pooling_avg_include_padding"), PoolAlg::avg_p);
     EXPECT_EQ(refusal([](std::string_view t) { return parse_layout(t); }, ""),
               "layout: unknown value \"\" (expected one of NCHW, NHWC)");
     EXPECT_EQ(refusal([](std::string_view t) { return parse_layout(t); }, "NCWH"),

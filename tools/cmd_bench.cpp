@@ -58,6 +58,8 @@ std::vector<Direction> parse_directions(const std::vector<std::string>& values) 
             for (const Direction& have : out)
                 if (have.op == op && have.name == d) return;
             out.push_back({op, d});
+            // A pooling direction is both poolings': the problems' --alg says which runs.
+            if (op == Op::maxpool2d) out.push_back({Op::avgpool2d, d});
             return;
         }
         throw UsageError("--dir: \"" + d +
@@ -76,7 +78,7 @@ std::vector<Direction> parse_directions(const std::vector<std::string>& values) 
     if (out.empty())
         for (const auto& [op, name] : {std::pair{Op::conv2d, "FWD_B"}, {Op::conv2d, "BWD_D"},
                                        {Op::conv2d, "BWD_WB"}, {Op::maxpool2d, "FWD"},
-                                       {Op::maxpool2d, "BWD"}})
+                                       {Op::maxpool2d, "BWD"}, {Op::avgpool2d, "FWD"}, {Op::avgpool2d, "BWD"}})
             out.push_back({op, name});
     return out;
 }

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -41,17 +42,26 @@ std::string lower(std::string text) {
     for (char& c : text) c = char(std::tolower(uint8_t(c)));
     return text;
 }
-bool is_max(const std::string& alg) { return lower(alg) == "max" || lower(alg) == "pooling_max"; }
-
 CheckSpec make_spec(const std::string& descriptor, const Settings& o) {
-    if (!o.alg.empty() && !is_max(o.alg))
-        throw UsageError("--alg: \"" + o.alg + "\": convconf checks max-pooling only (--alg max)");
     CheckSpec s;
     s.op = o.op.empty() ? descriptor_op(descriptor) : parse_op(o.op, "--op");
+    // --alg names the pooling: max is maxpool2d's, avg_p and avg_np avgpool2d's; without
+    // --op it picks the op of a pool descriptor.
+    std::optional<PoolAlg> alg;
+    if (!o.alg.empty()) alg = parse_pool_alg(o.alg, "--alg");
+    if (alg && o.op.empty() && s.op == Op::maxpool2d && is_average(*alg)) s.op = Op::avgpool2d;
+    if (s.op == Op::avgpool2d && !alg)
+        throw UsageError("--op avgpool2d needs --alg avg_p (padding counts in the divisor) or avg_np");
+    if (alg && s.op != Op::maxpool2d && s.op != Op::avgpool2d)
+        throw UsageError("--alg " + o.alg + ": " + std::string(to_string(s.op)) + " is not a pooling");
+    if (alg && is_average(*alg) != (s.op == Op::avgpool2d))
+        throw UsageError("--alg " + o.alg + " is not an algorithm of " + std::string(to_string(s.op)) +
+                         (s.op == Op::avgpool2d ? " (avg_p or avg_np)" : " (max)"));
     if (s.op == Op::conv2d)
         s.problem = parse_conv_descriptor(descriptor).problem;
     else
         static_cast<WindowProblem&>(s.problem) = parse_pool_descriptor(descriptor).problem;
+    if (alg) s.problem.alg = *alg;
     if (!o.mb.empty()) {
         s.problem.mb = parse_integer("--mb", o.mb, 1);
         s.problem.validate();
@@ -63,6 +73,7 @@ CheckSpec make_spec(const std::string& descriptor, const Settings& o) {
     const std::string dir = o.dir.empty() || o.dir == "FWD_I" ? (s.op == Op::conv2d ? "FWD_B" : "FWD") : o.dir;
     apply_direction(s, dir);
     s.fill = !o.fill.empty() ? parse_fill(o.fill, "--fill") : s.op == Op::maxpool2d ? Fill::ties : Fill::integers;
+    validate(s);  // the pooling fields against the op
     s.seed = parse_seed("--seed", o.seed);
     return s;
 }
@@ -127,12 +138,6 @@ int cmd_check(Args& args) {
                 else if ((name == "tag" || name == "stag") && (lower(value) == "nchw" || value == "abx")) o.layout = "NCHW";
                 else ignored.insert("--" + name + "=" + value);
             }
-            if (!o.alg.empty() && !is_max(o.alg)) {
-                std::printf("skipped: %s %s: --alg=%s (convconf checks max-pooling only)\n", e.location().c_str(),
-                            e.descriptor.c_str(), o.alg.c_str());
-                total.skipped += int64_t(chosen.size());
-                continue;
-            }
             try {
                 check_one(make_spec(e.descriptor, o), chosen, total);
             } catch (const std::exception& err) {
@@ -152,23 +157,26 @@ int cmd_check(Args& args) {
 
 const Command kCheck{"check", "one problem, as a benchdnn descriptor, through every variant",
     "usage: convconf check [--plugin PATH [--isolate]]... [--worker CMD]... [--worker-timeout SECONDS]\n"
-    "                      [--variant NAME]... [--op conv2d|maxpool2d|im2col|col2im]\n"
-    "                      [--dir FWD_B|FWD_D|BWD_D|BWD_W|BWD_WB (conv2d), FWD|BWD (maxpool2d)]\n"
-    "                      [--alg max] [--dtype f32|f64] [--layout NCHW|NHWC] [--wlayout OIHW|HWIO]\n"
+    "                      [--variant NAME]... [--op conv2d|maxpool2d|avgpool2d|im2col|col2im]\n"
+    "                      [--dir FWD_B|FWD_D|BWD_D|BWD_W|BWD_WB (conv2d), FWD|BWD (poolings)]\n"
+    "                      [--alg max|avg_p|avg_np] [--dtype f32|f64] [--layout NCHW|NHWC]\n"
+    "                      [--wlayout OIHW|HWIO]\n"
     "                      [--fill int|float|ties|negative|distinct|special] [--seed N] [--mb N]\n"
     "                      [--batch FILE]... [--allow-empty] [DESCRIPTOR]...\n"
     "  Each benchdnn descriptor (and each of a benchdnn batch file: one descriptor a line, #\n"
     "  comments, --dir= --mb= --alg= --tag= --cfg= honoured) through every variant: the verdict,\n"
     "  the evidence (reference: against naive; self: naive's own row, its f32 against its f64),\n"
     "  max abs and rel error, and the workspace of each. op defaults to conv2d when the\n"
-    "  descriptor has oc, maxpool2d otherwise. benchdnn's dilation counts from 0\n"
-    "  (dh0 = dense). Exit 0 all passed, 1 a check failed, 2 bad usage or input, or nothing\n"
+    "  descriptor has oc, else maxpool2d, or avgpool2d with --alg avg_p (the padding counts in\n"
+    "  the divisor) or avg_np (it does not). ceil1 in a pool descriptor is ceil mode (convconf's\n"
+    "  token; benchdnn has none). benchdnn's dilation counts from 0 (dh0 = dense). Exit 0 all passed, 1 a check failed, 2 bad usage or input, or nothing\n"
     "  checked (no problem in the batch files, or every check skipped) unless --allow-empty.\n"
     CONVCONF_OUTSIDE_VARIANTS_HELP
     "examples:\n"
     "  convconf check mb2ic3ih5oc4kh3ph1\n"
     "  convconf check --dir BWD_D --layout NHWC --wlayout HWIO --fill float mb2ic3ih5oc4kh3ph1\n"
     "  convconf check --dir BWD --alg max --fill ties mb1ic2ih4kh2sh2 mb2ic3ih7kh3sh2\n"
+    "  convconf check --alg avg_np mb2ic3ih7kh3sh2ph1ceil1\n"
     "  convconf check --mb 1 --batch reference/benchdnn/shapes_resnet_50_pool\n",
     cmd_check};
 

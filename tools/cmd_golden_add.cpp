@@ -50,6 +50,7 @@ struct Request {
     std::optional<WeightsLayout> weights_layout;
     std::optional<DType> dtype;
     std::optional<Ints> kernel, stride, pad, dilation, x_shape;  // as the flags gave them
+    std::optional<bool> count_include_pad, ceil_mode;            // version 1.1's, as given
     std::optional<std::string> descriptor;
     std::optional<ConvProblem> described;  // the descriptor's problem
     std::vector<TensorArg> inputs, expected;
@@ -151,8 +152,17 @@ void agree(const std::optional<Ints>& flag_value, const Ints& described, const c
                      (std::string(flag) == "--dilation" ? " (1 is dense; the descriptor's dh0 is 1)" : ""));
 }
 
+// --flag true|false.
+bool boolean(const std::string& flag, const std::string& text) {
+    if (text == "true") return true;
+    if (text == "false") return false;
+    throw UsageError(flag + ": expected true or false, got \"" + text + "\"");
+}
+
 Request parse_request(Args& args) {
     Request r;
+    const std::string count_include_pad = args.value("--count-include-pad", "");
+    const std::string ceil_mode = args.value("--ceil-mode", "");
     r.file = args.value("--file", "");
     r.name = args.value("--name", "");
     const std::string op = args.value("--op", ""), pass = args.value("--pass", "");
@@ -201,6 +211,17 @@ Request parse_request(Args& args) {
         r.tolerance = Tolerance{parse_real("--tolerance", tolerance.substr(0, comma), 0, false, "a finite number >= 0"),
                                 parse_real("--tolerance", tolerance.substr(comma + 1), 0, false, "a finite number >= 0")};
     }
+    const bool pooling = direction_of(r.op, r.pass).geometry == Geometry::pool;
+    if (!count_include_pad.empty()) {
+        if (r.op != Op::avgpool2d) throw UsageError("--count-include-pad: only avgpool2d has a divisor to count");
+        r.count_include_pad = boolean("--count-include-pad", count_include_pad);
+    }
+    if (r.op == Op::avgpool2d && !r.count_include_pad)
+        throw UsageError("avgpool2d needs --count-include-pad true|false (whether the padding counts in the divisor)");
+    if (!ceil_mode.empty()) {
+        if (!pooling) throw UsageError("--ceil-mode: only maxpool2d and avgpool2d have a ceil mode");
+        r.ceil_mode = boolean("--ceil-mode", ceil_mode);
+    }
     if (positional.size() > 1) throw UsageError("one descriptor at most, got \"" + positional[1] + "\" too");
     if (!positional.empty()) {
         r.descriptor = positional.front();
@@ -211,6 +232,9 @@ Request parse_request(Args& args) {
             static_cast<WindowProblem&>(p) = parse_pool_descriptor(*r.descriptor).problem;
         }
         r.described = p;
+        if (r.ceil_mode && *r.ceil_mode != p.ceil_mode)
+            throw UsageError(std::string("--ceil-mode ") + (*r.ceil_mode ? "true" : "false") + " disagrees with the descriptor \"" +
+                             *r.descriptor + "\", which " + (p.ceil_mode ? "has" : "lacks") + " ceil1");
         agree(r.kernel, {p.kh, p.kw}, "--kernel", r);
         agree(r.stride, {p.sh, p.sw}, "--stride", r);
         agree(r.pad, {p.pt, p.pl, p.pb, p.pr}, "--pad", r);
@@ -284,6 +308,7 @@ void check_shapes_against_descriptor(const std::vector<Array>& arrays, const Req
     spec.problem = *r.described;
     spec.problem.layout = r.layout.value_or(Layout::nchw);
     spec.problem.weights_layout = r.weights_layout.value_or(WeightsLayout::oihw);
+    if (r.count_include_pad) spec.problem.alg = *r.count_include_pad ? PoolAlg::avg_p : PoolAlg::avg_np;
     const auto shapes = golden::tensor_shapes(spec);
     auto count = [](const std::vector<int64_t>& s) {
         int64_t n = 1;
@@ -348,6 +373,8 @@ ordered_json case_json(const Request& r, const std::vector<Array>& arrays) {
     } else if (needs_x_shape) {
         c["x_shape"] = x_shape_of(*d, r.layout.value_or(Layout::nchw));
     }
+    if (r.count_include_pad) c["count_include_pad"] = *r.count_include_pad;
+    if (r.ceil_mode ? *r.ceil_mode : d && d->ceil_mode) c["ceil_mode"] = true;
     if (r.tolerance) c["tolerance"] = {{"abs", r.tolerance->abs}, {"rel", r.tolerance->rel}};
     c["inputs"] = ordered_json::object();
     c["expected"] = ordered_json::object();
@@ -529,7 +556,8 @@ const Command kGoldenAdd{
     "           --input NAME=PATH... --expected NAME=PATH... [DESCRIPTOR]\n"
     "           [--layout NCHW|NHWC] [--weights-layout OIHW|HWIO] [--dtype f32|f64]\n"
     "           [--kernel KH,KW] [--stride SH,SW] [--pad PH,PW|T,L,B,R] [--dilation DH,DW]\n"
-    "           [--x-shape N,C,H,W] [--note TEXT] [--tolerance ABS,REL] [--source TEXT] [--force]\n"
+    "           [--x-shape N,C,H,W] [--count-include-pad true|false] [--ceil-mode true|false]\n"
+    "           [--note TEXT] [--tolerance ABS,REL] [--source TEXT] [--force]\n"
     "  Adds a case to the golden FILE (created if absent, with --source or a default source)\n"
     "  from arrays as numpy prints them ([[13. 17.] [29. 33.]], array([[...]]), with or\n"
     "  without commas, nan, inf, -0.), read from files or from stdin (PATH -, once).\n"
@@ -539,7 +567,9 @@ const Command kGoldenAdd{
     "  and the names the arrays take, are the format's (../shared/golden-format.md):\n"
     "  conv2d forward x w [b] -> y; backward_data w dy (+ x shape) -> dx; backward_weights\n"
     "  x dy (+ kernel) -> dw [db]; maxpool2d forward x -> y [argmax]; backward x dy -> dx;\n"
-    "  im2col forward x -> col; col2im forward col (+ x shape) -> x.\n"
+    "  avgpool2d (--count-include-pad required) forward x -> y; backward dy (+ x shape) -> dx;\n"
+    "  im2col forward x -> col; col2im forward col (+ x shape) -> x. Ceil mode: --ceil-mode\n"
+    "  true, or ceil1 in the descriptor.\n"
     "  Refused, with nothing written: a file that does not load, a name that is not\n"
     "  [a-z0-9_]+ or that the file has, shapes that disagree with the problem (the loader's\n"
     "  message with the JSON pointer), and expected values naive disagrees with (exit 1,\n"

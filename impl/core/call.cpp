@@ -17,6 +17,10 @@ int64_t conv_backward_weights_terms(const ConvProblem& p) { return p.mb * p.oh()
 // A point of x lies in at most one window per tap (i, j): at most kh*kw terms meet there.
 int64_t per_tap_terms(const ConvProblem& p) { return p.kh * p.kw; }
 int64_t no_terms(const ConvProblem&) { return 0; }
+// Average pooling sums at most kh*kw taps (forward: a window's; backward: the windows that
+// reach a point of x, at most one per tap), and divides: y = sum / divisor, or sum times the
+// rounded 1/divisor, two roundings more. (1+d1)...(1+dn)(1+e1)(1+e2) is within gamma_{n+2}.
+int64_t average_terms(const ConvProblem& p) { return p.kh * p.kw + 2; }
 
 constexpr Operand in(Role r, Shape s, Draw d = Draw::exact) { return {r, s, d, false, false, false}; }
 constexpr Operand out(Role r, Shape s) { return {r, s, Draw::exact, false, false, false}; }
@@ -98,6 +102,12 @@ const std::vector<Direction>& all_directions() {
         {Op::maxpool2d, "BWD", Pass::backward, false, Geometry::pool,
          {selecting(R::x, S::image), in(R::dy, S::pool_out, Draw::gradient)}, {out(R::dx, S::image)},
          per_tap_terms, no_terms},
+        {Op::avgpool2d, "FWD", Pass::forward, false, Geometry::pool,
+         {in(R::x, S::image)}, {out(R::y, S::pool_out)},
+         average_terms, per_tap_terms, true},
+        {Op::avgpool2d, "BWD", Pass::backward, false, Geometry::pool,
+         {in(R::dy, S::pool_out)}, {out(R::dx, S::image)},
+         average_terms, per_tap_terms, true},
         {Op::im2col, "FWD", Pass::forward, false, Geometry::window,
          {in(R::x, S::image, Draw::small)}, {copied(R::col, S::columns)},
          no_terms, no_terms},
@@ -126,6 +136,15 @@ const Direction& direction_of(Op op, Pass pass, bool bias) {
 }
 
 void validate_problem(const Direction& d, const ConvProblem& p) {
+    const std::string op(to_string(d.op));
+    if (d.geometry != Geometry::pool) {
+        if (p.ceil_mode) throw ProblemError("ceil_mode", "applies to maxpool2d and avgpool2d only, not " + op);
+        if (p.alg != PoolAlg::max)
+            throw ProblemError("alg", "a pooling algorithm (" + std::string(to_string(p.alg)) + ") given for " + op);
+    } else if (is_average(p.alg) != (d.op == Op::avgpool2d)) {
+        throw ProblemError("alg", std::string(to_string(p.alg)) + " is not an algorithm of " + op + " (expected " +
+                                      (d.op == Op::avgpool2d ? "avg_p or avg_np" : "max") + ")");
+    }
     switch (d.geometry) {
         case Geometry::conv: return p.validate();
         case Geometry::pool: return pool_problem(p).validate();
@@ -172,9 +191,7 @@ const Signature& signature(Op op, Pass pass) {
 PoolProblem Call::pool_problem() const {
     if (direction_->geometry != Geometry::pool)
         throw std::logic_error(std::string(to_string(op())) + " is not a pooling");
-    // The op is the algorithm: maxpool2d is max (version 1.1's avgpool2d adds avg_p and
-    // avg_np by its count_include_pad).
-    return convconf::pool_problem(problem_, PoolAlg::max);
+    return convconf::pool_problem(problem_);
 }
 
 std::optional<TensorShape> Call::bound_shape(Role r) const {

@@ -37,7 +37,7 @@ enum class Shape {
     image,     // x, dx: [mb, ic, ih, iw] in the layout
     weights,   // w, dw: [oc, ic, kh, kw] in the weights layout
     conv_out,  // conv2d's y, dy: [mb, oc, oh, ow] in the layout
-    pool_out,  // maxpool2d's y, dy, argmax: [mb, ic, oh, ow] in the layout
+    pool_out,  // maxpool2d's and avgpool2d's y, dy, argmax: [mb, ic, oh, ow] in the layout
     channels,  // b, db: [oc]
     columns,   // col: [mb*oh*ow, ic*kh*kw], plain
 };
@@ -96,7 +96,7 @@ enum class Geometry { conv, pool, window };
 // One op and pass with its optional tensors, named as benchdnn's --dir.
 struct Direction {
     Op op;
-    const char* name;  // FWD_B FWD_D BWD_D BWD_W BWD_WB for conv2d; FWD BWD for maxpool2d; FWD
+    const char* name;  // FWD_B FWD_D BWD_D BWD_W BWD_WB for conv2d; FWD BWD for the poolings; FWD
     Pass pass;
     // The row with the bias tensor: read in forward (b, FWD_B), written in
     // backward_weights (db, BWD_WB). Which of the two is in the row's operands.
@@ -107,6 +107,9 @@ struct Direction {
     int64_t (*terms)(const ConvProblem&);
     // The sums generated exact inputs keep exact (FWD_D draws what FWD_B draws).
     int64_t (*fill_terms)(const ConvProblem&);
+    // Its outputs are divided (average pooling): integer data keeps them exact only where
+    // every divisor is a power of two.
+    bool divides = false;
 
     bool reads(Role) const;
     bool writes(Role) const;
@@ -123,7 +126,9 @@ const std::vector<Direction>& all_directions();
 // The direction of (op, pass) with or without its optional tensors (bias is ignored where
 // there are none). Throws std::invalid_argument when op has no such pass.
 const Direction& direction_of(Op, Pass, bool bias = false);
-// The problem's rules for this direction (ProblemError naming the field).
+// The problem's rules for this direction (ProblemError naming the field), and the pooling
+// fields' (ceil_mode on a pooling only, alg max for maxpool2d and avg_p or avg_np for
+// avgpool2d).
 void validate_problem(const Direction&, const ConvProblem&);
 
 // The contract's names for an op and pass, merged over its directions: which inputs and

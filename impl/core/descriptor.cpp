@@ -25,14 +25,16 @@ namespace {
 // The tokens in benchdnn's canonical order (conv_aux.cpp, operator<<): reading looks names
 // up in this table and writing walks it.
 namespace tok {
-enum Id : size_t { g, mb, ic, ih, iw, oc, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, count };
+enum Id : size_t { g, mb, ic, ih, iw, oc, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, ceil, count };
 }
+// ceil is convconf's, not benchdnn's (which has no ceil mode): ceil1 rounds the output size up.
 constexpr std::array<std::string_view, tok::count> kTokNames{
-    "g", "mb", "ic", "ih", "iw", "oc", "oh", "ow", "kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw"};
+    "g", "mb", "ic", "ih", "iw", "oc", "oh", "ow", "kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw", "ceil"};
 // benchdnn's 3-D tokens, recognised only to be rejected: convconf's problems are 2-D.
 constexpr std::array<std::string_view, 6> k3dTokNames{"id", "od", "kd", "sd", "pd", "dd"};
 
 bool conv_only(tok::Id id) { return id == tok::g || id == tok::oc; }
+bool pool_only(tok::Id id) { return id == tok::ceil; }
 
 constexpr int64_t kDefaultMb = 2;  // benchdnn: d.mb = 2
 
@@ -81,7 +83,15 @@ std::optional<int64_t> centring_lo(int64_t out, const Axis& a) {
 // The smallest bottom pad giving `out` outputs: benchdnn's padding_r (opp_pad), or 0 where
 // that is negative yet no bottom pad still gives `out` (the output rounds down). Negative
 // when even no bottom pad gives more than `out` outputs; validate() reports it.
-std::optional<int64_t> smallest_hi(int64_t out, const Axis& a) {
+// In ceil mode `out` outputs need a span (in + lo + hi - extent) of at least (out-2)*s + 1,
+// or exactly 0 for one output; where that bottom pad is negative, 0 (parse() checks that
+// the problem then has `out` outputs: ceil mode's dropped window can leave fewer).
+std::optional<int64_t> smallest_hi(int64_t out, const Axis& a, bool ceil_mode) {
+    if (ceil_mode) {
+        const Wide span = out == 1 ? Wide{0} : (Wide{out} - 2) * a.s + 1;
+        const Wide hi = span + window_extent(a) - a.in - a.lo;
+        return narrow(hi < 0 ? 0 : hi);
+    }
     const Wide hi = (Wide{out} - 1) * a.s + window_extent(a) - a.in - a.lo;
     return narrow(hi < 0 && hi > -Wide{a.s} ? 0 : hi);
 }
@@ -160,6 +170,8 @@ size_t read_token(std::string_view text, std::string_view rest, Op op, Slots& sl
                    "problems are 2-D");
     if (op == Op::maxpool2d && conv_only(*match.id))
         throw fail(token, "not a pooling token (pooling has no groups and no oc)");
+    if (op == Op::conv2d && pool_only(*match.id))
+        throw fail(token, "not a convolution token (ceil mode is pooling's)");
     if (token.size() == match.name.size())
         throw fail(token, "missing number after \"" + std::string(match.name) + "\"");
     int64_t value = 0;
@@ -170,6 +182,8 @@ size_t read_token(std::string_view text, std::string_view rest, Op op, Slots& sl
     if (slot.value) throw fail(token, "repeated (first given as \"" + slot.text + "\")");
     if (*match.id == tok::g && value != 1)
         throw fail(token, "groups other than 1 are not supported");
+    if (*match.id == tok::ceil && value != 0 && value != 1)
+        throw fail(token, "ceil mode is ceil0 (floor, the default) or ceil1");
     slot = {value, token};
     return token.size();
 }
@@ -220,8 +234,9 @@ constexpr const char* kWMissing =
     "once a w token is given benchdnn needs both iw and kw (it copies the w values from h only "
     "when no w token is given)";
 
-// One axis from its tokens, by benchdnn's rules (str2desc and init_pad_r).
-Axis read_axis(const Scanned& s, const AxisToks& t, std::string_view text, const char* missing) {
+// One axis from its tokens, by benchdnn's rules (str2desc and init_pad_r); in ceil mode an
+// output size is ceil mode's.
+Axis read_axis(const Scanned& s, const AxisToks& t, std::string_view text, const char* missing, bool ceil_mode) {
     Axis a;
     a.in = required(s, t.in, text, missing);
     a.k = required(s, t.k, text, missing);
@@ -238,7 +253,7 @@ Axis read_axis(const Scanned& s, const AxisToks& t, std::string_view text, const
         return a;
     }
     a.lo = pad.value ? *pad.value : derived_from(centring_lo(*out.value, a), out, text);
-    a.hi = derived_from(smallest_hi(*out.value, a), out, text);
+    a.hi = derived_from(smallest_hi(*out.value, a, ceil_mode), out, text);
     return a;
 }
 
@@ -277,7 +292,7 @@ struct Source {
     size_t count;
     bool largest = false;
 };
-constexpr std::array<Source, 19> kSources{{
+constexpr std::array<Source, 20> kSources{{
     {"mb", "", {tok::mb}, 1},
     {"ic", "", {tok::ic}, 1},
     {"oc", "", {tok::oc}, 1},
@@ -293,6 +308,7 @@ constexpr std::array<Source, 19> kSources{{
     {"dw", "dh", {tok::dw}, 1},
     {"pl", "pt", {tok::pw, tok::ow}, 2},
     {"pr", "pb", {tok::ow, tok::pw}, 2},
+    {"ceil_mode", "", {tok::ceil}, 1},
     {"x", "", {tok::mb, tok::ic, tok::ih, tok::iw}, 4, true},
     // col and y have the output's extents, which a pad or an oh/ow makes as large as it
     // is: ph1099511627776 is the token to blame, not ih5.
@@ -336,15 +352,23 @@ Described<P> parse(std::string_view text) {
     p.ic = required(s, tok::ic, text, "a descriptor needs the input channels");
     if constexpr (is_conv)
         p.oc = required(s, tok::oc, text, "a convolution needs the output channels");
-    const Axis h = read_axis(s, kHToks, text, kHMissing);
+    p.ceil_mode = s.slots[tok::ceil].value.value_or(0) == 1;
+    const Axis h = read_axis(s, kHToks, text, kHMissing, p.ceil_mode);
     const bool w_copied = !w_given(s.slots);
     set_h(p, h);
-    set_w(p, w_copied ? h : read_axis(s, kWToks, text, kWMissing));
+    set_w(p, w_copied ? h : read_axis(s, kWToks, text, kWMissing, p.ceil_mode));
     try {
         p.validate();
     } catch (const ProblemError& e) {
         throw validation_error(e, s.slots, w_copied, text);
     }
+    // Ceil mode drops a last window that would start in the padding: no bottom pad may give
+    // the output size asked for.
+    for (const auto& [id, got] : {std::pair{tok::oh, p.oh()}, {tok::ow, p.ow()}})
+        if (const Slot& out = s.slots[id]; p.ceil_mode && out.value && *out.value != got)
+            throw DescriptorError(std::string(text), out.text,
+                                  "no pad gives this output size in ceil mode (it gives " + std::to_string(got) +
+                                      ": ceil mode drops a last window that would start in the padding)");
     if (w_copied) check_copied_w(s.slots, p, text);
     return {p, s.name};
 }
@@ -370,6 +394,7 @@ void put_axis(Values& v, const AxisToks& t, const Axis& a, int64_t out) {
 
 Values window_values(const WindowProblem& p) {
     Values v;
+    if (p.ceil_mode) v[tok::ceil] = 1;
     if (p.mb != kDefaultMb) v[tok::mb] = p.mb;
     v[tok::ic] = p.ic;
     const Axis h = h_axis(p), w = w_axis(p);

@@ -21,19 +21,27 @@
 //    rounds down, e.g. ih56oh28kh1sh2) and pb = 0 still gives oh outputs, pb = 0, since the
 //    problem model has no negative pads. This is how asymmetric padding is written.
 //  - w likewise with ow, pw, pl, pr.
+// Ceil mode (version 1.1 of the contract) is convconf's own token, `ceil1` (`ceil0` is the
+// default, floor), on pooling descriptors only: benchdnn has no ceil mode (give it the oh
+// instead). With it, an oh or ow is ceil mode's output size and the bottom (right) pad is
+// the smallest giving it there; one that no pad gives is rejected.
+// The algorithm (max, avg_p, avg_np) is not part of a descriptor: benchdnn spells it --alg.
 // Rejected with a DescriptorError: groups other than 1 (`g2`), 3-D tokens (id od kd sd pd
 // dd), 1-D descriptors (no ih), unknown or repeated tokens, missing numbers, numbers beyond
 // int64, and every problem that validate() rejects (the error names the token behind the
 // field: sh -> `sh0`; a derived pad -> the `oh` token).
 //
-// Writing gives benchdnn's canonical order (g mb ic ih iw oc oh ow kh kw sh sw ph pw dh dw n)
+// Writing gives benchdnn's canonical order (g mb ic ih iw oc oh ow kh kw sh sw ph pw dh dw,
+// then ceil, n)
 // and leaves out defaults and what reading derives: the w tokens when w equals h, oh when
 // pb = pt, ph when it is 0 or the centring pad of the printed oh. layout and weights_layout
 // are not part of a descriptor. Reading what was written gives the same problem whenever
 // pb = pt or pb is the smallest bottom pad for the output size (and pr likewise). A larger
 // pb adds bottom rows that no window reaches; such a problem cannot be written exactly and
 // is written as the equivalent problem with the smallest pb: same output size, same taps,
-// same results.
+// same results. In ceil mode the same holds for max and avg_np; for avg_p a larger pb can
+// add padding taps that the last window's divisor counts, and such a problem is not written
+// exactly (generated problems never have one; golden cases state their pads).
 #pragma once
 
 #include <stdexcept>

@@ -1,6 +1,7 @@
 #include "impl/core/problem.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <limits>
@@ -67,10 +68,13 @@ void require_at_least(const char* field, int64_t value, int64_t minimum, const c
 
 // Output extent along one axis; may be < 1 for an invalid problem (validate rejects it).
 int64_t out_extent(int64_t in, int64_t k, int64_t stride, int64_t pad_lo, int64_t pad_hi,
-                   int64_t dilation) {
+                   int64_t dilation, bool ceil_mode) {
     const int64_t span = in + pad_lo + pad_hi - (dilation * (k - 1) + 1);
     if (span < 0 || stride < 1) return 0;  // window larger than the padded input
-    return span / stride + 1;
+    if (!ceil_mode) return span / stride + 1;
+    int64_t out = (span + stride - 1) / stride + 1;
+    if ((out - 1) * stride >= in + pad_lo) out -= 1;  // the last window would start past x
+    return out;
 }
 
 void require_window_fits(const char* k_field, int64_t in, int64_t k, int64_t pad_lo,
@@ -128,8 +132,8 @@ std::string window_missing_input(int64_t in, int64_t k, int64_t stride, int64_t 
 
 }  // namespace
 
-int64_t WindowProblem::oh() const { return out_extent(ih, kh, sh, pt, pb, dh); }
-int64_t WindowProblem::ow() const { return out_extent(iw, kw, sw, pl, pr, dw); }
+int64_t WindowProblem::oh() const { return out_extent(ih, kh, sh, pt, pb, dh, ceil_mode); }
+int64_t WindowProblem::ow() const { return out_extent(iw, kw, sw, pl, pr, dw, ceil_mode); }
 
 void WindowProblem::validate() const {
     require_at_least("mb", mb, 1, "minibatch");
@@ -174,27 +178,57 @@ void PoolProblem::validate() const {
     const std::string rows = window_missing_input(ih, kh, sh, pt, dh, oh(), "pt", "pb", "dh");
     if (!rows.empty())
         throw ProblemError(rows, "a pooling window covers no element of x (no row of it is "
-                                 "inside the input; pooling pads with -infinity, so it has "
-                                 "nothing to choose)");
+                                 "inside the input, so it has nothing to choose or average)");
     const std::string cols = window_missing_input(iw, kw, sw, pl, dw, ow(), "pl", "pr", "dw");
     if (!cols.empty())
         throw ProblemError(cols, "a pooling window covers no element of x (no column of it is "
-                                 "inside the input; pooling pads with -infinity, so it has "
-                                 "nothing to choose)");
+                                 "inside the input, so it has nothing to choose or average)");
 }
 
 std::string_view to_string(PoolAlg a) {
     switch (a) {
         case PoolAlg::max: return "max";
+        case PoolAlg::avg_p: return "avg_p";
+        case PoolAlg::avg_np: return "avg_np";
     }
     return "?";
 }
 
-PoolProblem pool_problem(const WindowProblem& p, PoolAlg alg) {
+PoolAlg parse_pool_alg(std::string_view text, std::string_view what) {
+    std::string lower(text);
+    for (char& ch : lower) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+    for (PoolAlg a : {PoolAlg::max, PoolAlg::avg_p, PoolAlg::avg_np})
+        if (lower == to_string(a)) return a;
+    // oneDNN's names, which benchdnn also takes.
+    if (lower == "pooling_max") return PoolAlg::max;
+    if (lower == "pooling_avg_include_padding") return PoolAlg::avg_p;
+    if (lower == "pooling_avg_exclude_padding") return PoolAlg::avg_np;
+    throw std::invalid_argument(std::string(what) + ": \"" + std::string(text) +
+                                "\" is not a pooling algorithm (expected max, avg_p or avg_np)");
+}
+
+PoolProblem pool_problem(const WindowProblem& p) {
     PoolProblem pp;
     static_cast<WindowProblem&>(pp) = p;
-    pp.alg = alg;
     return pp;
+}
+
+int64_t taps_between(int64_t o, int64_t stride, int64_t pad, int64_t dilation, int64_t k, int64_t lo, int64_t hi) {
+    // Tap t reads start + t*dilation; count the t in [0, k) with lo <= that < hi.
+    const int64_t start = o * stride - pad;
+    auto ceil_div = [](int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -(-a / b); };
+    const int64_t first = std::max<int64_t>(0, ceil_div(lo - start, dilation));
+    const int64_t end = std::min(k, ceil_div(hi - start, dilation));
+    return std::max<int64_t>(0, end - first);
+}
+
+int64_t pool_divisor(const WindowProblem& p, int64_t oh, int64_t ow) {
+    const bool padding_counts = p.alg == PoolAlg::avg_p;
+    const int64_t rows = padding_counts ? taps_between(oh, p.sh, p.pt, p.dh, p.kh, -p.pt, p.ih + p.pb)
+                                        : taps_between(oh, p.sh, p.pt, p.dh, p.kh, 0, p.ih);
+    const int64_t cols = padding_counts ? taps_between(ow, p.sw, p.pl, p.dw, p.kw, -p.pl, p.iw + p.pr)
+                                        : taps_between(ow, p.sw, p.pl, p.dw, p.kw, 0, p.iw);
+    return rows * cols;
 }
 
 ConvProblem as_conv_problem(const WindowProblem& p) {

@@ -51,9 +51,23 @@ void require_within_memory_cap(int64_t count, int64_t element_bytes, const std::
 int64_t checked_count(const std::string& field, std::initializer_list<int64_t> extents,
                       int64_t element_bytes = 8);
 
+// What a pooling window computes, as benchdnn's --alg names it. Version 1.1 of the contract
+// adds average pooling, which benchdnn splits by its divisor: avg_p counts the taps in the
+// padding, avg_np does not (count_include_pad true and false).
+enum class PoolAlg { max, avg_p, avg_np };
+std::string_view to_string(PoolAlg);
+// benchdnn's spelling, case-insensitively: max, avg_p, avg_np (std::invalid_argument naming
+// `what` and the accepted values otherwise).
+PoolAlg parse_pool_alg(std::string_view text, std::string_view what = "--alg");
+inline bool is_average(PoolAlg a) { return a != PoolAlg::max; }
+
 // The sliding-window geometry common to every op: an image of mb x ic x ih x iw and a
 // kh x kw window moved by stride over it, padded and dilated. im2col and col2im take it
 // alone; convolution and pooling add their own fields and rules.
+//
+// Two fields belong to pooling alone, kept here so that no copy of a problem drops them:
+// ceil_mode (the output size rounds up, version 1.1) and alg. validate_problem()
+// (impl/core/call.hpp) refuses ceil_mode on the other ops and an alg that is not its op's.
 struct WindowProblem {
     int64_t mb = 2, ic = 1, ih = 1, iw = 1;
     int64_t kh = 1, kw = 1;
@@ -61,9 +75,13 @@ struct WindowProblem {
     int64_t pt = 0, pl = 0, pb = 0, pr = 0;
     int64_t dh = 1, dw = 1;
     Layout layout = Layout::nchw;
+    bool ceil_mode = false;
+    PoolAlg alg = PoolAlg::max;
 
     // The one place output size is computed:
-    // OH = floor((ih + pt + pb - dh*(kh-1) - 1) / sh) + 1, OW likewise.
+    // OH = floor((ih + pt + pb - dh*(kh-1) - 1) / sh) + 1, OW likewise. In ceil mode the
+    // division rounds up, and then OH -= 1 where (OH-1)*sh >= ih + pt: a last window that
+    // would start in the bottom padding or beyond is dropped (PyTorch's rule, the contract's).
     int64_t oh() const;
     int64_t ow() const;
     // Extent of the dilated window: dh*(kh-1) + 1.
@@ -95,15 +113,7 @@ struct ConvProblem : WindowProblem {
     bool operator==(const ConvProblem&) const = default;
 };
 
-// What a pooling window computes, as benchdnn's --alg names it. Version 1.1 of the contract
-// adds average pooling, which benchdnn splits by its divisor: avg_p counts the taps in the
-// padding, avg_np does not (count_include_pad true and false).
-enum class PoolAlg { max };
-std::string_view to_string(PoolAlg);
-
 struct PoolProblem : WindowProblem {
-    PoolAlg alg = PoolAlg::max;
-
     Dims4 y_dims() const { return {mb, ic, oh(), ow()}; }
 
     // WindowProblem's rules plus: every window covers at least one element of x
@@ -113,8 +123,16 @@ struct PoolProblem : WindowProblem {
     bool operator==(const PoolProblem&) const = default;
 };
 
-// The pooling problem of a window (a ConvProblem's WindowProblem part) with algorithm alg.
-PoolProblem pool_problem(const WindowProblem&, PoolAlg alg = PoolAlg::max);
+// The pooling problem of a window (a ConvProblem's WindowProblem part), its alg included.
+PoolProblem pool_problem(const WindowProblem&);
+// Along one axis, how many taps t in [0, k) of output position o read a coordinate
+// o*stride - pad + t*dilation in [lo, hi). Average pooling's divisor is its product over
+// the two axes (pool_divisor).
+int64_t taps_between(int64_t o, int64_t stride, int64_t pad, int64_t dilation, int64_t k, int64_t lo, int64_t hi);
+// Average pooling's divisor of output (oh, ow): the taps inside x and, for avg_p, those in
+// the padding too (never taps beyond the padded input, which ceil mode's last window can
+// have). The naive reference counts them in its own loop instead.
+int64_t pool_divisor(const WindowProblem&, int64_t oh, int64_t ow);
 // A ConvProblem whose WindowProblem part is p (oc 1, OIHW): the problem a Call carries for
 // maxpool2d, im2col and col2im.
 ConvProblem as_conv_problem(const WindowProblem&);

@@ -16,8 +16,9 @@ constexpr Names<Layout, 2> kLayouts{{{Layout::nchw, "NCHW"}, {Layout::nhwc, "NHW
 constexpr Names<WeightsLayout, 2> kWeightsLayouts{
     {{WeightsLayout::oihw, "OIHW"}, {WeightsLayout::hwio, "HWIO"}}};
 constexpr Names<DType, 2> kDTypes{{{DType::f32, "f32"}, {DType::f64, "f64"}}};
-constexpr Names<Op, 4> kOps{{{Op::conv2d, "conv2d"},
+constexpr Names<Op, 5> kOps{{{Op::conv2d, "conv2d"},
                              {Op::maxpool2d, "maxpool2d"},
+                             {Op::avgpool2d, "avgpool2d"},
                              {Op::im2col, "im2col"},
                              {Op::col2im, "col2im"}}};
 constexpr Names<Pass, 4> kPasses{{{Pass::forward, "forward"},

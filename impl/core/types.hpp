@@ -14,9 +14,10 @@ enum class Layout { nchw, nhwc };
 enum class WeightsLayout { oihw, hwio };
 enum class DType { f32, f64 };
 
-enum class Op { conv2d, maxpool2d, im2col, col2im };
+// avgpool2d is version 1.1's; it comes last so that the others keep their values.
+enum class Op { conv2d, maxpool2d, im2col, col2im, avgpool2d };
 // The contract's pass names. conv2d uses forward, backward_data, backward_weights;
-// maxpool2d uses forward and backward; im2col and col2im only forward.
+// maxpool2d and avgpool2d use forward and backward; im2col and col2im only forward.
 enum class Pass { forward, backward_data, backward_weights, backward };
 
 std::string_view to_string(Layout);

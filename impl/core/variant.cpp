@@ -52,6 +52,16 @@ void pool_backward(const Variant& v, const PoolProblem& p, const Tensor<T>& x, c
 }
 
 template <class T>
+void avg_forward(const Variant& v, const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y) {
+    v.run(call_of<T>(Op::avgpool2d, Pass::forward, false, p).bind(Role::x, x).bind(Role::y, y));
+}
+
+template <class T>
+void avg_backward(const Variant& v, const PoolProblem& p, const Tensor<T>& dy, Tensor<T>& dx) {
+    v.run(call_of<T>(Op::avgpool2d, Pass::backward, false, p).bind(Role::dy, dy).bind(Role::dx, dx));
+}
+
+template <class T>
 void im2col(const Variant& v, const WindowProblem& p, const Tensor<T>& x, Tensor<T>& col) {
     v.run(call_of<T>(Op::im2col, Pass::forward, false, p).bind(Role::x, x).bind(Role::col, col));
 }
@@ -70,6 +80,8 @@ void col2im(const Variant& v, const WindowProblem& p, const Tensor<T>& col, Tens
                                         Tensor<T>&, Tensor<T>*);                                                   \
     template void pool_forward(const Variant&, const PoolProblem&, const Tensor<T>&, Tensor<T>&, Tensor<int64_t>&); \
     template void pool_backward(const Variant&, const PoolProblem&, const Tensor<T>&, const Tensor<T>&, Tensor<T>&); \
+    template void avg_forward(const Variant&, const PoolProblem&, const Tensor<T>&, Tensor<T>&);                 \
+    template void avg_backward(const Variant&, const PoolProblem&, const Tensor<T>&, Tensor<T>&);                \
     template void im2col(const Variant&, const WindowProblem&, const Tensor<T>&, Tensor<T>&);                      \
     template void col2im(const Variant&, const WindowProblem&, const Tensor<T>&, Tensor<T>&);
 CONVCONF_TYPED_CALLS(float)

@@ -74,6 +74,11 @@ template <class T>
 void pool_forward(const Variant&, const PoolProblem&, const Tensor<T>& x, Tensor<T>& y, Tensor<int64_t>& argmax);
 template <class T>
 void pool_backward(const Variant&, const PoolProblem&, const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dx);
+// avg_forward and avg_backward: average pooling, the algorithm (avg_p or avg_np) p.alg.
+template <class T>
+void avg_forward(const Variant&, const PoolProblem&, const Tensor<T>& x, Tensor<T>& y);
+template <class T>
+void avg_backward(const Variant&, const PoolProblem&, const Tensor<T>& dy, Tensor<T>& dx);
 template <class T>
 void im2col(const Variant&, const WindowProblem&, const Tensor<T>& x, Tensor<T>& col);
 template <class T>
@@ -87,7 +92,8 @@ void col2im(const Variant&, const WindowProblem&, const Tensor<T>& col, Tensor<T
 //       template <class T> void conv_forward_t(const ConvProblem&, const Tensor<T>& x, const Tensor<T>& w,
 //                                              const Tensor<T>* b, Tensor<T>& y) const;
 //       conv_backward_data_t(p, w, dy, dx), conv_backward_weights_t(p, x, dy, dw, db),
-//       pool_forward_t(pool p, x, y, argmax), pool_backward_t(pool p, x, dy, dx),
+//       pool_forward_t(pool p, x, y, argmax), pool_backward_t(pool p, x, dy, dx) (max pooling),
+//       avg_forward_t(pool p, x, y), avg_backward_t(pool p, dy, dx) (average pooling),
 //       im2col_t(window p, x, col), col2im_t(window p, col, x)
 //   };
 // This is the one switch over directions a variant has.
@@ -126,6 +132,9 @@ private:
                     return impl.template pool_forward_t<T>(c.pool_problem(), in(Role::x), out(Role::y),
                                                            c.tensor<int64_t>(Role::argmax));
                 return impl.template pool_backward_t<T>(c.pool_problem(), in(Role::x), in(Role::dy), out(Role::dx));
+            case Op::avgpool2d:
+                if (c.pass() == Pass::forward) return impl.template avg_forward_t<T>(c.pool_problem(), in(Role::x), out(Role::y));
+                return impl.template avg_backward_t<T>(c.pool_problem(), in(Role::dy), out(Role::dx));
             case Op::im2col: return impl.template im2col_t<T>(p, in(Role::x), out(Role::col));
             case Op::col2im: return impl.template col2im_t<T>(p, in(Role::col), out(Role::x));
         }

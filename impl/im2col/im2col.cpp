@@ -153,7 +153,8 @@ public:
         switch (c.op()) {
             case Op::im2col:
             case Op::col2im: return 0;  // the lowering itself, straight into the output
-            case Op::maxpool2d: return pool_workspace_bytes(p, c.pass(), c.dtype());
+            case Op::maxpool2d:
+            case Op::avgpool2d: return pool_workspace_bytes(p, c.pass(), c.dtype());
             case Op::conv2d: break;
         }
         // Per thread running one lowered block; a copy of the weights unless their layout already is
@@ -268,6 +269,16 @@ public:
     void pool_backward_t(const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy,
                          Tensor<T>& dx) const {
         im2col::pool_backward(p, x, dy, dx);
+    }
+
+    template <class T>
+    void avg_forward_t(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y) const {
+        im2col::avg_forward(p, x, y);
+    }
+
+    template <class T>
+    void avg_backward_t(const PoolProblem& p, const Tensor<T>& dy, Tensor<T>& dx) const {
+        im2col::avg_backward(p, dy, dx);
     }
 
     template <class T>

@@ -41,12 +41,13 @@ void for_each_position(const WindowProblem& p, int64_t begin, int64_t end, F&& f
 }
 
 // Lowers the windows of output positions [begin, end) of task t into `tile`: a row per
-// position, columns (c, i, j) over the task's channels; taps in the padding get -infinity.
+// position, columns (c, i, j) over the task's channels; taps outside x get `padding`
+// (-infinity for max pooling, 0 for average pooling).
 // The loops follow x's memory order: channels innermost in NHWC, taps in NCHW.
 template <class T>
-void lower(const PoolProblem& p, const Tensor<T>& x, const Task& t, int64_t begin, int64_t end, T* tile) {
+void lower(const PoolProblem& p, const Tensor<T>& x, const Task& t, int64_t begin, int64_t end, T* tile,
+           T padding) {
     const int64_t K = taps(p), C = t.channels(), c_step = x.offset(0, 1, 0, 0);
-    const T padding = -std::numeric_limits<T>::infinity();
     T* row = tile;
     for_each_position(p, begin, end, [&](int64_t oh, int64_t ow) {
         for (int64_t i = 0; i < p.kh; ++i) {
@@ -109,7 +110,7 @@ void for_each_window(const PoolProblem& p, const Tensor<T>& x, Tensor<T>* gradie
         if (gradient) zero.emplace(p, *gradient, t);
         for (int64_t begin = t.oh_begin * OW; begin < t.oh_end * OW; begin += rows) {
             const int64_t end = std::min(begin + rows, t.oh_end * OW);
-            lower(p, x, t, begin, end, tile.data());
+            lower(p, x, t, begin, end, tile.data(), -std::numeric_limits<T>::infinity());
             if (zero) zero->through((end - 1) / OW + 1);
             for_each_choice(p, t, begin, end, tile.data(), best, chosen,
                             [&](int64_t c, int64_t oh, int64_t ow, T value, int64_t tap) {
@@ -160,8 +161,66 @@ void pool_backward(const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy
         });
 }
 
+template <class T>
+void avg_forward(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y) {
+    const Tasks tasks(p, Pass::forward);
+    const int64_t elements = tile_elements(p, tasks), rows = tile_rows(p, tasks), OW = p.ow(), K = taps(p);
+    parallel_for(tasks.count(), [&](int64_t k) {
+        const Task t = tasks[k];
+        std::vector<T> tile(elements);
+        for (int64_t begin = t.oh_begin * OW; begin < t.oh_end * OW; begin += rows) {
+            const int64_t end = std::min(begin + rows, t.oh_end * OW);
+            lower(p, x, t, begin, end, tile.data(), T(0));
+            const T* row = tile.data();
+            for_each_position(p, begin, end, [&](int64_t oh, int64_t ow) {
+                const T divisor = T(pool_divisor(p, oh, ow));
+                for (int64_t c = 0; c < t.channels(); ++c) {
+                    const T* window = row + c * K;
+                    T sum = 0;
+                    for (int64_t tap = 0; tap < K; ++tap) sum += window[tap];
+                    y.at(t.n, t.c_begin + c, oh, ow) = sum / divisor;
+                }
+                row += t.channels() * K;
+            });
+        }
+    });
+}
+
+// col2im of the gradient matrix, one window (row) at a time: its value dy / divisor goes to
+// every tap of the window inside x. Windows that overlap accumulate; they all belong to the
+// task, which owns its channels of dx, zeroed a row of windows ahead (pooling::ZeroAhead).
+template <class T>
+void avg_backward(const PoolProblem& p, const Tensor<T>& dy, Tensor<T>& dx) {
+    const Tasks tasks(p, Pass::backward);
+    const int64_t OW = p.ow();
+    parallel_for(tasks.count(), [&](int64_t k) {
+        const Task t = tasks[k];
+        pooling::ZeroAhead<T> zero(p, dx, t);
+        std::vector<T> share(size_t(t.channels()));
+        for (int64_t oh = t.oh_begin; oh < t.oh_end; ++oh) {
+            zero.through(oh + 1);
+            for (int64_t ow = 0; ow < OW; ++ow) {
+                const T divisor = T(pool_divisor(p, oh, ow));
+                for (int64_t c = 0; c < t.channels(); ++c) share[size_t(c)] = dy.at(t.n, t.c_begin + c, oh, ow) / divisor;
+                for (int64_t i = 0; i < p.kh; ++i) {
+                    const int64_t ih = oh * p.sh - p.pt + i * p.dh;
+                    if (ih < 0 || ih >= p.ih) continue;
+                    for (int64_t j = 0; j < p.kw; ++j) {
+                        const int64_t iw = ow * p.sw - p.pl + j * p.dw;
+                        if (iw < 0 || iw >= p.iw) continue;
+                        for (int64_t c = 0; c < t.channels(); ++c) dx.at(t.n, t.c_begin + c, ih, iw) += share[size_t(c)];
+                    }
+                }
+            }
+        }
+        zero.finish();
+    });
+}
+
 int64_t pool_workspace_bytes(const WindowProblem& p, Pass pass, DType dtype) {
     const Tasks tasks(p, pass);
+    if (is_average(p.alg) && pass == Pass::backward)
+        return pooling::concurrent_bytes(tasks, tasks.max_channels() * (dtype == DType::f32 ? 4 : 8));
     return pooling::concurrent_bytes(tasks, tile_elements(p, tasks) * (dtype == DType::f32 ? 4 : 8));
 }
 
@@ -170,5 +229,10 @@ template void pool_forward<double>(const PoolProblem&, const Tensor<double>&, Te
 template void pool_backward<float>(const PoolProblem&, const Tensor<float>&, const Tensor<float>&, Tensor<float>&);
 template void pool_backward<double>(const PoolProblem&, const Tensor<double>&, const Tensor<double>&,
                                     Tensor<double>&);
+
+template void avg_forward<float>(const PoolProblem&, const Tensor<float>&, Tensor<float>&);
+template void avg_forward<double>(const PoolProblem&, const Tensor<double>&, Tensor<double>&);
+template void avg_backward<float>(const PoolProblem&, const Tensor<float>&, Tensor<float>&);
+template void avg_backward<double>(const PoolProblem&, const Tensor<double>&, Tensor<double>&);
 
 }  // namespace convconf::im2col

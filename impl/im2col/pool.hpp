@@ -21,7 +21,16 @@ void pool_forward(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y, Tensor
 template <class T>
 void pool_backward(const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dx);
 
-// One tile of the column matrix for each task running at once.
+// Average pooling the same way: windows lowered with zeros for padding, each row segment
+// summed and divided by its divisor (pool_divisor). Backward is col2im of the gradient
+// matrix whose row holds dy / divisor in every column, formed a window at a time.
+template <class T>
+void avg_forward(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y);
+template <class T>
+void avg_backward(const PoolProblem& p, const Tensor<T>& dy, Tensor<T>& dx);
+
+// One tile of the column matrix for each task running at once (average pooling backward
+// needs none).
 int64_t pool_workspace_bytes(const WindowProblem& p, Pass pass, DType dtype);
 
 }  // namespace convconf::im2col

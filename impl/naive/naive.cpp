@@ -184,6 +184,74 @@ void pool_backward(const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy
     for (int64_t e = 0; e < dx.size(); ++e) dx[e] = T(acc[e]);
 }
 
+namespace {
+
+// Average pooling's divisor of window (oh, ow), counted tap by tap: the taps inside x, and
+// with avg_p (count_include_pad) those in the padding too, but never a tap beyond the
+// padded input (ceil mode's last window can reach past it).
+int64_t divisor(const PoolProblem& p, int64_t oh, int64_t ow) {
+    int64_t count = 0;
+    for (int64_t i = 0; i < p.kh; ++i) {
+        const int64_t ih = oh * p.sh - p.pt + i * p.dh;
+        for (int64_t j = 0; j < p.kw; ++j) {
+            const int64_t iw = ow * p.sw - p.pl + j * p.dw;
+            const bool in_x = ih >= 0 && ih < p.ih && iw >= 0 && iw < p.iw;
+            const bool in_padded = ih >= -p.pt && ih < p.ih + p.pb && iw >= -p.pl && iw < p.iw + p.pr;
+            if (in_x || (p.alg == PoolAlg::avg_p && in_padded)) ++count;
+        }
+    }
+    return count;
+}
+
+}  // namespace
+
+template <class T>
+void avg_forward(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y) {
+    const int64_t OH = p.oh(), OW = p.ow();
+    progress::begin(p.mb * p.ic);
+    for (int64_t n = 0; n < p.mb; ++n)
+        for (int64_t c = 0; c < p.ic; ++c, progress::step())
+            for (int64_t oh = 0; oh < OH; ++oh)
+                for (int64_t ow = 0; ow < OW; ++ow) {
+                    double sum = 0.0;
+                    for (int64_t i = 0; i < p.kh; ++i) {
+                        const int64_t ih = oh * p.sh - p.pt + i * p.dh;
+                        if (ih < 0 || ih >= p.ih) continue;
+                        for (int64_t j = 0; j < p.kw; ++j) {
+                            const int64_t iw = ow * p.sw - p.pl + j * p.dw;
+                            if (iw < 0 || iw >= p.iw) continue;
+                            sum += double(x.at(n, c, ih, iw));
+                        }
+                    }
+                    // validate() guarantees every window has a tap inside x: divisor >= 1.
+                    y.at(n, c, oh, ow) = T(sum / double(divisor(p, oh, ow)));
+                }
+}
+
+template <class T>
+void avg_backward(const PoolProblem& p, const Tensor<T>& dy, Tensor<T>& dx) {
+    const int64_t OH = p.oh(), OW = p.ow();
+    // Overlapping windows (stride < kernel) accumulate; sum in double, round once.
+    Tensor<double> acc(dx.order(), dx.dims(), 0.0);
+    progress::begin(p.mb * p.ic);
+    for (int64_t n = 0; n < p.mb; ++n)
+        for (int64_t c = 0; c < p.ic; ++c, progress::step())
+            for (int64_t oh = 0; oh < OH; ++oh)
+                for (int64_t ow = 0; ow < OW; ++ow) {
+                    const double share = double(dy.at(n, c, oh, ow)) / double(divisor(p, oh, ow));
+                    for (int64_t i = 0; i < p.kh; ++i) {
+                        const int64_t ih = oh * p.sh - p.pt + i * p.dh;
+                        if (ih < 0 || ih >= p.ih) continue;
+                        for (int64_t j = 0; j < p.kw; ++j) {
+                            const int64_t iw = ow * p.sw - p.pl + j * p.dw;
+                            if (iw < 0 || iw >= p.iw) continue;
+                            acc.at(n, c, ih, iw) += share;
+                        }
+                    }
+                }
+    for (int64_t e = 0; e < dx.size(); ++e) dx[e] = T(acc[e]);
+}
+
 template <class T>
 void im2col(const WindowProblem& p, const Tensor<T>& x, Tensor<T>& col) {
     const int64_t OH = p.oh(), OW = p.ow(), KH = p.kh, KW = p.kw;
@@ -243,6 +311,8 @@ void col2im(const WindowProblem& p, const Tensor<T>& col, Tensor<T>& x) {
                                   Tensor<int64_t>&);                                          \
     template void pool_backward<T>(const PoolProblem&, const Tensor<T>&, const Tensor<T>&,    \
                                    Tensor<T>&);                                               \
+    template void avg_forward<T>(const PoolProblem&, const Tensor<T>&, Tensor<T>&);           \
+    template void avg_backward<T>(const PoolProblem&, const Tensor<T>&, Tensor<T>&);          \
     template void im2col<T>(const WindowProblem&, const Tensor<T>&, Tensor<T>&);              \
     template void col2im<T>(const WindowProblem&, const Tensor<T>&, Tensor<T>&);
 CONVCONF_NAIVE_INSTANTIATE(float)
@@ -281,6 +351,14 @@ public:
     void pool_backward_t(const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy,
                          Tensor<T>& dx) const {
         naive::pool_backward(p, x, dy, dx);
+    }
+    template <class T>
+    void avg_forward_t(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y) const {
+        naive::avg_forward(p, x, y);
+    }
+    template <class T>
+    void avg_backward_t(const PoolProblem& p, const Tensor<T>& dy, Tensor<T>& dx) const {
+        naive::avg_backward(p, dy, dx);
     }
     template <class T>
     void im2col_t(const WindowProblem& p, const Tensor<T>& x, Tensor<T>& col) const {

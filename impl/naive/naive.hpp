@@ -27,6 +27,12 @@ template <class T>
 void pool_forward(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y, Tensor<int64_t>& argmax);
 template <class T>
 void pool_backward(const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dx);
+// Average pooling (p.alg avg_p or avg_np): y = (sum of the window's taps inside x) / divisor;
+// backward gives every tap inside x of every window dy / divisor.
+template <class T>
+void avg_forward(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y);
+template <class T>
+void avg_backward(const PoolProblem& p, const Tensor<T>& dy, Tensor<T>& dx);
 template <class T>
 void im2col(const WindowProblem& p, const Tensor<T>& x, Tensor<T>& col);
 // The exact adjoint of im2col: x[n,c,h,w] = sum of the col entries that im2col copied from (h,w).

@@ -50,9 +50,10 @@ extern "C" {
 #define CONVCONF_OP_MAXPOOL2D 1
 #define CONVCONF_OP_IM2COL 2
 #define CONVCONF_OP_COL2IM 3
+#define CONVCONF_OP_AVGPOOL2D 4      /* contract version 1.1 */
 
-/* pass: conv2d has forward, backward_data and backward_weights; maxpool2d forward and
- * backward; im2col and col2im forward only. */
+/* pass: conv2d has forward, backward_data and backward_weights; maxpool2d and avgpool2d
+ * forward and backward; im2col and col2im forward only. */
 #define CONVCONF_PASS_FORWARD 0
 #define CONVCONF_PASS_BACKWARD_DATA 1
 #define CONVCONF_PASS_BACKWARD_WEIGHTS 2
@@ -71,8 +72,12 @@ extern "C" {
 #define CONVCONF_LAYOUT_OIHW 3
 #define CONVCONF_LAYOUT_HWIO 4
 
-/* pool_alg: what a pooling window computes (benchdnn's --alg). */
+/* pool_alg: what a pooling window computes (benchdnn's --alg). avgpool2d divides the sum of
+ * a window's taps inside x by the number of its taps inside the padded input (AVG_P, the
+ * contract's count_include_pad true) or inside x (AVG_NP). */
 #define CONVCONF_POOL_MAX 0
+#define CONVCONF_POOL_AVG_P 1
+#define CONVCONF_POOL_AVG_NP 2
 
 /* role: a tensor's part in a call, by its name in the contract.
  *   conv2d forward           reads x, w and (FWD_B) b; writes y
@@ -81,6 +86,8 @@ extern "C" {
  *   maxpool2d forward        reads x; writes y and argmax (window-local index i*kw + j of
  *                            the element chosen, the first in row-major window order on ties)
  *   maxpool2d backward       reads x, dy; writes dx (each dy to the element forward chose)
+ *   avgpool2d forward        reads x; writes y
+ *   avgpool2d backward       reads dy; writes dx (dy / divisor to every tap inside x)
  *   im2col                   reads x; writes col
  *   col2im                   reads col; writes x (the sum of every column entry it came from) */
 #define CONVCONF_ROLE_X 0
@@ -95,7 +102,9 @@ extern "C" {
 #define CONVCONF_ROLE_COL 9
 
 /* The problem: every field of the contract's descriptor, in elements.
- * Output size: oh = floor((ih + pt + pb - dh*(kh-1) - 1) / sh) + 1, ow likewise. */
+ * Output size: oh = floor((ih + pt + pb - dh*(kh-1) - 1) / sh) + 1, ow likewise; with
+ * ceil_mode the division rounds up, then oh -= 1 where (oh-1)*sh >= ih + pt. Taps beyond the
+ * padded input (ceil mode's last window) are padding that is never counted. */
 typedef struct convconf_problem {
     uint32_t struct_size;        /* sizeof(convconf_problem) as the writer compiled it */
     int64_t mb, ic, oc;          /* minibatch, input channels, and output channels: conv2d's
@@ -109,8 +118,13 @@ typedef struct convconf_problem {
                                     (PyTorch's and ONNX's convention, not oneDNN's) */
     int32_t layout;              /* activations' layout: NCHW or NHWC */
     int32_t weights_layout;      /* w's and dw's layout: OIHW or HWIO */
-    int32_t pool_alg;            /* maxpool2d: CONVCONF_POOL_MAX; 0 for the others */
+    int32_t pool_alg;            /* maxpool2d: CONVCONF_POOL_MAX; avgpool2d: _AVG_P or _AVG_NP;
+                                    0 for the others */
     int32_t reserved;            /* 0 */
+    /* Added with contract version 1.1. convconf sends a call with ceil_mode set only to a
+     * plugin whose convconf_plugin.problem_size says it has this field. */
+    int32_t ceil_mode;           /* maxpool2d, avgpool2d: 1 rounds the output size up; else 0 */
+    int32_t reserved2;           /* 0 */
 } convconf_problem;
 
 /* One tensor, as DLPack describes one: a pointer, logical extents and strides.
@@ -198,6 +212,10 @@ typedef struct convconf_plugin {
     uint32_t abi_version;        /* CONVCONF_PLUGIN_ABI_VERSION the plugin was built with */
     int32_t nvariants;           /* at least 1 */
     const convconf_variant* variants;
+    /* sizeof(convconf_problem) as the plugin compiled it: the problem fields it knows. A
+     * plugin that leaves it 0, or whose struct ends before it, predates ceil_mode: convconf
+     * skips every ceil-mode call for it, saying why. */
+    uint32_t problem_size;
 } convconf_plugin;
 
 /* The exported entry point. Called once, at load; the table it returns must stay valid

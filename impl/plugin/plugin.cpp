@@ -15,12 +15,17 @@
 
 namespace convconf::plugin {
 
+// Bytes of a struct up to and including `member`: the least struct_size a writer of this
+// ABI version can have given.
+#define CONVCONF_SIZE_THROUGH(type, member) (offsetof(type, member) + sizeof(type::member))
+
 int32_t abi_code(Op op) {
     switch (op) {
         case Op::conv2d: return CONVCONF_OP_CONV2D;
         case Op::maxpool2d: return CONVCONF_OP_MAXPOOL2D;
         case Op::im2col: return CONVCONF_OP_IM2COL;
         case Op::col2im: return CONVCONF_OP_COL2IM;
+        case Op::avgpool2d: return CONVCONF_OP_AVGPOOL2D;
     }
     throw std::logic_error("plugin: no ABI code for an op");
 }
@@ -93,8 +98,11 @@ CCall::CCall(const Call& c) {
     if (d.geometry == Geometry::pool) {
         switch (c.pool_problem().alg) {
             case PoolAlg::max: problem_.pool_alg = CONVCONF_POOL_MAX; break;
+            case PoolAlg::avg_p: problem_.pool_alg = CONVCONF_POOL_AVG_P; break;
+            case PoolAlg::avg_np: problem_.pool_alg = CONVCONF_POOL_AVG_NP; break;
         }
     }
+    problem_.ceil_mode = p.ceil_mode ? 1 : 0;
     bool bound = false;
     auto add = [&](const Operand& o, bool output) {
         bound = bound || c.has(o.role);
@@ -122,8 +130,13 @@ namespace {
 // One variant of a loaded library.
 class PluginVariant final : public Variant {
 public:
-    PluginVariant(std::string path, const convconf_variant& v)
-        : path_(std::move(path)), v_(v), name_(v.name), description_(v.description ? v.description : "") {}
+    // problem_size: the plugin's sizeof(convconf_problem), 0 where it does not say.
+    PluginVariant(std::string path, const convconf_variant& v, uint32_t problem_size)
+        : path_(std::move(path)),
+          v_(v),
+          name_(v.name),
+          description_(v.description ? v.description : ""),
+          knows_ceil_mode_(problem_size >= CONVCONF_SIZE_THROUGH(convconf_problem, ceil_mode)) {}
 
     std::string name() const override { return name_; }
     std::string description() const override { return description_ + " [plugin " + path_ + "]"; }
@@ -131,6 +144,9 @@ public:
     std::optional<std::string> unsupported(const Call& c) const override {
         if (!(v_.ops & (1u << abi_code(c.op()))))
             return "plugin " + name_ + " has no kernel for " + std::string(to_string(c.op()));
+        if (c.problem().ceil_mode && !knows_ceil_mode_)
+            return "plugin " + name_ + " was built with a convconf_plugin.h that predates ceil_mode "
+                   "(its convconf_plugin.problem_size does not reach the field)";
         const CCall call(c);
         const char* reason = v_.supports(call.get());
         if (!reason) return std::nullopt;
@@ -187,11 +203,8 @@ private:
     std::string path_;
     convconf_variant v_;
     std::string name_, description_;
+    bool knows_ceil_mode_;
 };
-
-// Bytes of a struct up to and including `member`: the least struct_size a writer of this
-// ABI version can have given.
-#define CONVCONF_SIZE_THROUGH(type, member) (offsetof(type, member) + sizeof(type::member))
 
 }  // namespace
 
@@ -261,7 +274,9 @@ Library load(const std::string& path) {
                     throw PluginError(named + ": declares " + std::string(to_string(d.op)) + " but its " + what +
                                       " function is NULL");
         }
-        lib.variants.push_back(std::make_unique<PluginVariant>(lib.file, v));
+        const uint32_t problem_size =
+            table->struct_size >= CONVCONF_SIZE_THROUGH(convconf_plugin, problem_size) ? table->problem_size : 0;
+        lib.variants.push_back(std::make_unique<PluginVariant>(lib.file, v, problem_size));
     }
     return lib;
 }

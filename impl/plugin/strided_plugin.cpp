@@ -37,6 +37,7 @@ std::optional<Op> op_of(int32_t code) {
         case CONVCONF_OP_MAXPOOL2D: return Op::maxpool2d;
         case CONVCONF_OP_IM2COL: return Op::im2col;
         case CONVCONF_OP_COL2IM: return Op::col2im;
+        case CONVCONF_OP_AVGPOOL2D: return Op::avgpool2d;
     }
     return std::nullopt;
 }
@@ -89,8 +90,15 @@ Read read(const convconf_call* c) {
         return r.error = "activation layout " + std::to_string(q.layout) + " unknown", r;
     if (q.weights_layout != CONVCONF_LAYOUT_OIHW && q.weights_layout != CONVCONF_LAYOUT_HWIO)
         return r.error = "weights layout " + std::to_string(q.weights_layout) + " unknown", r;
-    if (q.pool_alg != CONVCONF_POOL_MAX) return r.error = "pooling algorithm " + std::to_string(q.pool_alg) + " unknown", r;
     ConvProblem& p = r.problem;
+    switch (q.pool_alg) {
+        case CONVCONF_POOL_MAX: p.alg = PoolAlg::max; break;
+        case CONVCONF_POOL_AVG_P: p.alg = PoolAlg::avg_p; break;
+        case CONVCONF_POOL_AVG_NP: p.alg = PoolAlg::avg_np; break;
+        default: return r.error = "pooling algorithm " + std::to_string(q.pool_alg) + " unknown", r;
+    }
+    if (q.ceil_mode != 0 && q.ceil_mode != 1) return r.error = "ceil_mode " + std::to_string(q.ceil_mode) + " unknown", r;
+    p.ceil_mode = q.ceil_mode == 1;
     p.mb = q.mb, p.ic = q.ic, p.oc = q.oc, p.ih = q.ih, p.iw = q.iw, p.kh = q.kh, p.kw = q.kw;
     p.sh = q.sh, p.sw = q.sw, p.pt = q.pt, p.pl = q.pl, p.pb = q.pb, p.pr = q.pr, p.dh = q.dh, p.dw = q.dw;
     p.layout = q.layout == CONVCONF_LAYOUT_NCHW ? Layout::nchw : Layout::nhwc;
@@ -259,12 +267,14 @@ const convconf_variant variants[] = {{
     sizeof(convconf_variant),
     "strided-plugin",
     "the strided family through the plugin ABI (impl/plugin/strided_plugin.cpp)",
-    (1u << CONVCONF_OP_CONV2D) | (1u << CONVCONF_OP_MAXPOOL2D) | (1u << CONVCONF_OP_IM2COL) | (1u << CONVCONF_OP_COL2IM),
+    (1u << CONVCONF_OP_CONV2D) | (1u << CONVCONF_OP_MAXPOOL2D) | (1u << CONVCONF_OP_IM2COL) | (1u << CONVCONF_OP_COL2IM) |
+        (1u << CONVCONF_OP_AVGPOOL2D),
     supports,
     run,
     workspace_bytes,
 }};
-const convconf_plugin table = {sizeof(convconf_plugin), CONVCONF_PLUGIN_ABI_VERSION, 1, variants};
+const convconf_plugin table = {sizeof(convconf_plugin), CONVCONF_PLUGIN_ABI_VERSION, 1, variants,
+                               sizeof(convconf_problem)};
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <limits>
 #include <type_traits>
+#include <vector>
 
 #include "impl/core/lowering.hpp"
 #include "impl/core/pooling.hpp"
@@ -183,7 +184,107 @@ void backward(const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy, Ten
     });
 }
 
+// One block of output rows of a task for average pooling: per output its running sum
+// (forward) or its share dy / divisor (backward), laid out as Choice's, and its divisor.
+template <class T>
+struct Averages {
+    Tensor<T> value;
+    std::vector<T> divisor;  // (oh - oh_begin) * OW + ow
+    int64_t c_begin = 0, oh_begin = 0, ow_count = 0;
+
+    Averages(const PoolProblem& p, const Tasks& tasks, int64_t rows)
+        : value(axis_order(p.layout), {1, tasks.max_channels(), rows, p.ow()}),
+          divisor(size_t(rows * p.ow())),
+          ow_count(p.ow()) {}
+
+    // Starts the block of rows [oh_begin, oh_end) of task t.
+    void start(const PoolProblem& p, const Task& t, int64_t oh_begin_, int64_t oh_end) {
+        c_begin = t.c_begin, oh_begin = oh_begin_;
+        for (int64_t oh = oh_begin; oh < oh_end; ++oh)
+            for (int64_t ow = 0; ow < ow_count; ++ow)
+                divisor[size_t((oh - oh_begin) * ow_count + ow)] = T(pool_divisor(p, oh, ow));
+    }
+    int64_t at(int64_t c, int64_t oh, int64_t ow) const { return value.offset(0, c - c_begin, oh - oh_begin, ow); }
+    T divisor_of(int64_t oh, int64_t ow) const { return divisor[size_t((oh - oh_begin) * ow_count + ow)]; }
+
+    // Calls f(block, tensor, l, k, oh, ow) for each output of rows [oh_begin, oh_end) of task t:
+    // its offsets in this block and in a tensor of y's shape, and its position.
+    template <class U, class F>
+    void for_each_output(const PoolProblem& p, const Task& t, int64_t oh_end, const Tensor<U>& outputs, F&& f) const {
+        const int64_t line_step = pooling::run_steps(value).line, out_line = pooling::run_steps(outputs).line;
+        const bool nhwc = p.layout == Layout::nhwc;
+        pooling::for_each_run(p.layout, t, oh_begin, oh_end, 0, p.ow(),
+                              [&](int64_t c, int64_t oh, int64_t ow, int64_t lines, int64_t length) {
+                                  const int64_t o = at(c, oh, ow), out = outputs.offset(t.n, c, oh, ow);
+                                  for (int64_t l = 0; l < lines; ++l)
+                                      for (int64_t k = 0; k < length; ++k)
+                                          f(o + l * line_step + k, out + l * out_line + k, nhwc ? oh : oh + l,
+                                            nhwc ? ow + l : ow + k);
+                              });
+    }
+};
+
 }  // namespace
+
+template <class T>
+void avg_forward(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y) {
+    const Tasks tasks(p, Pass::forward);
+    const int64_t rows = block_rows(p, tasks);
+    const pooling::Steps xs = pooling::run_steps(x, p.sh, p.sw);
+    parallel_for(tasks.count(), [&](int64_t k) {
+        const Task t = tasks[k];
+        Averages<T> a(p, tasks, rows);
+        const int64_t line_step = pooling::run_steps(a.value).line;
+        for_each_block(t, rows, [&](int64_t oh_begin, int64_t oh_end) {
+            a.start(p, t, oh_begin, oh_end);
+            a.value.fill(T(0));
+            with_x_step(p, [&](auto x_step) {
+                for_each_slice_run(p, t, oh_begin, oh_end,
+                                   [&](int64_t, int64_t c, int64_t oh, int64_t ow, int64_t ih, int64_t iw,
+                                       int64_t lines, int64_t length) {
+                                       const T* in = &x.at(t.n, c, ih, iw);
+                                       T* sum = &a.value[a.at(c, oh, ow)];
+                                       for (int64_t l = 0; l < lines; ++l, in += xs.line, sum += line_step)
+                                           for (int64_t e = 0; e < length; ++e) sum[e] += in[e * x_step];
+                                   });
+            });
+            a.for_each_output(p, t, oh_end, y, [&](int64_t o, int64_t out, int64_t oh, int64_t ow) {
+                y[out] = a.value[o] / a.divisor_of(oh, ow);
+            });
+        });
+    });
+}
+
+template <class T>
+void avg_backward(const PoolProblem& p, const Tensor<T>& dy, Tensor<T>& dx) {
+    const Tasks tasks(p, Pass::backward);
+    const int64_t rows = block_rows(p, tasks);
+    const pooling::Steps xs = pooling::run_steps(dx, p.sh, p.sw);
+    parallel_for(tasks.count(), [&](int64_t k) {
+        const Task t = tasks[k];
+        Averages<T> a(p, tasks, rows);
+        const int64_t line_step = pooling::run_steps(a.value).line;
+        pooling::ZeroAhead<T> zero(p, dx, t);
+        for_each_block(t, rows, [&](int64_t oh_begin, int64_t oh_end) {
+            a.start(p, t, oh_begin, oh_end);
+            a.for_each_output(p, t, oh_end, dy, [&](int64_t o, int64_t in, int64_t oh, int64_t ow) {
+                a.value[o] = dy[in] / a.divisor_of(oh, ow);
+            });
+            zero.through(oh_end);
+            with_x_step(p, [&](auto x_step) {
+                for_each_slice_run(p, t, oh_begin, oh_end,
+                                   [&](int64_t, int64_t c, int64_t oh, int64_t ow, int64_t ih, int64_t iw,
+                                       int64_t lines, int64_t length) {
+                                       T* out = &dx.at(t.n, c, ih, iw);
+                                       const T* share = &a.value[a.at(c, oh, ow)];
+                                       for (int64_t l = 0; l < lines; ++l, out += xs.line, share += line_step)
+                                           for (int64_t e = 0; e < length; ++e) out[e * x_step] += share[e];
+                                   });
+            });
+        });
+        zero.finish();
+    });
+}
 
 template <class T>
 void pool_forward(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y, Tensor<int64_t>& argmax) {
@@ -200,8 +301,10 @@ void pool_backward(const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy
 int64_t pool_workspace_bytes(const WindowProblem& p, Pass pass, DType dtype) {
     const Tasks tasks(p, pass);
     const int64_t value = dtype == DType::f32 ? 4 : 8;
-    const int64_t tap = dtype == DType::f32 && taps_fit<int32_t>(p) ? 4 : 8;
     const int64_t outputs = block_rows(p, tasks) * p.ow() * tasks.max_channels();
+    if (is_average(p.alg))  // a sum or share per output, a divisor per output position
+        return pooling::concurrent_bytes(tasks, (outputs + block_rows(p, tasks) * p.ow()) * value);
+    const int64_t tap = dtype == DType::f32 && taps_fit<int32_t>(p) ? 4 : 8;
     return pooling::concurrent_bytes(tasks, outputs * (value + tap));
 }
 
@@ -210,5 +313,10 @@ template void pool_forward<double>(const PoolProblem&, const Tensor<double>&, Te
 template void pool_backward<float>(const PoolProblem&, const Tensor<float>&, const Tensor<float>&, Tensor<float>&);
 template void pool_backward<double>(const PoolProblem&, const Tensor<double>&, const Tensor<double>&,
                                     Tensor<double>&);
+
+template void avg_forward<float>(const PoolProblem&, const Tensor<float>&, Tensor<float>&);
+template void avg_forward<double>(const PoolProblem&, const Tensor<double>&, Tensor<double>&);
+template void avg_backward<float>(const PoolProblem&, const Tensor<float>&, Tensor<float>&);
+template void avg_backward<double>(const PoolProblem&, const Tensor<double>&, Tensor<double>&);
 
 }  // namespace convconf::strided

@@ -20,8 +20,16 @@ void pool_forward(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y, Tensor
 template <class T>
 void pool_backward(const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dx);
 
-// The running choice of one block of output rows (a value and a tap index per output), for
-// each task running at once.
+// Average pooling the same way: each tap's slice of x added into the running sums of a block
+// of output rows, then each sum divided by its divisor (pool_divisor); backward adds
+// dy / divisor into each tap's slice of dx.
+template <class T>
+void avg_forward(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y);
+template <class T>
+void avg_backward(const PoolProblem& p, const Tensor<T>& dy, Tensor<T>& dx);
+
+// The running choice of one block of output rows (a value and a tap index per output; a
+// sum or a share and a divisor for average pooling), for each task running at once.
 int64_t pool_workspace_bytes(const WindowProblem& p, Pass pass, DType dtype);
 
 }  // namespace convconf::strided

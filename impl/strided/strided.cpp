@@ -156,7 +156,8 @@ public:
                 }
                 return elements * element;
             }
-            case Op::maxpool2d: return pool_workspace_bytes(p, c.pass(), c.dtype());
+            case Op::maxpool2d:
+            case Op::avgpool2d: return pool_workspace_bytes(p, c.pass(), c.dtype());
             // Each tap's slice goes straight into (comes straight out of) col.
             default: return 0;
         }
@@ -177,6 +178,14 @@ public:
     template <class T>
     void pool_backward_t(const PoolProblem& p, const Tensor<T>& x, const Tensor<T>& dy,
                          Tensor<T>& dx) const;
+    template <class T>
+    void avg_forward_t(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y) const {
+        strided::avg_forward(p, x, y);
+    }
+    template <class T>
+    void avg_backward_t(const PoolProblem& p, const Tensor<T>& dy, Tensor<T>& dx) const {
+        strided::avg_backward(p, dy, dx);
+    }
     template <class T>
     void im2col_t(const WindowProblem& p, const Tensor<T>& x, Tensor<T>& col) const;
     template <class T>

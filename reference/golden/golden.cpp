@@ -78,6 +78,11 @@ struct Node {
 
 std::string text(const Node& n) { return n.j.get<std::string>(); }
 
+bool boolean(const Node& n) {
+    if (!n.j.is_boolean()) n.fail("type must be true or false, but is " + n.j.dump());
+    return n.j.get<bool>();
+}
+
 int64_t integer(const Node& n) {
     if (n.j.is_number_float()) n.fail("type must be an integer, but is " + n.j.dump());
     if (n.j.is_number_unsigned() && n.j.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
@@ -340,7 +345,7 @@ void build_problem(const Node& n, Case& c) {
             from({"oc", "w", "y"}, "/inputs/dy");
         }
     }
-    // Stride defaults to 1, and to the kernel for maxpool2d (golden-format.md).
+    // Stride defaults to 1, and to the kernel for maxpool2d and avgpool2d (golden-format.md).
     const bool pool = dir.geometry == Geometry::pool;
     std::vector<int64_t> stride = n.has("stride") ? integers(n.at("stride"), {2})
                                   : pool           ? std::vector<int64_t>{p.kh, p.kw}
@@ -359,6 +364,20 @@ void build_problem(const Node& n, Case& c) {
     }
     from({"dh", "dw"}, "/dilation");
     if (n.has("x_shape")) c.x_shape = shape_of(n.at("x_shape"));
+    // Version 1.1. A field on an op it does not belong to, or count_include_pad missing on
+    // avgpool2d, is an invalid problem (validate_problem), so that a case can expect_error it.
+    // ceil_mode true is the only value that is not the default: a false one off the
+    // poolings is still set, so that validation sees it.
+    if (n.has("ceil_mode")) {
+        p.ceil_mode = boolean(n.at("ceil_mode"));
+        c.later_fields.push_back("ceil_mode");
+    }
+    from({"ceil_mode"}, "/ceil_mode");
+    if (n.has("count_include_pad")) {
+        p.alg = boolean(n.at("count_include_pad")) ? PoolAlg::avg_p : PoolAlg::avg_np;
+        c.later_fields.push_back("count_include_pad");
+    }
+    from({"alg"}, "/count_include_pad");
 }
 
 void read_tolerance(const Node& n, Case& c) {
@@ -392,7 +411,7 @@ E read_enum(const Node& n, Parse parse) {
 Case read_case(const Node& n) {
     n.require_known_fields({"name", "op", "pass", "layout", "weights_layout", "dtype", "kernel",
                             "stride", "pad", "dilation", "x_shape", "inputs", "expected",
-                            "expect_error", "tolerance", "note"});
+                            "expect_error", "tolerance", "note", "count_include_pad", "ceil_mode"});
     Case c;
     c.file = n.file;
     c.pointer = n.pointer;
@@ -614,6 +633,18 @@ void validate(const Case& c) {
     auto fail = [&](const std::string& where, const std::string& message) {
         throw GoldenError(c.file, c.pointer + where, message);
     };
+    // Version 1.1's fields, each on its ops only, whatever its value (golden-format.md).
+    for (const std::string& field : c.later_fields) {
+        const bool belongs = field == "ceil_mode" ? (c.op == Op::maxpool2d || c.op == Op::avgpool2d)
+                                                  : c.op == Op::avgpool2d;
+        if (!belongs)
+            fail("/" + field, field + " belongs to " +
+                                  (field == "ceil_mode" ? "maxpool2d and avgpool2d" : "avgpool2d") + ", not " +
+                                  std::string(to_string(c.op)));
+    }
+    if (c.op == Op::avgpool2d &&
+        std::find(c.later_fields.begin(), c.later_fields.end(), "count_include_pad") == c.later_fields.end())
+        fail("", "missing required field \"count_include_pad\" (avgpool2d: whether the padding counts in the divisor)");
     try {
         convconf::validate(spec);
     } catch (const ProblemError& e) {

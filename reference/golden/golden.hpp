@@ -66,6 +66,9 @@ struct Case {
     // Where each problem field came from ("sh" -> "/stride", "oc" -> "/inputs/w"), so that a
     // ProblemError naming the field is reported at the JSON value the user wrote.
     std::map<std::string, std::string, std::less<>> field_pointer;
+    // The fields of version 1.1 that limit themselves to some ops (ceil_mode,
+    // count_include_pad), as given: validate() refuses one on another op.
+    std::vector<std::string> later_fields;
     bool nan_data = false;      // an input holds NaN or an infinity
     bool integer_data = false;  // every input value is an integer
 

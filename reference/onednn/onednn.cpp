@@ -44,6 +44,38 @@ Window window(const WindowProblem& p) {
     return {{p.sh, p.sw}, {p.kh, p.kw}, onednn_dilation(p), {p.pt, p.pl}, {p.pb, p.pr}};
 }
 
+// Pooling's right pad for oneDNN: the one its last window reaches, (o-1)*s + ext - i - pad_l.
+// oneDNN has no ceil mode (its output size is floor((i + pad_l + pad_r - ext) / s) + 1), and
+// this pad gives ceil mode's output size: larger than the problem's where the last window
+// overhangs the padded input, smaller where ceil mode drops a window. In floor mode it is at
+// most the problem's (rows no window reaches are cut; oneDNN refuses a pad as large as the
+// window, which a stride can leave unreached) and at least 0.
+int64_t pooling_pad_r(int64_t out, int64_t in, int64_t stride, int64_t pad_l, int64_t pad_r, int64_t extent,
+                      bool ceil_mode) {
+    const int64_t reached = (out - 1) * stride + extent - in - pad_l;
+    return ceil_mode ? reached : std::clamp<int64_t>(reached, 0, pad_r);
+}
+
+Window pooling_window(const PoolProblem& p) {
+    Window g = window(p);
+    g.padding_r = {pooling_pad_r(p.oh(), p.ih, p.sh, p.pt, p.pb, p.kh_extent(), p.ceil_mode),
+                   pooling_pad_r(p.ow(), p.iw, p.sw, p.pl, p.pr, p.kw_extent(), p.ceil_mode)};
+    return g;
+}
+
+// Why oneDNN cannot compute a pooling exactly as the contract defines it, or nullopt. Its
+// include-padding average divides by kh*kw: every tap, also those of an enlarged right pad
+// (ceil mode's overhang), where the contract counts only taps inside the padded input.
+std::optional<std::string> pooling_unsupported(const PoolProblem& p) {
+    const Window g = pooling_window(p);
+    if (g.padding_r[0] < 0 || g.padding_r[1] < 0)
+        return std::string("ceil mode drops a window here, which oneDNN would need a negative right pad for");
+    if (p.alg == PoolAlg::avg_p && (g.padding_r[0] > p.pb || g.padding_r[1] > p.pr))
+        return std::string("a ceil-mode window overhangs the padded input: oneDNN's include-padding divisor "
+                           "(kh*kw) counts those taps, the contract does not");
+    return std::nullopt;
+}
+
 std::string to_string(const Window& g) {
     auto pair = [](const memory::dims& d) {
         return std::to_string(d[0]) + "x" + std::to_string(d[1]);
@@ -56,13 +88,20 @@ std::string to_string(const Window& g) {
 // oneDNN's errors name what it rejected, not what it was given: add the window in its
 // terms, so that a wrong conversion shows in the message.
 template <class F>
-auto explained(const WindowProblem& p, F&& f) -> decltype(f()) {
+auto explained_with(const Window& g, F&& f) -> decltype(f()) {
     try {
         return f();
     } catch (const dnnl::error& e) {
-        throw std::runtime_error(std::string("oneDNN: ") + e.what() + " (given " +
-                                 to_string(window(p)) + ")");
+        throw std::runtime_error(std::string("oneDNN: ") + e.what() + " (given " + to_string(g) + ")");
     }
+}
+template <class F>
+auto explained(const WindowProblem& p, F&& f) -> decltype(f()) {
+    return explained_with(window(p), f);
+}
+template <class F>
+auto explained(const PoolProblem& p, F&& f) -> decltype(f()) {
+    return explained_with(pooling_window(p), f);
 }
 
 memory::desc f32_desc(const Dims4& d, Tag tag) {
@@ -244,16 +283,19 @@ memory::desc pooling_source(const PoolProblem& p) {
 dnnl::algorithm pooling_algorithm(PoolAlg a) {
     switch (a) {
         case PoolAlg::max: return dnnl::algorithm::pooling_max;
+        case PoolAlg::avg_p: return dnnl::algorithm::pooling_avg_include_padding;
+        case PoolAlg::avg_np: return dnnl::algorithm::pooling_avg_exclude_padding;
     }
     throw std::logic_error("no oneDNN algorithm for pooling " + std::string(to_string(a)));
 }
 
-// Max-pooling as oneDNN trains with it: forward_training records in a workspace which
-// element each window chose, and the backward pass routes dy through that workspace.
+// Pooling as oneDNN trains with it: for max, forward_training records in a workspace which
+// element each window chose, and the backward pass routes dy through that workspace; average
+// pooling has no workspace (its size is 0) and its backward needs no forward.
 // y and the gradients follow x's layout.
-class MaxPool {
+class Pooling {
 public:
-    explicit MaxPool(const PoolProblem& p)
+    explicit Pooling(const PoolProblem& p)
         : p_(p),
           forward_pd_(forward_pd(p)),
           backward_pd_(backward_pd(p, forward_pd_)),
@@ -262,17 +304,17 @@ public:
     Primitive forward(const void* x, void* y) {
         Primitive c(forward_pd_);
         c.input(DNNL_ARG_SRC, plain(p_.x_dims(), p_.layout), x)
-            .output(DNNL_ARG_DST, plain(p_.y_dims(), p_.layout), y)
-            .output(DNNL_ARG_WORKSPACE, forward_pd_.workspace_desc(), workspace_.data());
+            .output(DNNL_ARG_DST, plain(p_.y_dims(), p_.layout), y);
+        if (!is_average(p_.alg)) c.output(DNNL_ARG_WORKSPACE, forward_pd_.workspace_desc(), workspace_.data());
         return c;
     }
 
-    // Uses the workspace of the last forward() executed.
+    // Max pooling: uses the workspace of the last forward() executed.
     Primitive backward(const void* dy, void* dx) {
         Primitive c(backward_pd_);
-        c.input(DNNL_ARG_DIFF_DST, plain(p_.y_dims(), p_.layout), dy)
-            .input(DNNL_ARG_WORKSPACE, forward_pd_.workspace_desc(), workspace_.data())
-            .output(DNNL_ARG_DIFF_SRC, plain(p_.x_dims(), p_.layout), dx);
+        c.input(DNNL_ARG_DIFF_DST, plain(p_.y_dims(), p_.layout), dy);
+        if (!is_average(p_.alg)) c.input(DNNL_ARG_WORKSPACE, forward_pd_.workspace_desc(), workspace_.data());
+        c.output(DNNL_ARG_DIFF_SRC, plain(p_.x_dims(), p_.layout), dx);
         return c;
     }
 
@@ -308,8 +350,11 @@ public:
 
     // What the variant's forward (with argmax read back) or backward allocates besides the
     // caller's tensors: the workspace, reorder buffers and scratchpads of both passes, and
-    // the one-hot dy and its dx (forward) or the y nobody asked for (backward).
+    // the one-hot dy and its dx (forward) or the y nobody asked for (backward). Average
+    // pooling: the pass's own buffers alone.
     int64_t scratch_bytes(Pass pass) {
+        if (is_average(p_.alg))
+            return pass == Pass::forward ? forward(nullptr, nullptr).scratch_bytes() : backward(nullptr, nullptr).scratch_bytes();
         const int64_t x_bytes = 4 * checked_count("x", {p_.mb, p_.ic, p_.ih, p_.iw});
         const int64_t y_bytes = 4 * checked_count("y", {p_.mb, p_.ic, p_.oh(), p_.ow()});
         const int64_t passes = int64_t(workspace_.size()) +
@@ -320,7 +365,7 @@ public:
 
 private:
     static dnnl::pooling_v2_forward::primitive_desc forward_pd(const PoolProblem& p) {
-        const Window g = window(p);
+        const Window g = pooling_window(p);
         const dnnl::pooling_v2_forward::desc d(
             dnnl::prop_kind::forward_training, pooling_algorithm(p.alg),
             pooling_source(p), onednn_choice(p.y_dims()), g.strides, g.kernel,
@@ -329,7 +374,7 @@ private:
     }
     static dnnl::pooling_v2_backward::primitive_desc backward_pd(
         const PoolProblem& p, const dnnl::pooling_v2_forward::primitive_desc& hint) {
-        const Window g = window(p);
+        const Window g = pooling_window(p);
         const dnnl::pooling_v2_backward::desc d(
             pooling_algorithm(p.alg), onednn_choice(p.x_dims()), onednn_choice(p.y_dims()),
             g.strides, g.kernel, g.dilation, g.padding_l, g.padding_r);
@@ -389,7 +434,7 @@ public:
     std::string name() const override { return "onednn"; }
     std::string description() const override {
         return "oneDNN " + version() +
-               " (libdnnl): conv and max-pool primitives in the layouts oneDNN picks, reordered "
+               " (libdnnl): conv and pooling primitives in the layouts oneDNN picks, reordered "
                "in and out";
     }
 
@@ -397,6 +442,7 @@ public:
         if (c.dtype() != DType::f32) return std::string(kNoF64);
         if (c.op() == Op::im2col || c.op() == Op::col2im) return std::string(kNoIm2col);
         if (c.nan_data()) return std::string(kNoNaN);
+        if (c.direction().geometry == Geometry::pool) return pooling_unsupported(c.pool_problem());
         return std::nullopt;
     }
 
@@ -410,14 +456,14 @@ public:
     int64_t workspace_bytes(const Call& c) const override {
         if (unsupported(c)) return 0;
         return explained(c.problem(), [&] {
-            if (c.op() == Op::maxpool2d) return MaxPool(c.pool_problem()).scratch_bytes(c.pass());
+            if (c.direction().geometry == Geometry::pool) return Pooling(c.pool_problem()).scratch_bytes(c.pass());
             return conv_call(c).scratch_bytes();
         });
     }
     std::string implementation_info(const Call& c) const override {
         if (unsupported(c)) return {};
         return explained(c.problem(), [&] {
-            if (c.op() == Op::maxpool2d) return MaxPool(c.pool_problem()).implementation();
+            if (c.direction().geometry == Geometry::pool) return Pooling(c.pool_problem()).implementation();
             return conv_call(c).implementation();
         });
     }
@@ -453,7 +499,7 @@ public:
                         Tensor<int64_t>& argmax) const {
         require_f32<T>();
         explained(p, [&] {
-            MaxPool pool(p);
+            Pooling pool(p);
             pool.forward(x.data(), y.data()).execute();
             pool.read_choices(argmax);
         });
@@ -463,11 +509,21 @@ public:
                          Tensor<T>& dx) const {
         require_f32<T>();
         explained(p, [&] {
-            MaxPool pool(p);
+            Pooling pool(p);
             Tensor<float> y(axis_order(p.layout), p.y_dims());
             pool.forward(x.data(), y.data()).execute();
             pool.backward(dy.data(), dx.data()).execute();
         });
+    }
+    template <class T>
+    void avg_forward_t(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y) const {
+        require_f32<T>();
+        explained(p, [&] { Pooling(p).forward(x.data(), y.data()).execute(); });
+    }
+    template <class T>
+    void avg_backward_t(const PoolProblem& p, const Tensor<T>& dy, Tensor<T>& dx) const {
+        require_f32<T>();
+        explained(p, [&] { Pooling(p).backward(dy.data(), dx.data()).execute(); });
     }
     template <class T>
     void im2col_t(const WindowProblem&, const Tensor<T>&, Tensor<T>&) const {

@@ -154,13 +154,21 @@ static const convconf_variant variants[] = {{
     NULL,
 }};
 
-static const convconf_plugin plugin = {sizeof(convconf_plugin),
-#if KIND(TEST_PLUGIN) == KIND_abi_99
-                                       99,
+/* pool_y_only is built as a plugin of the header before contract version 1.1 was: its
+ * convconf_plugin ends before problem_size, so it knows no ceil_mode, and convconf must
+ * decline ceil-mode calls for it (its supports() would not). */
+static const convconf_plugin plugin = {
+#if KIND(TEST_PLUGIN) == KIND_pool_y_only
+    offsetof(convconf_plugin, problem_size),
 #else
-                                       CONVCONF_PLUGIN_ABI_VERSION,
+    sizeof(convconf_plugin),
 #endif
-                                       1, variants};
+#if KIND(TEST_PLUGIN) == KIND_abi_99
+    99,
+#else
+    CONVCONF_PLUGIN_ABI_VERSION,
+#endif
+    1, variants, sizeof(convconf_problem)};
 
 #if KIND(TEST_PLUGIN) == KIND_no_entry
 const convconf_plugin* convconf_plugin_entry_misspelt(void) { return &plugin; }

@@ -115,6 +115,18 @@ public:
                     }
     }
     template <class T>
+    void avg_forward_t(const PoolProblem& p, const Tensor<T>& x, Tensor<T>& y) const {
+        PoolProblem q = p;
+        if (d_ == Defect::avg_divisor_excludes_padding) q.alg = PoolAlg::avg_np;  // the bug
+        naive::avg_forward(q, x, y);
+    }
+    template <class T>
+    void avg_backward_t(const PoolProblem& p, const Tensor<T>& dy, Tensor<T>& dx) const {
+        PoolProblem q = p;
+        if (d_ == Defect::avg_backward_excludes_padding) q.alg = PoolAlg::avg_np;  // the bug
+        naive::avg_backward(q, dy, dx);
+    }
+    template <class T>
     void im2col_t(const WindowProblem& p, const Tensor<T>& x, Tensor<T>& col) const {
         naive::im2col(p, x, col);
     }
@@ -176,6 +188,8 @@ std::string to_string(Defect d) {
         case Defect::backward_weights_kernel_mirrored: return "backward_weights_kernel_mirrored";
         case Defect::minus_infinity_picks_last: return "minus_infinity_picks_last";
         case Defect::pool_dilation_zero_accepted: return "pool_dilation_zero_accepted";
+        case Defect::avg_divisor_excludes_padding: return "avg_divisor_excludes_padding";
+        case Defect::avg_backward_excludes_padding: return "avg_backward_excludes_padding";
     }
     return "?";
 }
@@ -192,7 +206,9 @@ std::vector<Defect> all_defects() {
             Defect::col2im_assigned,
             Defect::backward_weights_kernel_mirrored,
             Defect::minus_infinity_picks_last,
-            Defect::pool_dilation_zero_accepted};
+            Defect::pool_dilation_zero_accepted,
+            Defect::avg_divisor_excludes_padding,
+            Defect::avg_backward_excludes_padding};
 }
 
 std::unique_ptr<Variant> make_broken(Defect d) { return std::make_unique<Broken>(d); }

@@ -24,6 +24,8 @@ enum class Defect {
     backward_weights_kernel_mirrored,  // conv backward_weights writes dw at the mirrored tap
     minus_infinity_picks_last,  // max-pool forward: a window of -inf chooses its last element of x
     pool_dilation_zero_accepted,  // max-pool backward takes dilation 0 as dense (oneDNN counts from 0)
+    avg_divisor_excludes_padding,  // avg_p forward divides by the taps inside x (avg_np's divisor)
+    avg_backward_excludes_padding,  // avg_p backward divides by the taps inside x (forward is right)
 };
 
 std::string to_string(Defect);

@@ -77,17 +77,24 @@ inline rc::Gen<ConvProblem> gen_conv_problem() {
         });
 }
 
-inline rc::Gen<PoolProblem> gen_pool_problem() {
+// A pooling problem of algorithm alg, in floor or ceil mode. Ceil mode keeps every axis
+// gen_axis gives valid: its last window still starts inside x (its drop rule), and it only
+// adds windows whose extra taps lie past the padded input.
+inline rc::Gen<PoolProblem> gen_pool_problem(PoolAlg alg = PoolAlg::max) {
     return rc::gen::map(
         rc::gen::tuple(rc::gen::inRange<int64_t>(1, 5), rc::gen::inRange<int64_t>(1, 17),
-                       gen_axis(true), gen_axis(true), rc::gen::element(Layout::nchw, Layout::nhwc)),
-        [](const auto& t) {
-            const auto& [mb, ic, h, w, layout] = t;
+                       gen_axis(true), gen_axis(true), rc::gen::element(Layout::nchw, Layout::nhwc),
+                       rc::gen::inRange(0, 4)),
+        [alg](const auto& t) {
+            const auto& [mb, ic, h, w, layout, ceil_draw] = t;
+            const bool ceil_mode = ceil_draw == 0;  // one in four: most implementations are floor mode's
             PoolProblem p;
             p.mb = mb, p.ic = ic;
             p.ih = h.in, p.kh = h.k, p.sh = h.s, p.pt = h.pad_lo, p.pb = h.pad_hi, p.dh = h.d;
             p.iw = w.in, p.kw = w.k, p.sw = w.s, p.pl = w.pad_lo, p.pr = w.pad_hi, p.dw = w.d;
             p.layout = layout;
+            p.ceil_mode = ceil_mode;
+            p.alg = alg;
             return p;
         });
 }
@@ -99,6 +106,7 @@ inline rc::Gen<ConvProblem> gen_problem_for_every_op() {
                         [](const std::tuple<PoolProblem, WeightsLayout>& t) {
                             ConvProblem p;
                             static_cast<WindowProblem&>(p) = std::get<0>(t);
+                            p.ceil_mode = false;  // pooling's alone
                             p.oc = p.ic;
                             p.weights_layout = std::get<1>(t);
                             return p;
@@ -108,7 +116,11 @@ inline rc::Gen<ConvProblem> gen_problem_for_every_op() {
 // A check of one op and pass on a generated problem, with a data seed drawn too so that
 // shrinking can also look for simpler data.
 inline rc::Gen<CheckSpec> gen_check(Op op, Pass pass, bool bias, DType dtype, Fill fill) {
-    auto problem = op == Op::maxpool2d ? rc::gen::map(gen_pool_problem(), as_conv_problem) : gen_conv_problem();
+    rc::Gen<ConvProblem> problem = gen_conv_problem();
+    if (op == Op::maxpool2d) problem = rc::gen::map(gen_pool_problem(), as_conv_problem);
+    if (op == Op::avgpool2d)
+        problem = rc::gen::mapcat(rc::gen::element(PoolAlg::avg_p, PoolAlg::avg_np),
+                                  [](PoolAlg a) { return rc::gen::map(gen_pool_problem(a), as_conv_problem); });
     return rc::gen::map(rc::gen::tuple(problem, rc::gen::inRange<uint64_t>(1, 1000)),
                         [=](const std::tuple<ConvProblem, uint64_t>& t) {
                             return CheckSpec{op, pass, dtype, bias, std::get<0>(t), fill, std::get<1>(t)};

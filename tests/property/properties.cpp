@@ -30,6 +30,7 @@ bool can(const Variant& v, Op op, Pass pass, DType t, bool nan_data = false) {
             ConvProblem p;
             p.layout = l;
             p.weights_layout = wl;
+            if (op == Op::avgpool2d) p.alg = PoolAlg::avg_np;  // a valid problem of the op
             if (!v.unsupported(Call(direction_of(op, pass), t, p, nan_data))) return true;
         }
     return false;
@@ -120,7 +121,8 @@ Tensor<T> float_data(const std::array<int64_t, 2>& shape, uint64_t seed, bool po
 }
 
 // c. Adjoint identities, to rounding: <conv(x,w), dy> = <x, backward_data(dy,w)> =
-//    <w, backward_weights(x,dy)>, and <im2col(x), c> = <x, col2im(c)>.
+//    <w, backward_weights(x,dy)>, <im2col(x), c> = <x, col2im(c)>, and
+//    <avg(x), dy> = <x, avg_backward(dy)> (with sum dx = sum dy where it holds, adjoint_avg).
 //    In exact arithmetic each pair is one number. A computed side <t, o> (t an input, o the
 //    variant's output) is off by the error of o, each element within its derived bound B_e
 //    (what WithinBoundOnFloatData holds it to), times |t_e|, plus the error of the inner
@@ -212,6 +214,38 @@ void adjoint_im2col(const Variant& v, const WindowProblem& p, uint64_t seed, boo
     RC_FAIL("adjoint identity fails: " + show("<im2col(x), c>", lowered) + ", " + show("<x, col2im(c)>", raised));
 }
 
+// Average pooling: <avg(x), dy> = <x, avg_backward(dy)>, and each window's shares sum to its
+// dy wherever its divisor counts only taps inside x (avg_np always, avg_p where no window
+// has a tap in the padding): then sum dx = sum dy. With avg_p a window's padding taps keep
+// their shares, so the sum is smaller there; it is not asserted.
+template <class T>
+void adjoint_avg(const Variant& v, const PoolProblem& p, uint64_t seed, bool positive) {
+    const AxisOrder act = axis_order(p.layout);
+    const auto x = float_data<T>(act, p.x_dims(), seed, positive), dy = float_data<T>(act, p.y_dims(), seed + 1, positive);
+    Tensor<T> y(act, p.y_dims()), dx(act, p.x_dims());
+    calls::avg_forward(v, p, x, y);
+    calls::avg_backward(v, p, dy, dx);
+    const Tensor<double> x_d = x.template cast<double>(), dy_d = dy.template cast<double>();
+    const Expected ey = expect_avg_forward(p, x_d), edx = expect_avg_backward(p, dy_d);
+    const Side forward = side_t(dy, y, &ey), backward = side_t(x, dx, &edx);
+    // The backward pass is the likelier culprit (it scatters); its case is the one saved.
+    note_case({Op::avgpool2d, Pass::backward, dtype_of<T>::value, false, as_conv_problem(p), Fill::floats, seed},
+              v.name(), {{"dy", dy_d}});
+    if (!agree(forward, backward))
+        RC_FAIL("adjoint identity fails: " + show("<avg(x), dy>", forward) + ", " + show("<x, avg_backward(dy)>", backward));
+    PoolProblem np = p;
+    np.alg = PoolAlg::avg_np;
+    for (int64_t oh = 0; oh < p.oh(); ++oh)
+        for (int64_t ow = 0; ow < p.ow(); ++ow)
+            if (pool_divisor(p, oh, ow) != pool_divisor(np, oh, ow)) return;  // a tap in the padding counts
+    Tensor<T> ones_x(act, p.x_dims()), ones_y(act, p.y_dims());
+    ones_x.fill(T(1)), ones_y.fill(T(1));
+    const Side sum_dx = side_t(ones_x, dx, &edx), sum_dy = side_t(ones_y, dy, nullptr);
+    if (!agree(sum_dx, sum_dy))
+        RC_FAIL("the shares of dy do not add up: " + show("sum dx", sum_dx) + ", " + show("sum dy", sum_dy) +
+                " (every divisor counts only taps inside x)");
+}
+
 }  // namespace
 
 bool agree(const Side& a, const Side& b) { return std::fabs(a.value - b.value) <= a.error + b.error; }
@@ -235,6 +269,17 @@ PropertyOutcome adjoint_identities(const Variant& variant) {
         const bool conv = can(variant, Op::conv2d, Pass::forward, t) && can(variant, Op::conv2d, Pass::backward_data, t) &&
                           can(variant, Op::conv2d, Pass::backward_weights, t);
         const bool lowering = can(variant, Op::im2col, Pass::forward, t) && can(variant, Op::col2im, Pass::forward, t);
+        const bool average = can(variant, Op::avgpool2d, Pass::forward, t) && can(variant, Op::avgpool2d, Pass::backward, t);
+        if (average)
+            run.check([&] {
+                const PoolProblem p = *gen_pool_problem(*rc::gen::element(PoolAlg::avg_p, PoolAlg::avg_np));
+                for (Pass pass : {Pass::forward, Pass::backward})
+                    require_taken(variant, Op::avgpool2d, pass, t, as_conv_problem(p));
+                const uint64_t seed = *rc::gen::inRange<uint64_t>(1, 1000);
+                const bool positive = *rc::gen::arbitrary<bool>();
+                t == DType::f32 ? adjoint_avg<float>(variant, p, seed, positive)
+                                : adjoint_avg<double>(variant, p, seed, positive);
+            });
         if (conv)
             run.check([&] {
                 const ConvProblem p = *gen_conv_problem();
@@ -504,11 +549,24 @@ PropertyOutcome max_pool_facts(const Variant& variant) {
 
 // A spoilt problem: `field` is what the entry point must name. pool: the problem is
 // invalid for pooling only (a window that covers no element of x); conv: for conv2d only.
+// not_pool: for every op but the poolings; max, avg: for that pooling only.
 struct Spoil {
     const char* field;
     const char* how;
-    enum { every_op, pool, conv } applies;
+    enum { every_op, pool, conv, not_pool, max, avg } applies;
     void (*apply)(ConvProblem&);
+    bool applies_to(Op op) const {
+        const bool pooling = op == Op::maxpool2d || op == Op::avgpool2d;
+        switch (applies) {
+            case every_op: return true;
+            case pool: return pooling;
+            case conv: return op == Op::conv2d;
+            case not_pool: return !pooling;
+            case max: return op == Op::maxpool2d;
+            case avg: return op == Op::avgpool2d;
+        }
+        return false;
+    }
 };
 const Spoil kSpoils[] = {
     {"mb", "mb = 0", Spoil::every_op, [](ConvProblem& p) { p.mb = 0; }},
@@ -531,6 +589,11 @@ const Spoil kSpoils[] = {
      [](ConvProblem& p) { p.pl = p.kw_extent(); }},
     {"pr", "pr one past the last that leaves the last window in x", Spoil::pool,
      [](ConvProblem& p) { p.pr = max_pool_pad_hi(p.iw, p.kw_extent(), p.sw, p.pl) + 1; }},
+    // Version 1.1's pooling fields, on the ops they do not belong to.
+    {"ceil_mode", "ceil mode", Spoil::not_pool, [](ConvProblem& p) { p.ceil_mode = true; }},
+    {"alg", "an average pooling's alg", Spoil::not_pool, [](ConvProblem& p) { p.alg = PoolAlg::avg_p; }},
+    {"alg", "alg avg_np", Spoil::max, [](ConvProblem& p) { p.alg = PoolAlg::avg_np; }},
+    {"alg", "alg max", Spoil::avg, [](ConvProblem& p) { p.alg = PoolAlg::max; }},
 };
 
 // The tensors of every entry point, shaped for one problem whose oc is ic (so that conv's
@@ -572,6 +635,9 @@ void call(const Variant& v, const Direction& d, const ConvProblem& q, Arguments<
         case Op::maxpool2d:
             if (d.pass == Pass::forward) return calls::pool_forward(v, pool_problem(q), a["x"], a["y"], a.argmax);
             return calls::pool_backward(v, pool_problem(q), a["x"], a["dy"], a["dx"]);
+        case Op::avgpool2d:
+            if (d.pass == Pass::forward) return calls::avg_forward(v, pool_problem(q), a["x"], a["y"]);
+            return calls::avg_backward(v, pool_problem(q), a["dy"], a["dx"]);
         case Op::im2col: return calls::im2col(v, q, a["x"], a["col"]);
         case Op::col2im: return calls::col2im(v, q, a["col"], a["x"]);
     }
@@ -618,11 +684,13 @@ void rejects_everything_invalid(const Variant& v, const ConvProblem& good) {
     Arguments<T> args(good);
     for (const Direction& d : all_directions()) {
         if (!can(v, d.op, d.pass, dtype_of<T>::value)) continue;
+        // avgpool2d's good problem is an average pooling (the tensors are the same).
+        ConvProblem good_d = good;
+        if (d.op == Op::avgpool2d) good_d.alg = PoolAlg::avg_np;
         // Tensors shaped for the good problem: the problem itself must be what is rejected.
         for (const Spoil& s : kSpoils) {
-            if (s.applies == Spoil::pool && d.op != Op::maxpool2d) continue;
-            if (s.applies == Spoil::conv && d.op != Op::conv2d) continue;
-            ConvProblem bad = good;
+            if (!s.applies_to(d.op)) continue;
+            ConvProblem bad = good_d;
             s.apply(bad);
             const std::string named = named_by(v, d, bad, args);
             if (named != s.field) fail(d, s.how, s.field, named);
@@ -633,7 +701,7 @@ void rejects_everything_invalid(const Variant& v, const ConvProblem& good) {
                 const Tensor<int64_t> keep = args.argmax;
                 for (Tensor<int64_t> bad : {wider(keep), reordered(keep)}) {
                     args.argmax = std::move(bad);
-                    const std::string named = named_by(v, d, good, args);
+                    const std::string named = named_by(v, d, good_d, args);
                     args.argmax = keep;
                     if (named != name) fail(d, "a wrong argmax", name, named);
                 }
@@ -645,7 +713,7 @@ void rejects_everything_invalid(const Variant& v, const ConvProblem& good) {
             if (keep.order() != AxisOrder::plain) bad.push_back({"the other axis order", reordered(keep)});
             for (auto& [how, t] : bad) {
                 slot = std::move(t);
-                const std::string named = named_by(v, d, good, args);
+                const std::string named = named_by(v, d, good_d, args);
                 slot = keep;
                 if (named != name) fail(d, name + " with " + how, name, named);
             }

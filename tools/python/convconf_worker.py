@@ -46,7 +46,8 @@ class Unsupported(Exception):
 
 class Problem:
     """The problem's fields: mb ic ih iw oh ow kh kw sh sw pt pl pb pr dh dw, layout, and
-    for conv2d oc and weights_layout, for maxpool2d pool_alg. Dilation 1 is dense."""
+    for conv2d oc and weights_layout, for the poolings pool_alg (max, avg_p, avg_np) and
+    ceil_mode. Dilation 1 is dense."""
 
     def __init__(self, fields):
         self.__dict__.update(fields)
@@ -90,20 +91,26 @@ class Call:
 class Variant:
     """kernels: {(op, pass): function(call, **inputs)}. dtypes: those it computes.
     supports: optional function(call) that raises Unsupported(reason) (or returns a reason
-    string) for a call it does not take; None or nothing means it takes it."""
+    string) for a call it does not take; None or nothing means it takes it. fields: the
+    problem fields added after version 1.0 of the contract that its kernels read
+    ("ceil_mode"); convconf declines, for it, any call that sets one not listed."""
 
-    def __init__(self, name, kernels, description="", dtypes=("f32", "f64"), supports=None):
+    def __init__(self, name, kernels, description="", dtypes=("f32", "f64"), supports=None, fields=()):
         self.name = name
         self.kernels = dict(kernels)
         self.description = description
         self.dtypes = list(dtypes)
         self.supports = supports
+        self.fields = list(fields)
 
     def hello(self):
         ops = {}
         for op, pass_ in self.kernels:
             ops.setdefault(op, []).append(pass_)
-        return {"name": self.name, "description": self.description, "ops": ops, "dtypes": self.dtypes}
+        out = {"name": self.name, "description": self.description, "ops": ops, "dtypes": self.dtypes}
+        if self.fields:
+            out["fields"] = self.fields
+        return out
 
     def reason_not(self, call):
         """Why it does not take the call, or None."""

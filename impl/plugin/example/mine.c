@@ -139,6 +139,7 @@ static const convconf_variant variants[] = {{
     NULL, /* no scratch memory */
 }};
 
-static const convconf_plugin plugin = {sizeof(convconf_plugin), CONVCONF_PLUGIN_ABI_VERSION, 1, variants};
+static const convconf_plugin plugin = {sizeof(convconf_plugin), CONVCONF_PLUGIN_ABI_VERSION, 1, variants,
+                                       sizeof(convconf_problem)};
 
 const convconf_plugin* convconf_plugin_entry(void) { return &plugin; }

@@ -1,5 +1,7 @@
 #include "impl/plugin/worker/protocol.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <stdexcept>
 
 #include "impl/core/descriptor.hpp"
@@ -45,7 +47,10 @@ json call_json(const Call& c, int threads) {
     } else {
         descriptor = to_descriptor(pool_problem(p));
     }
-    if (d.geometry == Geometry::pool) problem["pool_alg"] = to_string(c.pool_problem().alg);
+    if (d.geometry == Geometry::pool) {
+        problem["pool_alg"] = to_string(c.pool_problem().alg);
+        problem["ceil_mode"] = p.ceil_mode;
+    }
     json inputs = json::array(), outputs = json::array();
     for (const Operand& o : d.inputs) inputs.push_back(tensor_json(c, o, false));
     for (const Operand& o : d.outputs) outputs.push_back(tensor_json(c, o, true));
@@ -66,7 +71,9 @@ json variant_json(const VariantInfo& v) {
     for (const auto& [op, pass] : v.directions) ops[std::string(to_string(op))].push_back(to_string(pass));
     json dtypes = json::array();
     for (DType t : v.dtypes) dtypes.push_back(to_string(t));
-    return {{"name", v.name}, {"description", v.description}, {"ops", ops}, {"dtypes", dtypes}};
+    json out = {{"name", v.name}, {"description", v.description}, {"ops", ops}, {"dtypes", dtypes}};
+    if (!v.fields.empty()) out["fields"] = v.fields;
+    return out;
 }
 
 namespace {
@@ -152,6 +159,20 @@ std::vector<VariantInfo> parse_variants(const json& hello) {
                 throw std::invalid_argument(dt_at + ": " + e.what());
             }
         }
+        if (list[i].contains("fields")) {
+            const json& fields = list[i]["fields"];
+            if (!fields.is_array()) throw std::invalid_argument(at + "/fields is not an array");
+            for (size_t k = 0; k < fields.size(); ++k) {
+                const std::string f_at = at + "/fields/" + std::to_string(k);
+                const bool known = fields[k].is_string() &&
+                                   std::any_of(std::begin(kLaterFields), std::end(kLaterFields),
+                                               [&](const char* f) { return fields[k].get<std::string>() == f; });
+                if (!known)
+                    throw std::invalid_argument(f_at + ": " + fields[k].dump() +
+                                                " is not a problem field this convconf knows (ceil_mode)");
+                v.fields.push_back(fields[k].get<std::string>());
+            }
+        }
         out.push_back(std::move(v));
     }
     return out;
@@ -181,6 +202,12 @@ ParsedCall parse_call(const json& call) {
                                {"pb", &q.pb}, {"pr", &q.pr}, {"dh", &q.dh}, {"dw", &q.dw}})
         *slot = integer(p, field, pat);
     q.layout = named([](const std::string& t) { return parse_layout(t); }, p, "layout", pat);
+    if (direction->geometry == Geometry::pool) {
+        q.alg = named([](const std::string& t) { return parse_pool_alg(t, "pool_alg"); }, p, "pool_alg", pat);
+        const json& ceil = member(p, "ceil_mode", pat);
+        if (!ceil.is_boolean()) throw std::invalid_argument(pat + "/ceil_mode is not true or false");
+        q.ceil_mode = ceil.get<bool>();
+    }
     if (direction->has_weights()) {
         q.oc = integer(p, "oc", pat);
         q.weights_layout = named([](const std::string& t) { return parse_weights_layout(t); }, p, "weights_layout", pat);

@@ -13,6 +13,8 @@
 namespace convconf::worker {
 
 inline constexpr int kProtocolVersion = 1;
+// The problem fields a variant may list in its hello's "fields".
+inline constexpr const char* kLaterFields[] = {"ceil_mode"};
 
 // The protocol's name of a tensor's element type: "f32", "f64", argmax "s64".
 std::string dtype_name(const Call&, Role);
@@ -30,6 +32,9 @@ struct VariantInfo {
     std::string name, description;
     std::vector<std::pair<Op, Pass>> directions;  // the op and pass pairs it has kernels for
     std::vector<DType> dtypes;
+    // The problem fields added after version 1.0 of the contract that it reads ("ceil_mode"):
+    // a call that sets one it does not list is declined for it by the harness.
+    std::vector<std::string> fields;
     bool operator==(const VariantInfo&) const = default;
 };
 nlohmann::json variant_json(const VariantInfo&);

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <iterator>
 #include <optional>
 
 #include "impl/core/threads.hpp"
@@ -132,7 +133,9 @@ void answer(int out_fd, const std::vector<const Variant*>& variants, const json&
     if (type == "hello") {
         json list = json::array();
         for (const Variant* v : variants) {
-            VariantInfo info{v->name(), v->description(), {}, {DType::f32, DType::f64}};
+            // Every later field: a plugin variant that predates one declines it in supports.
+            VariantInfo info{v->name(), v->description(), {}, {DType::f32, DType::f64},
+                             {std::begin(kLaterFields), std::end(kLaterFields)}};
             for (const Direction& d : all_directions()) {
                 const auto pair = std::pair{d.op, d.pass};
                 if (std::find(info.directions.begin(), info.directions.end(), pair) == info.directions.end())

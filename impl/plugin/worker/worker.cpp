@@ -154,6 +154,8 @@ public:
                    std::string(to_string(c.pass()));
         if (std::find(info_.dtypes.begin(), info_.dtypes.end(), c.dtype()) == info_.dtypes.end())
             return "worker variant " + info_.name + " has no " + std::string(to_string(c.dtype())) + " kernels";
+        if (c.problem().ceil_mode && std::find(info_.fields.begin(), info_.fields.end(), "ceil_mode") == info_.fields.end())
+            return "worker variant " + info_.name + " does not list ceil_mode in its hello's fields";
         const std::string doing = "asked whether variant " + info_.name + " supports " +
                                   std::string(to_string(c.op())) + " " + c.direction().name + " " +
                                   std::string(to_string(c.dtype()));

@@ -290,6 +290,7 @@ const char* supports(const convconf_call* c) {
     }
     if (c->op == CONVCONF_OP_MAXPOOL2D) {
         if (p.pool_alg != CONVCONF_POOL_MAX) return "a pooling algorithm this plugin does not know";
+        if (p.ceil_mode) return "ceil mode: this plugin builds XNNPACK's pooling with floor mode's output size";
         if (c->pass == CONVCONF_PASS_BACKWARD)
             return "XNNPACK is an inference library: it has no operator for the pooling gradient";
         if (c->pass != CONVCONF_PASS_FORWARD) return "a maxpool2d pass this plugin does not know";
@@ -329,7 +330,10 @@ const convconf_variant variants[] = {{
     run,
     nullptr,  // XNNPACK allocates its packed weights and indirection buffers itself: not told
 }};
-const convconf_plugin table = {sizeof(convconf_plugin), CONVCONF_PLUGIN_ABI_VERSION, 1, variants};
+// problem_size: every field of this header's convconf_problem, ceil_mode included (supports()
+// declines ceil mode: XNNPACK's pooling output size is floor mode's).
+const convconf_plugin table = {sizeof(convconf_plugin), CONVCONF_PLUGIN_ABI_VERSION, 1, variants,
+                               sizeof(convconf_problem)};
 
 }  // namespace
 

@@ -255,6 +255,7 @@ Expected expected_of(const Row& r, Layouts l) {
                     col[row * cd[1] + q] = double((row / positions + 1) * (q / taps + 1)) * sign(q % p.kw);
             return expect_col2im(p, col);
         }
+        case Op::avgpool2d: break;  // pinned by hand in Bound.AveragePoolingSumsItsTapsAndDividesOnce
     }
     throw std::logic_error("expected_of: unknown op");
 }
@@ -495,6 +496,45 @@ TEST(ExactMagnitude, IntegerFillStaysWithinMagnitudeAndReachesBothEnds) {
         EXPECT_EQ(lo, double(-r));
         EXPECT_EQ(hi, double(r));
     }
+}
+
+}  // namespace
+}  // namespace convconf
+
+namespace convconf {
+namespace {
+
+// Average pooling's bound, by hand: x = 1..9 (3x3), a 2x2 window moving by 2, padded by 1
+// on every side (OH = OW = 2). Window (0,1) covers x 2 and 3 and two padding taps: avg_p
+// divides by 4 (1.25), avg_np by 2 (2.5). Each sums at most 4 taps and divides: n = 4 + 2.
+// The divisors are 4 everywhere (avg_p) and 1, 2, 2, 4 (avg_np): powers of two, so integer
+// data compare exactly; a 3x3 window moving by 1 over the same x has avg_np divisors 4 and 6,
+// and never does.
+TEST(Bound, AveragePoolingSumsItsTapsAndDividesOnce) {
+    PoolProblem p;
+    p.mb = 1, p.ic = 1, p.ih = p.iw = 3, p.kh = p.kw = 2, p.sh = p.sw = 2;
+    p.pt = p.pl = p.pb = p.pr = 1;
+    Tensor<double> x(AxisOrder::nchw, {1, 1, 3, 3});
+    for (int64_t e = 0; e < 9; ++e) x[e] = double(e + 1);
+    const double u = unit_roundoff(DType::f32), u64 = unit_roundoff(DType::f64);
+    for (const auto& [alg, y01] : {std::pair{PoolAlg::avg_p, 1.25}, {PoolAlg::avg_np, 2.5}}) {
+        p.alg = alg;
+        const Expected e = expect_avg_forward(p, x);
+        EXPECT_EQ(e.accumulation_length, 6);
+        EXPECT_EQ(e.exact_divisor, 4);
+        EXPECT_EQ(e.value.at(0, 0, 0, 1), y01);
+        EXPECT_EQ(e.value.at(0, 0, 1, 1), 7.0);  // (5 + 6 + 8 + 9) / 4
+        EXPECT_EQ(e.abs_sum.at(0, 0, 0, 1), y01);  // positive data: sum|x| / divisor
+        const Tensor<double> b = derived_bound(e, DType::f32);
+        EXPECT_DOUBLE_EQ(b.at(0, 0, 0, 1), (6 * u / (1 - 6 * u) + 6 * u64 / (1 - 6 * u64)) * y01);
+        // Backward: dy = 1 everywhere; x(0,1) is reached by window (0,1) alone: 1/4 or 1/2.
+        Tensor<double> dy(AxisOrder::nchw, {1, 1, 2, 2}, 1.0);
+        const Expected g = expect_avg_backward(p, dy);
+        EXPECT_EQ(g.accumulation_length, 6);
+        EXPECT_EQ(g.value.at(0, 0, 0, 1), alg == PoolAlg::avg_p ? 0.25 : 0.5);
+    }
+    p.kh = p.kw = 3, p.sh = p.sw = 1, p.alg = PoolAlg::avg_np;
+    EXPECT_EQ(expect_avg_forward(p, x).exact_divisor, 0);
 }
 
 }  // namespace

@@ -36,6 +36,16 @@ def convconf(*args, env=None):
     return subprocess.run([BIN, *args], capture_output=True, text=True, env=e)
 
 
+# GCC 12's LeakSanitizer crashes (signal 11 in its tracer, scanning thread-local storage) at
+# the exit of a whole default run with the strided plugin dlopen'd: 3 of 3 runs under the
+# ASan preset since contract 1.1 grew the run, while the same run op by op, and every other
+# command here, passes with leak checking on. That one command runs with it off under ASan
+# (AddressSanitizer itself stays on), and only it.
+def without_leak_check():
+    opts = os.environ.get("ASAN_OPTIONS")
+    return {"ASAN_OPTIONS": opts + ":detect_leaks=0"} if opts is not None else {}
+
+
 def closing(stdout):
     m = re.search(r"^(\d+) passed, (\d+) failed, (\d+) skipped$", stdout, re.M)
     assert m, "no closing line in:\n" + stdout
@@ -53,7 +63,7 @@ def strided_through_the_abi(tmp):
     """The whole default run: strided-plugin's checks are strided's, status for status."""
     inside, outside = os.path.join(tmp, "in.json"), os.path.join(tmp, "out.json")
     a = convconf("run", "--variant", "strided", "--json", inside)
-    b = convconf("run", "--plugin", STRIDED, "--variant", "strided-plugin", "--json", outside)
+    b = convconf("run", "--plugin", STRIDED, "--variant", "strided-plugin", "--json", outside, env=without_leak_check())
     expect(a, 0)
     expect(b, 0)
     assert closing(a.stdout) == closing(b.stdout), (closing(a.stdout), closing(b.stdout))

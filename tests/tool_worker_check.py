@@ -34,6 +34,16 @@ def bad(mode, *extra):
     return " ".join([PY, BAD, mode, *extra])
 
 
+# GCC 12's LeakSanitizer crashes (signal 11 in its tracer, scanning thread-local storage) at
+# the exit of a whole default run with the strided plugin dlopen'd: 3 of 3 runs under the
+# ASan preset since contract 1.1 grew the run, while the same run op by op, and every other
+# command here, passes with leak checking on. That one command runs with it off under ASan
+# (AddressSanitizer itself stays on), and only it.
+def without_leak_check():
+    opts = os.environ.get("ASAN_OPTIONS")
+    return {"ASAN_OPTIONS": opts + ":detect_leaks=0"} if opts is not None else {}
+
+
 def convconf(*args, timeout=120, env=None):
     e = dict(os.environ)
     for k in ("CONVCONF_PLUGINS", "CONVCONF_WORKERS"):
@@ -223,7 +233,8 @@ def isolate():
     strided = os.path.join(BUILD, "libconvconf_strided_plugin.so")
     counts = []
     for isolated in (False, True):
-        r = convconf("run", "--plugin", strided, *(["--isolate"] if isolated else []), "--variant", "strided-plugin")
+        r = convconf("run", "--plugin", strided, *(["--isolate"] if isolated else []), "--variant", "strided-plugin",
+                     env=without_leak_check())
         expect(r, 0)
         counts.append(re.search(r"^\d+ passed, \d+ failed, \d+ skipped$", r.stdout, re.M).group(0))
     assert counts[0] == counts[1], counts

@@ -27,13 +27,14 @@ struct Settings {
 };
 
 // A descriptor is a convolution when it has oc; a pool descriptor parsed as a convolution
-// fails on exactly that token, so the parser itself decides (a name containing "oc" does not).
+// fails on exactly that token, or on a pooling's own (ceil1), so the parser itself decides
+// (a name containing "oc" does not).
 Op descriptor_op(const std::string& text) {
     try {
         parse_conv_descriptor(text);
         return Op::conv2d;
     } catch (const DescriptorError& e) {
-        if (e.token() == "oc") return Op::maxpool2d;
+        if (e.token() == "oc" || e.token().rfind("ceil", 0) == 0) return Op::maxpool2d;
         throw;
     }
 }

@@ -40,7 +40,7 @@ const Expectation kExpectations[] = {
     {Defect::backward_weights_kernel_mirrored, "CentralDifferences"},
     {Defect::minus_infinity_picks_last, "MaxPoolFacts"},
     {Defect::pool_dilation_zero_accepted, "RejectsInvalidProblems", "maxpool2d BWD given dh = 0"},
-    {Defect::avg_divisor_excludes_padding, "ExactOnIntegerData"},
+    {Defect::avg_divisor_excludes_padding, "AdjointIdentities"},  // one case in 22 of ExactOnIntegerData is avg_p: not every run met one
     {Defect::avg_backward_excludes_padding, "AdjointIdentities"},
 };
 

@@ -228,9 +228,17 @@ void adjoint_avg(const Variant& v, const PoolProblem& p, uint64_t seed, bool pos
     const Tensor<double> x_d = x.template cast<double>(), dy_d = dy.template cast<double>();
     const Expected ey = expect_avg_forward(p, x_d), edx = expect_avg_backward(p, dy_d);
     const Side forward = side_t(dy, y, &ey), backward = side_t(x, dx, &edx);
-    // The backward pass is the likelier culprit (it scatters); its case is the one saved.
-    note_case({Op::avgpool2d, Pass::backward, dtype_of<T>::value, false, as_conv_problem(p), Fill::floats, seed},
-              v.name(), {{"dy", dy_d}});
+    // The case saved is the pass that is off: forward if its y leaves naive's bound, else backward.
+    const Tensor<double> y_bound = derived_bound(ey, dtype_of<T>::value);
+    bool forward_off = false;
+    for (int64_t e = 0; e < y.size(); ++e)
+        forward_off = forward_off || std::fabs(double(y[e]) - ey.value[e]) > y_bound[e];
+    if (forward_off)
+        note_case({Op::avgpool2d, Pass::forward, dtype_of<T>::value, false, as_conv_problem(p), Fill::floats, seed},
+                  v.name(), {{"x", x_d}});
+    else
+        note_case({Op::avgpool2d, Pass::backward, dtype_of<T>::value, false, as_conv_problem(p), Fill::floats, seed},
+                  v.name(), {{"dy", dy_d}});
     if (!agree(forward, backward))
         RC_FAIL("adjoint identity fails: " + show("<avg(x), dy>", forward) + ", " + show("<x, avg_backward(dy)>", backward));
     PoolProblem np = p;

@@ -122,6 +122,38 @@ TEST(Descriptor, PoolDefaultsAreBenchdnnsNotTheGoldenFormats) {
     EXPECT_EQ(p.oh(), 3);
 }
 
+// Ceil mode: OH = ceil((ih + pt + pb - ext) / sh) + 1, less a last window that starts at
+// or past ih + pt (the contract, version 1.1).
+TEST(Descriptor, CeilModeReadsItsOwnOutputSize) {
+    // Unpadded: ext 2; OH = ceil((5 - 2) / 2) + 1 = 2 + 1 = 3 (floor mode gives 2); the last
+    // window starts at (3-1)*2 = 4 < 5, so it is kept, and hangs one row past the input.
+    const PoolProblem p = parse_pool_descriptor("ic1ih5kh2sh2ceil1").problem;
+    EXPECT_TRUE(p.ceil_mode);
+    expect_h(p, {5, 2, 2, 0, 0, 1});
+    EXPECT_EQ(p.oh(), 3);
+    EXPECT_EQ(to_descriptor(p), "ic1ih5kh2sh2ceil1");
+    expect_round_trip(p);
+    // ceil0 is floor mode, the default, and is left out when written.
+    const PoolProblem floor = parse_pool_descriptor("ic1ih5kh2sh2ceil0").problem;
+    EXPECT_FALSE(floor.ceil_mode);
+    EXPECT_EQ(floor.oh(), 2);
+    EXPECT_EQ(to_descriptor(floor), "ic1ih5kh2sh2");
+}
+
+TEST(Descriptor, CeilModeDerivesTheSmallestBottomPadForItsOutputSize) {
+    // ih6 kh3 sh2 oh4 ceil1, no ph: pt = ((4-1)*2 - 6 + 3) / 2 = 3 / 2 = 1.
+    // 4 outputs in ceil mode need a span (ih + pt + pb - ext) of (4-2)*2 + 1 = 5:
+    // pb = 5 + 3 - 6 - 1 = 1. Check: ceil((6 + 1 + 1 - 3) / 2) + 1 = 3 + 1 = 4, and the last
+    // window starts at 3*2 = 6 < 6 + 1, so it is kept. Floor mode would need pb = 2.
+    const PoolProblem p = parse_pool_descriptor("ic1ih6oh4kh3sh2ceil1").problem;
+    expect_h(p, {6, 3, 2, 1, 1, 1});
+    EXPECT_EQ(p.oh(), 4);
+    EXPECT_EQ(parse_pool_descriptor("ic1ih6oh4kh3sh2").problem.pb, 2);
+    // pb == pt, so oh is not written.
+    EXPECT_EQ(to_descriptor(p), "ic1ih6kh3sh2ph1ceil1");
+    expect_round_trip(p, "c");
+}
+
 TEST(Descriptor, DilationIsZeroBasedInTheDescriptor) {
     const ConvProblem p = parse_conv_descriptor("ic2ih7oc3kh3dh1").problem;
     // dh1 is one gap between taps: our dh == 2. ext = 2*(3-1)+1 = 5; OH = (7 - 5) / 1 + 1 = 3.
@@ -287,14 +319,15 @@ int64_t smallest_pr(P p) {
 }
 
 template <class P>
-void check_generated_round_trips() {
+void check_generated_round_trips(bool ceil_mode = false) {
     const std::vector<AxisValues> cases = axis_cases();
     const std::array<std::string, 3> names{"", "n1", "a\"b"};
     int exact = 0, equivalent = 0;
     for (size_t i = 0; i < cases.size(); ++i) {
         // w: h itself, and one other case, so copies and differing axes both occur.
         for (size_t j : {i, (i * 7 + 3) % cases.size()}) {
-            const P p = make_problem<P>(cases[i], cases[j], static_cast<int64_t>(i));
+            P p = make_problem<P>(cases[i], cases[j], static_cast<int64_t>(i));
+            if constexpr (std::is_same_v<P, PoolProblem>) p.ceil_mode = ceil_mode;
             if (!valid(p)) continue;
             const std::string& name = names[i % names.size()];
             const std::string text = to_descriptor(p, name);
@@ -315,6 +348,11 @@ void check_generated_round_trips() {
 
 TEST(Descriptor, GeneratedConvProblemsRoundTrip) { check_generated_round_trips<ConvProblem>(); }
 TEST(Descriptor, GeneratedPoolProblemsRoundTrip) { check_generated_round_trips<PoolProblem>(); }
+// In ceil mode the smallest bottom pad is the smallest giving ceil mode's output size (the
+// search in smallest_pb calls oh(), which is ceil mode's), found by formula in the parser.
+TEST(Descriptor, GeneratedCeilModePoolProblemsRoundTrip) {
+    check_generated_round_trips<PoolProblem>(true);
+}
 
 // ---- Errors: each names its token and echoes the whole descriptor ----
 
@@ -393,6 +431,22 @@ TEST(DescriptorError, ThreeDTokens) {
 TEST(DescriptorError, ConvTokensInAPoolDescriptor) {
     expect_error<PoolProblem>("ic3ih5oc4kh3", "oc4", "pooling");
     expect_error<PoolProblem>("g1ic3ih5kh3", "g1", "pooling");
+}
+
+TEST(DescriptorError, CeilModeIsPoolingsAndZeroOrOne) {
+    expect_conv_error("ic1ih5oc1kh1ceil1", "ceil1", "ceil mode is pooling's");
+    expect_conv_error("ic1ih5oc1kh1ceil0", "ceil0", "ceil mode is pooling's");
+    expect_error<PoolProblem>("ic1ih5kh2ceil2", "ceil2", "ceil0 (floor, the default) or ceil1");
+    expect_error<PoolProblem>("ic1ih5kh2ceil1ceil1", "ceil1", "repeated");
+}
+
+TEST(DescriptorError, AnOutputSizeCeilModeCannotGiveNamesTheOutputToken) {
+    // ih5 kh2 sh2 oh4 ceil1: pt = ((4-1)*2 - 5 + 2) / 2 = 1; pb = (4-2)*2 + 1 + 2 - 5 - 1 = 1;
+    // ceil((5 + 1 + 1 - 2) / 2) + 1 = 4, but the 4th window starts at 6 = ih + pt, all
+    // padding, so ceil mode drops it: 3. A larger pb only adds more such windows.
+    expect_error<PoolProblem>("ic1ih5oh4kh2sh2ceil1", "oh4",
+                              "no pad gives this output size in ceil mode (it gives 3");
+    expect_error<PoolProblem>("ic1ih5iw5ow4kh2kw2sw2ceil1", "ow4", "in ceil mode (it gives 3");
 }
 
 TEST(DescriptorError, UnterminatedQuotedName) {

@@ -65,6 +65,42 @@ TEST(GoldenFormatCase, ReadsLikeTheHandWrittenFiles) {
               "  }");
 }
 
+// case_json, how the property tests save a shrunk case: what it writes loads back as the
+// same problem, for every pooling direction, algorithm and ceil mode (a field left out
+// loads as another problem, or does not load: count_include_pad is required).
+TEST(GoldenCaseJson, LoadsBackAsTheProblemItWasGiven) {
+    int cases = 0;
+    for (const Op op : {Op::maxpool2d, Op::avgpool2d})
+        for (const Pass pass : {Pass::forward, Pass::backward})
+            for (const PoolAlg alg : {PoolAlg::max, PoolAlg::avg_p, PoolAlg::avg_np})
+                for (const bool ceil : {false, true})
+                    for (const Layout layout : {Layout::nchw, Layout::nhwc}) {
+                        if ((op == Op::avgpool2d) != is_average(alg)) continue;
+                        CheckSpec spec;
+                        spec.op = op, spec.pass = pass, spec.dtype = DType::f64;
+                        ConvProblem& p = spec.problem;
+                        // 5 rows, 2x2 windows, stride 2, pad 1 on top only: ceil mode's
+                        // ceil((5+1-2)/2)+1 = 3 outputs, floor's too; on w (5, no pad) 3 and 2.
+                        p.mb = 1, p.ic = 2, p.ih = 5, p.iw = 5, p.kh = 2, p.kw = 2, p.sh = 2, p.sw = 2;
+                        p.pt = 1;
+                        p.alg = alg, p.ceil_mode = ceil, p.layout = layout;
+                        p.validate();
+                        const Inputs<double> in = generated_inputs<double>(spec);
+                        const ordered_json c =
+                            golden::case_json("c", spec, in, reference_outputs(spec, in), "note");
+                        const std::string text = golden::format_json(golden::file_json("test", {c}));
+                        const golden::File f = golden::load_string(text, "saved.json");
+                        ASSERT_EQ(f.cases.size(), 1u) << text;
+                        const golden::Case& back = f.cases[0];
+                        EXPECT_EQ(back.op, op) << text;
+                        EXPECT_EQ(back.pass, pass) << text;
+                        EXPECT_EQ(back.problem, p) << text;
+                        EXPECT_EQ(back.problem.ow(), ceil ? 3 : 2) << text;
+                        ++cases;
+                    }
+    EXPECT_EQ(cases, 24);  // max: 2 passes x 2 ceil x 2 layouts; avg: twice that
+}
+
 // format_json, the layout of the files the property tests save: two spaces per level,
 // arrays of scalars on one line, nested arrays and objects one element a line. Written
 // out by hand.

@@ -375,6 +375,97 @@ TEST_F(ToolGolden, AddTakesTheProblemFromADescriptor) {
     EXPECT_EQ(run({"golden", "check", "mine.json"}).status, 0);
 }
 
+// Contract 1.1's fields. x = arange(9) as 3x3 (kX); values worked by hand.
+TEST_F(ToolGolden, AddTakesCountIncludePadAndCeilMode) {
+    // 2x2 windows, stride 2, pad 1: rows {-1,0} and {1,2}, columns likewise. With the padding
+    // counted every divisor is 4: 0/4, (1+2)/4, (3+6)/4, (4+5+7+8)/4. Without it, the taps in
+    // x: 0/1, 3/2, 9/2, 24/4.
+    write("yp.txt", "[[[[0.   0.75]\n   [2.25 6.  ]]]]\n");
+    write("ynp.txt", "[[[[0.  1.5]\n   [4.5 6. ]]]]\n");
+    const std::vector<std::string> avg = {"--op", "avgpool2d", "--pass", "forward", "--kernel", "2,2",
+                                          "--pad", "1,1", "--input", "x=x.txt"};
+    auto add = [&](const std::string& name, std::vector<std::string> extra) {
+        std::vector<std::string> args = {"golden", "add", "--file", "mine.json", "--name", name};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return run(args);
+    };
+    auto with = [](std::vector<std::string> a, const std::vector<std::string>& b) {
+        a.insert(a.end(), b.begin(), b.end());
+        return a;
+    };
+    Ran r = add("avg_p", with(avg, {"--count-include-pad", "true", "--expected", "y=yp.txt"}));
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_TRUE(has(r.out, "added    avg_p to mine.json (new file): avgpool2d forward mb1ic1ih3kh2sh2ph1 NCHW\n"))
+        << r.out;
+    r = add("avg_np", with(avg, {"--count-include-pad", "false", "--expected", "y=ynp.txt"}));
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    // The flag is what naive is held to: the other divisor's values are refused.
+    r = add("avg_wrong", with(avg, {"--count-include-pad", "false", "--expected", "y=yp.txt"}));
+    EXPECT_EQ(r.status, 1);
+    EXPECT_TRUE(has(r.out, "(n,c,h,w)=(0,0,0,1) got 1.5 want 0.75")) << r.out;
+
+    // Ceil mode: 2x2 windows, stride 2, on 3 rows: ceil((3 - 2) / 2) + 1 = 2 windows, the
+    // second {2} alone (floor mode has 1). Maxima: {0,1}x{0,1} 4, {0,1}x{2} 5, {2}x{0,1} 7, 8.
+    write("yc.txt", "[[[[4 5]\n   [7 8]]]]\n");
+    const std::vector<std::string> max = {"--op", "maxpool2d", "--pass", "forward", "--input", "x=x.txt",
+                                          "--expected", "y=yc.txt"};
+    r = add("max_ceil", with(max, {"--kernel", "2,2", "--ceil-mode", "true"}));
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_TRUE(has(r.out, "maxpool2d forward mb1ic1ih3kh2sh2ceil1 NCHW\n")) << r.out;
+    r = add("max_ceil_desc", with(max, {"mb1ic1ih3kh2sh2ceil1"}));
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    // Without ceil mode the same arrays are the wrong shape: one window.
+    r = add("max_floor", with(max, {"--kernel", "2,2"}));
+    EXPECT_EQ(r.status, 2);
+    EXPECT_TRUE(has(r.err, "(/cases/4/expected/y) shape [1,1,2,2] disagrees with the problem (mb1ic1ih3kh2sh2, "
+                           "NCHW), which gives [1,1,1,1]"))
+        << r.err;
+
+    const std::string text = read("mine.json");
+    EXPECT_TRUE(has(text, "\"name\": \"avg_p\",\n      \"op\": \"avgpool2d\", \"pass\": \"forward\",\n"
+                          "      \"kernel\": [2, 2],\n      \"pad\": [1, 1],\n      \"count_include_pad\": true,\n"))
+        << text;
+    EXPECT_TRUE(has(text, "\"count_include_pad\": false,\n")) << text;
+    EXPECT_TRUE(has(text, "\"y\": [[[[   0, 0.75],\n                [2.25,    6]]]]")) << text;
+    EXPECT_TRUE(has(text, "\"name\": \"max_ceil_desc\",\n      \"op\": \"maxpool2d\", \"pass\": \"forward\",\n"
+                          "      \"kernel\": [2, 2],\n      \"ceil_mode\": true,\n"))
+        << text;
+    const golden::File f = golden::load_file(dir_ / "mine.json");
+    ASSERT_EQ(f.cases.size(), 4u);
+    // Every variant agrees with the four hand-worked cases.
+    r = run({"golden", "check", "mine.json"});
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_TRUE(has(r.out, "passed   mine.json max_ceil strided f64\n")) << r.out;
+    EXPECT_TRUE(has(r.out, "passed   mine.json avg_np im2col f32\n")) << r.out;
+
+    // The new flags' usage errors, each naming its flag; nothing is written.
+    age("mine.json");
+    const Snapshot before = snapshot("mine.json");
+    const std::pair<std::vector<std::string>, std::string> bad[] = {
+        {with(max, {"--kernel", "2,2", "--count-include-pad", "true"}),
+         "--count-include-pad: only avgpool2d has a divisor to count"},
+        {with(avg, {"--expected", "y=yp.txt"}), "avgpool2d needs --count-include-pad true|false"},
+        {with(avg, {"--count-include-pad", "1", "--expected", "y=yp.txt"}),
+         "--count-include-pad: expected true or false, got \"1\""},
+        {with(max, {"--kernel", "2,2", "--ceil-mode", "yes"}), "--ceil-mode: expected true or false, got \"yes\""},
+        {with(conv_args("mine.json", "c"), {"--ceil-mode", "true"}),
+         "--ceil-mode: only maxpool2d and avgpool2d have a ceil mode"},
+        {with(max, {"mb1ic1ih3kh2sh2ceil1", "--ceil-mode", "false"}),
+         "--ceil-mode false disagrees with the descriptor \"mb1ic1ih3kh2sh2ceil1\", which has ceil1"},
+        {with(max, {"mb1ic1ih3kh2sh2", "--ceil-mode", "true"}),
+         "--ceil-mode true disagrees with the descriptor \"mb1ic1ih3kh2sh2\", which lacks ceil1"},
+    };
+    for (const auto& [args, message] : bad) {
+        // conv_args carries its own golden add prefix.
+        r = args.front() == "golden" ? run(args) : add("bad", args);
+        EXPECT_EQ(r.status, 2) << message;
+        EXPECT_TRUE(has(r.err, "convconf golden add: " + message)) << r.err;
+    }
+    EXPECT_TRUE(snapshot("mine.json") == before);
+    for (const char* f : {"yp.txt", "ynp.txt", "yc.txt"}) fs::remove(dir_ / f);
+    expect_files({"mine.json"});
+}
+
 TEST_F(ToolGolden, AddRefusesADescriptorThatDisagrees) {
     // With a flag.
     Ran r = add_pool("mine.json", "p", {"mb1ic1ih4kh2sh2", "--stride", "1,1", "--expected", "y=py.txt"});

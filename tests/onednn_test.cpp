@@ -123,13 +123,21 @@ void add_cases(std::vector<ResNetCase>& cases, Op op, const char* file, Parse pa
             }
         }();
         const std::string layer = layer_of(described.name);
+        // benchdnn's --alg, as `check --batch` and bench follow it: ave_pool5 is AVG_NP.
+        Op entry_op = op;
+        PoolAlg alg = PoolAlg::max;
+        if (const auto a = e.options.find("alg"); a != e.options.end() && op != Op::conv2d) {
+            alg = parse_pool_alg(a->second, "--alg");
+            entry_op = is_average(alg) ? Op::avgpool2d : Op::maxpool2d;
+        }
         for (const auto& [act, wei] : {std::pair{Layout::nchw, WeightsLayout::oihw},
                                        std::pair{Layout::nhwc, WeightsLayout::hwio}}) {
             const std::string name =
-                std::string(to_string(op)) + "_" + layer + "_" + std::string(to_string(act));
+                std::string(to_string(entry_op)) + "_" + layer + "_" + std::string(to_string(act));
             if (!in_default_run(layer) && !soak()) continue;
-            ResNetCase c{op, name, layer, {}};
+            ResNetCase c{entry_op, name, layer, {}};
             set_problem(c.problem, described.problem);
+            c.problem.alg = alg;
             c.problem.mb = 1;
             c.problem.layout = act;
             c.problem.weights_layout = wei;
@@ -142,8 +150,7 @@ std::vector<ResNetCase> resnet_cases() {
     std::vector<ResNetCase> cases;
     add_cases(cases, Op::conv2d, "shapes_resnet_50_conv", parse_conv_descriptor,
               [](const std::string& layer) { return kDefaultConvLayers.count(layer) > 0; });
-    // Both pooling shapes run as max-pooling (ave_pool5 is average pooling in benchdnn):
-    // the shape is what is taken from the file.
+    // Each pooling shape runs as its --alg says: max_pool1 as max, ave_pool5 as avg_np.
     add_cases(cases, Op::maxpool2d, "shapes_resnet_50_pool", parse_pool_descriptor,
               [](const std::string&) { return true; });
     auto k_of = [](const ResNetCase& c) { return c.problem.ic * c.problem.kh * c.problem.kw; };
@@ -187,15 +194,20 @@ TEST_P(OneDnnResNet50, AgreesWithNaiveInEveryDirection) {
 // no shape that would only skip; float data on the shape of the largest K.
 TEST(OneDnnResNet50Cases, DefaultSuiteHoldsOnlyTheShapesItRuns) {
     if (soak()) GTEST_SKIP() << "CONVCONF_SOAK=1 instantiates every shape";
-    std::multiset<std::string> layers, float_layers;
+    std::multiset<std::string> layers, float_layers, ops;
     for (const ResNetCase& c : resnet_cases()) {
         layers.insert(c.layer);
+        ops.insert(c.name);
         if (c.largest_k) float_layers.insert(c.layer);
     }
     const std::multiset<std::string> want = {"conv1", "conv1", "res2a_branch2a", "res2a_branch2a",
                                              "res3a_branch2a", "res3a_branch2a", "res5a_branch2b",
                                              "res5a_branch2b", "max_pool1", "max_pool1", "ave_pool5", "ave_pool5"};
     EXPECT_EQ(layers, want);
+    // The pooling shapes run as the file's --alg says.
+    EXPECT_EQ(ops.count("maxpool2d_max_pool1_NHWC"), 1u);
+    EXPECT_EQ(ops.count("avgpool2d_ave_pool5_NCHW"), 1u);
+    EXPECT_EQ(ops.count("maxpool2d_ave_pool5_NCHW"), 0u);
     EXPECT_EQ(float_layers, (std::multiset<std::string>{"res5a_branch2b"}));
 }
 

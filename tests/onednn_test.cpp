@@ -294,6 +294,59 @@ TEST(OneDnnVariant, DeclaresWhatItCannotDoAndIsNotAskedIt) {
     EXPECT_THROW(calls::conv_forward(v, c, x, w, nullptr, y), std::logic_error);
 }
 
+// ---- Ceil mode (contract 1.1), which oneDNN lacks: given through the right pad --------
+
+// Every pooling of `problem` in both directions and both layouts, as `alg`.
+std::vector<CheckSpec> pool_checks(const PoolProblem& problem, PoolAlg alg, Fill fill) {
+    std::vector<CheckSpec> out;
+    for (Pass pass : {Pass::forward, Pass::backward})
+        for (Layout layout : {Layout::nchw, Layout::nhwc}) {
+            PoolProblem p = problem;
+            p.alg = alg, p.layout = layout;
+            CheckSpec s = pool_spec(p, pass, fill);
+            s.op = is_average(alg) ? Op::avgpool2d : Op::maxpool2d;
+            out.push_back(s);
+        }
+    return out;
+}
+std::vector<CheckSpec> pool_checks(const std::string& text, PoolAlg alg, Fill fill) {
+    return pool_checks(parse_pool_descriptor(text).problem, alg, fill);
+}
+
+TEST(OneDnnCeilMode, RunsWhereTheRightPadItNeedsIsLargerSmallerOrNone) {
+    // ih6 kh1 sh2: ceil((6-1)/2)+1 = 4, less the window at 6 (past the input): 3, the last
+    // ending at row 4, before the input's end; oneDNN's floor((6-1)/2)+1 = 3 with no pad.
+    const PoolProblem none = parse_pool_descriptor("mb1ic3ih6kh1sh2ceil1").problem;
+    // ih5 kh2 sh2: ceil((5-2)/2)+1 = 3, the last {4, 5} overhanging by 1: right pad 1.
+    const PoolProblem larger = parse_pool_descriptor("mb1ic3ih5kh2sh2ceil1").problem;
+    // ih5 kh3 sh2 pt1 pb2: ceil((5+1+2-3)/2)+1 = 4, less the window at 6 = ih + pt: 3, the
+    // last at rows 3..5, which reaches pad 1 of the problem's 2.
+    PoolProblem smaller = parse_pool_descriptor("mb1ic3ih5kh3sh2ph1ceil1").problem;
+    smaller.pb = smaller.pr = 2;
+    ASSERT_EQ(smaller.oh(), 3);
+    for (const PoolProblem& p : {none, larger, smaller})
+        for (PoolAlg alg : {PoolAlg::max, PoolAlg::avg_np})
+            for (const CheckSpec& s : pool_checks(p, alg, Fill::floats)) expect_passes(s);
+    // avg_p where no window overhangs the padded input: the first and the third.
+    for (const PoolProblem& p : {none, smaller})
+        for (const CheckSpec& s : pool_checks(p, PoolAlg::avg_p, Fill::floats)) expect_passes(s);
+}
+
+// The divergence, measured with the decline taken out: on mb1ic1ih3iw1kh2kw1sh2ceil1 the
+// last window {2, 3} holds row 2 and a row past the input; the contract divides x[2] by 1,
+// oneDNN's include-padding divisor by kh*kw = 2 (it gave 2.5 for 5). So it is declined.
+TEST(OneDnnCeilMode, DeclinesAnIncludePaddingAverageWhoseWindowOverhangs) {
+    for (const CheckSpec& s : pool_checks("mb1ic1ih3iw1kh2kw1sh2ceil1", PoolAlg::avg_p, Fill::integers)) {
+        const CheckResult r = run_check(onednn(), s);
+        EXPECT_EQ(r.status, Status::skipped) << check_name(s);
+        EXPECT_NE(r.detail.find("oneDNN's include-padding divisor (kh*kw) counts those taps, the contract does not"),
+                  std::string::npos)
+            << r.detail;
+    }
+    for (const CheckSpec& s : pool_checks("mb1ic1ih3iw1kh2kw1sh2ceil1", PoolAlg::avg_np, Fill::integers))
+        expect_passes(s);
+}
+
 TEST(OneDnnVariant, NamesTheImplementationOneDnnPicksAndItsScratch) {
     const Variant& v = onednn();
     const ConvProblem c = parse_conv_descriptor("mb2ic16ih14oc16kh3ph1").problem;

@@ -64,7 +64,7 @@ std::vector<Direction> parse_directions(const std::vector<std::string>& values) 
         }
         throw UsageError("--dir: \"" + d +
                          "\" is not a direction (conv2d: FWD_B FWD_D BWD_D BWD_W BWD_WB; "
-                         "maxpool2d: FWD BWD)");
+                         "maxpool2d and avgpool2d: FWD BWD)");
     };
     for (const std::string& v : values) {
         size_t start = 0;
@@ -159,6 +159,7 @@ int cmd_bench(Args& args) {
     const auto batches = args.values("--batch");
     const auto dir_values = args.values("--dir");
     const std::string mb_text = args.value("--mb", "");
+    const std::string alg_text = args.value("--alg", "");
     const std::string reps_text = args.value("--reps", "10");
     const std::string warmup_text = args.value("--warmup", "1");
     const std::string max_time_text = args.value("--max-time", "2");
@@ -201,10 +202,23 @@ int cmd_bench(Args& args) {
         for (auto& p : bench::read_problems(b)) problems.push_back(p);
         report.sources.push_back("batch " + b);
     }
+    // --alg is the descriptors' (as check's): sets and batch files carry their own --alg=.
+    std::optional<PoolAlg> alg;
+    if (!alg_text.empty()) alg = parse_pool_alg(alg_text, "--alg");
+    bool pooling_descriptor = false;
     for (const std::string& d : descriptors) {
-        problems.push_back(bench::parse_problem(d));
+        bench::Problem p = bench::parse_problem(d);
+        if (alg && p.op != Op::conv2d) {
+            p.problem.alg = *alg;
+            p.op = is_average(*alg) ? Op::avgpool2d : Op::maxpool2d;
+        }
+        pooling_descriptor = pooling_descriptor || p.op != Op::conv2d;
+        problems.push_back(p);
         report.sources.push_back("descriptor " + d);
     }
+    if (alg && !pooling_descriptor)
+        throw UsageError("--alg " + alg_text + ": no pooling descriptor to apply it to (sets and batch files "
+                         "carry their own --alg=)");
     if (problems.empty())
         throw UsageError("no problems: give --set NAME, --batch FILE or DESCRIPTORs");
     for (bench::Problem& p : problems) {
@@ -380,7 +394,7 @@ int cmd_bench(Args& args) {
 const Command kBench{"bench", "time the variants against each other and against oneDNN",
     "usage: convconf bench [--set resnet50|notebooks]... [--batch FILE]... [DESCRIPTOR]...\n"
     "                      [--plugin PATH [--isolate]]... [--worker CMD]... [--worker-timeout SECONDS]\n"
-    "                      [--variant NAME]... [--dir DIR[,DIR]...]... [--mb N]\n"
+    "                      [--variant NAME]... [--dir DIR[,DIR]...]... [--mb N] [--alg max|avg_p|avg_np]\n"
     "                      [--dtype f32|f64] [--layout NCHW|NHWC] [--wlayout OIHW|HWIO]\n"
     "                      [--reps N] [--warmup N] [--max-time SECONDS] [--threads N]\n"
     "                      [--csv FILE] [--json FILE] [--svg FILE] [--allow-empty]\n"
@@ -389,13 +403,14 @@ const Command kBench{"bench", "time the variants against each other and against 
     "  --max-time seconds per variant and problem (default 2; a slow variant gets fewer\n"
     "  calls, at least one timed, and the reps column says how many). Prints a row per\n"
     "  problem, direction and variant: reps, median ms, GFLOP/s (conv2d: 2*mb*oc*oh*ow*ic*kh*kw\n"
-    "  per pass) or GB/s (maxpool2d: x+y forward, x+dy+dx backward), workspace bytes, and the\n"
+    "  per pass) or GB/s (poolings: x+y forward, x+dy+dx backward), workspace bytes, and the\n"
     "  ratio of its throughput to onednn's measured in the same run; then per variant and\n"
     "  direction the geometric mean of the throughputs and of the ratios.\n"
     "  Problems: --set resnet50 (benchdnn's ResNet-50 conv and pool shapes), --set notebooks\n"
-    "  (the notebooks' shapes), benchdnn batch files (their --mb= and --tag= are followed),\n"
-    "  DESCRIPTORs (conv2d when it has oc, else maxpool2d); --mb, --layout, --wlayout\n"
-    "  override them all. --dir: FWD_B FWD_D BWD_D BWD_W BWD_WB (conv2d), FWD BWD (maxpool2d);\n"
+    "  (the notebooks' shapes), benchdnn batch files (their --mb=, --tag= and --alg= are\n"
+    "  followed), DESCRIPTORs (conv2d when it has oc, else maxpool2d, or avgpool2d with --alg\n"
+    "  avg_p or avg_np; ceil1 is ceil mode); --mb, --layout, --wlayout override them all.\n"
+    "  --dir: FWD_B FWD_D BWD_D BWD_W BWD_WB (conv2d), FWD BWD (maxpool2d and avgpool2d);\n"
     "  default FWD_B,BWD_D,BWD_WB and FWD,BWD. --threads defaults to every core; on a busy\n"
     "  machine every parallel region waits for a core, and --threads 1 is steadier. Inputs\n"
     "  are uniform floats; results are not checked (run and check do that). oneDNN has no\n"
@@ -411,7 +426,8 @@ const Command kBench{"bench", "time the variants against each other and against 
     "  convconf bench --set resnet50 --mb 2 --threads 1 --variant strided --variant onednn \\\n"
     "                 --csv bench.csv --json bench.json --svg bench.svg\n"
     "  convconf bench --set notebooks --dir FWD,BWD --layout NHWC\n"
-    "  convconf bench --dir BWD_D --reps 20 mb2ic64ih56oc64kh3ph1\n",
+    "  convconf bench --dir BWD_D --reps 20 mb2ic64ih56oc64kh3ph1\n"
+    "  convconf bench --alg avg_p --threads 1 mb16ic64ih56kh3sh2ph1 mb16ic64ih56kh3sh2ph1ceil1\n",
     cmd_bench};
 
 }  // namespace convconf::cli

@@ -44,16 +44,21 @@ Window window(const WindowProblem& p) {
     return {{p.sh, p.sw}, {p.kh, p.kw}, onednn_dilation(p), {p.pt, p.pl}, {p.pb, p.pr}};
 }
 
-// Pooling's right pad for oneDNN: the one its last window reaches, (o-1)*s + ext - i - pad_l.
-// oneDNN has no ceil mode (its output size is floor((i + pad_l + pad_r - ext) / s) + 1), and
-// this pad gives ceil mode's output size: larger than the problem's where the last window
-// overhangs the padded input, smaller where ceil mode drops a window. In floor mode it is at
-// most the problem's (rows no window reaches are cut; oneDNN refuses a pad as large as the
-// window, which a stride can leave unreached) and at least 0.
+// Pooling's right pad for oneDNN: the one its last window reaches, (o-1)*s + ext - i - pad_l,
+// and at least 0. oneDNN has no ceil mode (its output size is
+// floor((i + pad_l + pad_r - ext) / s) + 1), and this pad gives ceil mode's output size:
+// larger than the problem's where the last window overhangs the padded input, smaller where
+// ceil mode drops a window. It is never as large as the window (the last window starts
+// inside the input), which oneDNN refuses. Where the last window ends before the input does
+// (ih6 kh1 sh2) the reached pad is negative and 0 gives the same floor: floor mode with no
+// pad has at least o windows, and no more than the problem's own, which has o. (oneDNN 2.6
+// computes such a case right with the negative pad too, measured; this adapter used to
+// decline it.)
+// In floor mode it is also at most the problem's (rows no window reaches are cut).
 int64_t pooling_pad_r(int64_t out, int64_t in, int64_t stride, int64_t pad_l, int64_t pad_r, int64_t extent,
                       bool ceil_mode) {
-    const int64_t reached = (out - 1) * stride + extent - in - pad_l;
-    return ceil_mode ? reached : std::clamp<int64_t>(reached, 0, pad_r);
+    const int64_t reached = std::max<int64_t>((out - 1) * stride + extent - in - pad_l, 0);
+    return ceil_mode ? reached : std::min(reached, pad_r);
 }
 
 Window pooling_window(const PoolProblem& p) {
@@ -68,8 +73,6 @@ Window pooling_window(const PoolProblem& p) {
 // (ceil mode's overhang), where the contract counts only taps inside the padded input.
 std::optional<std::string> pooling_unsupported(const PoolProblem& p) {
     const Window g = pooling_window(p);
-    if (g.padding_r[0] < 0 || g.padding_r[1] < 0)
-        return std::string("ceil mode drops a window here, which oneDNN would need a negative right pad for");
     if (p.alg == PoolAlg::avg_p && (g.padding_r[0] > p.pb || g.padding_r[1] > p.pr))
         return std::string("a ceil-mode window overhangs the padded input: oneDNN's include-padding divisor "
                            "(kh*kw) counts those taps, the contract does not");

@@ -347,6 +347,14 @@ TEST(GoldenMalformed, ShapeDisagreesWithProblem) {
     expect_error(file_of(pool_case("", "[[1, 2], [3, 4]]")), "/cases/0/inputs/x", "x must have rank 4");
 }
 
+// Each geometry array's size error lists every size it could have.
+TEST(GoldenMalformed, AnArrayOfTheWrongSizeSaysWhichSizesItCanHave) {
+    expect_error(file_of(pool_case(R"(, "pad": [1, 1, 1])")), "/cases/0/pad", "must have 2 or 4 elements, has 3");
+    expect_error(file_of(pool_case(R"(, "pad": [])")), "/cases/0/pad", "must have 2 or 4 elements, has 0");
+    expect_error(file_of(pool_case(R"(, "stride": [1])")), "/cases/0/stride", "must have 2 elements, has 1");
+    expect_error(file_of(pool_case(R"(, "dilation": [1, 1, 1, 1])")), "/cases/0/dilation", "must have 2 elements, has 4");
+}
+
 TEST(GoldenMalformed, ExpectedShapeDisagreesWithProblem) {
     // A shape-only expectation too: a wrong shape is the file's error, found before any run.
     expect_error(file_of(replaced(pool_case(), R"("shape": [1, 1, 1, 1])", R"("shape": [1, 1, 2, 2])")),

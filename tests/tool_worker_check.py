@@ -128,8 +128,15 @@ def start_failures():
     expect(r, 2, r"^convconf: --worker: worker '.*exit': variant bad has the name of a variant of worker '.*crash'$")
     for option, value, pattern in [("--worker-timeout", "0", r"--worker-timeout: \"0\" is not a number of seconds"),
                                    ("--worker-timeout", "abc", r"--worker-timeout: \"abc\" is not"),
-                                   ("--worker-timeout", "100000", r"more than 86400 seconds")]:
+                                   ("--worker-timeout", "100000", r"more than 86400 seconds"),
+                                   ("--worker-timeout", "1e300", r"more than 86400 seconds")]:
         expect(convconf("variants", option, value), 2, pattern)
+    # Under a millisecond rounds up to 1 ms, the clock the exchanges wait by (never 0, which
+    # would fail before the worker could answer anything), and is named as given to it: a
+    # Python worker does not start within 1 ms, so its hello is the request that times out.
+    for value, shown in [("0.0001", "0.001"), ("0.0025", "0.003")]:
+        r = convconf("variants", "--worker", bad("crash"), "--worker-timeout", value)
+        expect(r, 2, r"did not answer within " + re.escape(shown) + r" s while ")
     expect(convconf("variants", "--isolate"), 2, r"--isolate runs the --plugin libraries in workers, and none is given")
 
 

@@ -1,11 +1,13 @@
 // The worker protocol's pieces that need no process: how a command splits into words,
-// what a frame header's payload is, how a process's end reads (impl/plugin/worker).
+// what a frame header's payload is, how a process's end reads, the timeout's floor
+// (impl/plugin/worker).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <csignal>
 
 #include "impl/plugin/worker/process.hpp"
+#include "impl/plugin/worker/worker.hpp"
 
 namespace convconf::worker {
 namespace {
@@ -63,6 +65,16 @@ TEST(WorkerStatus, NamesTheSignalAndTheExitStatus) {
     EXPECT_EQ(describe_wait_status(SIGSEGV), "was killed by signal 11 (SIGSEGV, Segmentation fault)");
     EXPECT_EQ(describe_wait_status(SIGKILL), "was killed by signal 9 (SIGKILL, Killed)");
     EXPECT_EQ(describe_wait_status(SIGABRT | 0x80), "was killed by signal 6 (SIGABRT, Aborted), core dumped");
+}
+
+TEST(WorkerTimeout, IsAtLeastAMillisecond) {
+    const auto before = timeout();
+    EXPECT_THROW(set_timeout(std::chrono::milliseconds(0)), std::invalid_argument);
+    EXPECT_THROW(set_timeout(std::chrono::milliseconds(-5)), std::invalid_argument);
+    EXPECT_EQ(timeout(), before);  // a refused value leaves the timeout as it was
+    set_timeout(std::chrono::milliseconds(1));
+    EXPECT_EQ(timeout(), std::chrono::milliseconds(1));
+    set_timeout(before);
 }
 
 }  // namespace

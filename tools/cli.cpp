@@ -109,11 +109,13 @@ void load_plugins(Args& args) {
     const std::vector<std::string> paths = args.values("--plugin");
     const bool isolate = args.flag("--isolate");
     const std::vector<std::string> commands = args.values("--worker");
-    if (const auto t = args.optional("--worker-timeout"))
-        worker::set_timeout(std::chrono::milliseconds(int64_t(std::ceil(
-            1000 * parse_real("--worker-timeout", *t, 0, true, "a number of seconds above 0 (at most 86400)")))));
-    if (worker::timeout() > std::chrono::hours(24))
-        throw UsageError("--worker-timeout: more than 86400 seconds is not a timeout");
+    if (const auto t = args.optional("--worker-timeout")) {
+        const double seconds =
+            parse_real("--worker-timeout", *t, 0, true, "a number of seconds above 0 (at most 86400)");
+        if (seconds > 86400) throw UsageError("--worker-timeout: more than 86400 seconds is not a timeout");
+        // Rounded up to whole milliseconds, the clock the exchanges wait by: at least 1 ms.
+        worker::set_timeout(std::chrono::milliseconds(int64_t(std::ceil(1000 * seconds))));
+    }
     if (isolate && paths.empty()) throw UsageError("--isolate runs the --plugin libraries in workers, and none is given");
     // Each error names where it came from: the environment's say so already.
     auto named = [](const std::string& option, const std::exception& e) {

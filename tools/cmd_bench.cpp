@@ -160,9 +160,11 @@ int cmd_bench(Args& args) {
     const auto dir_values = args.values("--dir");
     const std::string mb_text = args.value("--mb", "");
     const std::string alg_text = args.value("--alg", "");
-    const std::string reps_text = args.value("--reps", "10");
-    const std::string warmup_text = args.value("--warmup", "1");
-    const std::string max_time_text = args.value("--max-time", "2");
+    // The defaults are Budget's (reference/bench.hpp), which the help text states.
+    const bench::Budget defaults;
+    const std::string reps_text = args.value("--reps", std::to_string(defaults.reps));
+    const std::string warmup_text = args.value("--warmup", std::to_string(defaults.warmup));
+    const std::string max_time_text = args.value("--max-time", std::to_string(defaults.max_seconds));
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     const std::string threads_text = args.value("--threads", std::to_string(cores));
     const std::string layout_text = args.value("--layout", "");

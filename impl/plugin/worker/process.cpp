@@ -328,10 +328,15 @@ void Process::kill_now() {
     kill(-pid_, SIGKILL);
     kill(pid_, SIGKILL);
     int status = 0;
-    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    pid_t r;
+    while ((r = waitpid(pid_, &status, 0)) < 0 && errno == EINTR) {
     }
     reaped_ = true;
-    wait_status_ = status;
+    if (r == pid_) {
+        wait_status_ = status;
+    } else {
+        unknown_ = std::strerror(errno);  // reaped elsewhere (ECHILD): no status to report
+    }
     forget(pid_);
 }
 
@@ -384,7 +389,7 @@ std::string Process::stderr_tail(bool this_request) {
 }
 
 std::string Process::how_it_ended(Clock::time_point wait_until) {
-    if (reaped_) return describe_wait_status(wait_status_);
+    if (reaped_) return wait_status_ ? describe_wait_status(*wait_status_) : "(its status is unknown: " + unknown_ + ")";
     for (;;) {
         int status = 0;
         const pid_t r = waitpid(pid_, &status, WNOHANG);
@@ -431,9 +436,14 @@ Frame Process::exchange(const std::string& header, const std::vector<std::span<c
         if (have_header && frame.payload.size() == want_payload) break;
         const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
         if (left <= 0) {
-            const auto ms = timeout.count();
-            fail("did not answer within " + (ms % 1000 ? std::to_string(double(ms) / 1000) : std::to_string(ms / 1000)) +
-                 " s while " + doing + " (--worker-timeout)");
+            // Whole milliseconds as seconds: 3 s, 0.25 s, 0.001 s.
+            std::string seconds = std::to_string(timeout.count() / 1000);
+            if (const auto ms = timeout.count() % 1000) {
+                std::string frac = std::to_string(1000 + ms).substr(1);
+                while (frac.back() == '0') frac.pop_back();
+                seconds += "." + frac;
+            }
+            fail("did not answer within " + seconds + " s while " + doing + " (--worker-timeout)");
         }
         std::array<pollfd, 3> fds{pollfd{out_, POLLIN, 0}, pollfd{err_, POLLIN, 0},
                                   pollfd{piece < pieces.size() ? in_ : -1, POLLOUT, 0}};

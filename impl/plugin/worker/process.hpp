@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -90,7 +91,10 @@ private:
     pid_t pid_ = -1;
     int in_ = -1, out_ = -1, err_ = -1;  // its stdin (we write), stdout and stderr (we read)
     bool reaped_ = false;
-    int wait_status_ = 0;
+    // Its wait status once reaped; none when waitpid failed (its status is unknown, and
+    // how_it_ended says so with unknown_, waitpid's error).
+    std::optional<int> wait_status_;
+    std::string unknown_;
     std::string log_;       // the last kLogBytes of its stderr
     uint64_t logged_ = 0;   // bytes of stderr read, ever
     uint64_t mark_ = 0;     // logged_ when the last exchange began

@@ -21,7 +21,11 @@ namespace {
 std::atomic<int64_t> g_timeout_ms{kDefaultTimeout.count()};
 }  // namespace
 
-void set_timeout(std::chrono::milliseconds t) { g_timeout_ms = std::max<int64_t>(1, t.count()); }
+void set_timeout(std::chrono::milliseconds t) {
+    if (t.count() < 1)
+        throw std::invalid_argument("a worker timeout is at least 1 ms, got " + std::to_string(t.count()) + " ms");
+    g_timeout_ms = t.count();
+}
 std::chrono::milliseconds timeout() { return std::chrono::milliseconds(g_timeout_ms.load()); }
 
 namespace {

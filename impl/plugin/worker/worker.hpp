@@ -20,6 +20,7 @@ namespace convconf::worker {
 
 // How long one request (and the start of a worker, its hello) may take: --worker-timeout.
 inline constexpr std::chrono::milliseconds kDefaultTimeout{60000};
+// At least 1 ms (std::invalid_argument otherwise: a timeout of 0 would fail every call).
 void set_timeout(std::chrono::milliseconds);
 std::chrono::milliseconds timeout();
 

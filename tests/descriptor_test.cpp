@@ -417,10 +417,31 @@ TEST(DescriptorError, MissingRequiredToken) {
     expect_conv_error("ic3ih5iw6oc4kh3", "kw", "iw and kw");
 }
 
-TEST(DescriptorError, GroupsOtherThanOne) {
-    expect_conv_error("g2ic4ih5oc4kh3", "g2", "groups");
-    expect_conv_error("g0ic4ih5oc4kh3", "g0", "groups");
+// Groups must be >= 1 and divide both channel counts; the error names the g token.
+TEST(DescriptorError, GroupsThatDoNotDivide) {
+    expect_conv_error("g0ic4ih5oc4kh3", "g0", "groups must be >= 1");
+    expect_conv_error("g3ic4ih5oc6kh3", "g3", "does not divide ic 4");
+    expect_conv_error("g4ic4ih5oc6kh3", "g4", "does not divide oc 6");
     EXPECT_NO_THROW(parse_conv_descriptor("g1ic4ih5oc4kh3"));
+}
+
+// benchdnn's depthwise spelling reads as groups = ic, and writing gives g back (g1 is the
+// default and left out).
+TEST(Descriptor, Groups) {
+    const ConvProblem dw = parse_conv_descriptor("g32mb2ic32ih112oc32kh3ph1").problem;
+    EXPECT_EQ(dw.g, 32);
+    EXPECT_EQ(dw.icg(), 1);
+    EXPECT_EQ(dw.ocg(), 1);
+    EXPECT_EQ(dw.w_dims(), (Dims4{32, 1, 3, 3}));
+    EXPECT_EQ(to_descriptor(dw), "g32ic32ih112oc32kh3ph1");
+    const ConvProblem grouped = parse_conv_descriptor("g2ic4ih5oc6kh3").problem;
+    EXPECT_EQ(grouped.w_dims(), (Dims4{6, 2, 3, 3}));
+    EXPECT_EQ(grouped.group_of_oc(2), 0);
+    EXPECT_EQ(grouped.group_of_oc(3), 1);
+    EXPECT_EQ(grouped.group_of_ic(1), 0);
+    EXPECT_EQ(grouped.group_of_ic(2), 1);
+    EXPECT_EQ(parse_conv_descriptor(to_descriptor(grouped)).problem, grouped);
+    EXPECT_EQ(to_descriptor(parse_conv_descriptor("g1ic4ih5oc4kh3").problem), "ic4ih5oc4kh3");
 }
 
 TEST(DescriptorError, ThreeDTokens) {

@@ -51,6 +51,7 @@ struct Request {
     std::optional<DType> dtype;
     std::optional<Ints> kernel, stride, pad, dilation, x_shape;  // as the flags gave them
     std::optional<bool> count_include_pad, ceil_mode;            // version 1.1's, as given
+    std::optional<int64_t> groups;
     std::optional<std::string> descriptor;
     std::optional<ConvProblem> described;  // the descriptor's problem
     std::vector<TensorArg> inputs, expected;
@@ -163,6 +164,7 @@ Request parse_request(Args& args) {
     Request r;
     const std::string count_include_pad = args.value("--count-include-pad", "");
     const std::string ceil_mode = args.value("--ceil-mode", "");
+    const std::string groups = args.value("--groups", "");
     r.file = args.value("--file", "");
     r.name = args.value("--name", "");
     const std::string op = args.value("--op", ""), pass = args.value("--pass", "");
@@ -222,6 +224,10 @@ Request parse_request(Args& args) {
         if (!pooling) throw UsageError("--ceil-mode: only maxpool2d and avgpool2d have a ceil mode");
         r.ceil_mode = boolean("--ceil-mode", ceil_mode);
     }
+    if (!groups.empty()) {
+        if (r.op != Op::conv2d) throw UsageError("--groups: only conv2d has groups");
+        r.groups = parse_integer("--groups", groups, 1);
+    }
     if (positional.size() > 1) throw UsageError("one descriptor at most, got \"" + positional[1] + "\" too");
     if (!positional.empty()) {
         r.descriptor = positional.front();
@@ -235,6 +241,9 @@ Request parse_request(Args& args) {
         if (r.ceil_mode && *r.ceil_mode != p.ceil_mode)
             throw UsageError(std::string("--ceil-mode ") + (*r.ceil_mode ? "true" : "false") + " disagrees with the descriptor \"" +
                              *r.descriptor + "\", which " + (p.ceil_mode ? "has" : "lacks") + " ceil1");
+        if (r.groups && *r.groups != p.g)
+            throw UsageError("--groups " + std::to_string(*r.groups) + " disagrees with the descriptor \"" +
+                             *r.descriptor + "\", which gives g" + std::to_string(p.g));
         agree(r.kernel, {p.kh, p.kw}, "--kernel", r);
         agree(r.stride, {p.sh, p.sw}, "--stride", r);
         agree(r.pad, {p.pt, p.pl, p.pb, p.pr}, "--pad", r);
@@ -348,6 +357,8 @@ ordered_json case_json(const Request& r, const std::vector<Array>& arrays) {
         c["weights_layout"] = to_string(*r.weights_layout);
     if (r.dtype) c["dtype"] = to_string(*r.dtype);
     const std::optional<ConvProblem>& d = r.described;
+    if (r.groups) c["groups"] = *r.groups;
+    else if (d && d->g != 1) c["groups"] = d->g;
     const bool needs_kernel = direction_of(r.op, r.pass).needs_kernel();
     if (r.kernel)
         c["kernel"] = *r.kernel;
@@ -405,6 +416,7 @@ std::string origin(const std::string& pointer, const Request& r) {
             if (r.descriptor) return "the descriptor " + *r.descriptor;
         }
     if (under("/tolerance")) return "--tolerance";
+    if (under("/groups")) return r.groups ? "--groups" : r.descriptor ? "the descriptor " + *r.descriptor : "";
     return "";
 }
 
@@ -557,6 +569,7 @@ const Command kGoldenAdd{
     "           [--layout NCHW|NHWC] [--weights-layout OIHW|HWIO] [--dtype f32|f64]\n"
     "           [--kernel KH,KW] [--stride SH,SW] [--pad PH,PW|T,L,B,R] [--dilation DH,DW]\n"
     "           [--x-shape N,C,H,W] [--count-include-pad true|false] [--ceil-mode true|false]\n"
+    "           [--groups G]\n"
     "           [--note TEXT] [--tolerance ABS,REL] [--source TEXT] [--force]\n"
     "  Adds a case to the golden FILE (created if absent, with --source or a default source)\n"
     "  from arrays as numpy prints them ([[13. 17.] [29. 33.]], array([[...]]), with or\n"
@@ -569,7 +582,8 @@ const Command kGoldenAdd{
     "  x dy (+ kernel) -> dw [db]; maxpool2d forward x -> y [argmax]; backward x dy -> dx;\n"
     "  avgpool2d (--count-include-pad required) forward x -> y; backward dy (+ x shape) -> dx;\n"
     "  im2col forward x -> col; col2im forward col (+ x shape) -> x. Ceil mode: --ceil-mode\n"
-    "  true, or ceil1 in the descriptor.\n"
+    "  true, or ceil1 in the descriptor. Groups (conv2d): --groups G, or the descriptor's g;\n"
+    "  w is then [oc, ic/G, kh, kw] in OIHW.\n"
     "  Refused, with nothing written: a file that does not load, a name that is not\n"
     "  [a-z0-9_]+ or that the file has, shapes that disagree with the problem (the loader's\n"
     "  message with the JSON pointer), and expected values naive disagrees with (exit 1,\n"

@@ -10,9 +10,11 @@ namespace {
 constexpr std::array<std::string_view, kRoleCount> kRoleNames{"x",  "w",  "b",  "y",      "dy",
                                                               "dx", "dw", "db", "argmax", "col"};
 
-int64_t conv_forward_terms(const ConvProblem& p) { return p.ic * p.kh * p.kw; }
-int64_t conv_forward_bias_terms(const ConvProblem& p) { return p.ic * p.kh * p.kw + 1; }
-int64_t conv_backward_data_terms(const ConvProblem& p) { return p.oc * p.kh * p.kw; }
+// With groups, an output channel sums over its group's ic/g input channels, and an input
+// channel receives from its group's oc/g output channels.
+int64_t conv_forward_terms(const ConvProblem& p) { return p.icg() * p.kh * p.kw; }
+int64_t conv_forward_bias_terms(const ConvProblem& p) { return p.icg() * p.kh * p.kw + 1; }
+int64_t conv_backward_data_terms(const ConvProblem& p) { return p.ocg() * p.kh * p.kw; }
 int64_t conv_backward_weights_terms(const ConvProblem& p) { return p.mb * p.oh() * p.ow(); }
 // A point of x lies in at most one window per tap (i, j): at most kh*kw terms meet there.
 int64_t per_tap_terms(const ConvProblem& p) { return p.kh * p.kw; }
@@ -137,6 +139,8 @@ const Direction& direction_of(Op op, Pass pass, bool bias) {
 
 void validate_problem(const Direction& d, const ConvProblem& p) {
     const std::string op(to_string(d.op));
+    if (d.op != Op::conv2d && p.g != 1)
+        throw ProblemError("g", "groups (" + std::to_string(p.g) + ") apply to conv2d only, not " + op);
     if (d.geometry != Geometry::pool) {
         if (p.ceil_mode) throw ProblemError("ceil_mode", "applies to maxpool2d and avgpool2d only, not " + op);
         if (p.alg != PoolAlg::max)

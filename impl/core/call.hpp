@@ -128,7 +128,7 @@ const std::vector<Direction>& all_directions();
 const Direction& direction_of(Op, Pass, bool bias = false);
 // The problem's rules for this direction (ProblemError naming the field), and the pooling
 // fields' (ceil_mode on a pooling only, alg max for maxpool2d and avg_p or avg_np for
-// avgpool2d).
+// avgpool2d), and groups (g) on conv2d only.
 void validate_problem(const Direction&, const ConvProblem&);
 
 // The contract's names for an op and pass, merged over its directions: which inputs and

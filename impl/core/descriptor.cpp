@@ -180,8 +180,6 @@ size_t read_token(std::string_view text, std::string_view rest, Op op, Slots& sl
         throw fail(token, "number out of range (beyond int64)");
     Slot& slot = slots[*match.id];
     if (slot.value) throw fail(token, "repeated (first given as \"" + slot.text + "\")");
-    if (*match.id == tok::g && value != 1)
-        throw fail(token, "groups other than 1 are not supported");
     if (*match.id == tok::ceil && value != 0 && value != 1)
         throw fail(token, "ceil mode is ceil0 (floor, the default) or ceil1");
     slot = {value, token};
@@ -292,8 +290,9 @@ struct Source {
     size_t count;
     bool largest = false;
 };
-constexpr std::array<Source, 20> kSources{{
+constexpr std::array<Source, 21> kSources{{
     {"mb", "", {tok::mb}, 1},
+    {"g", "", {tok::g}, 1},
     {"ic", "", {tok::ic}, 1},
     {"oc", "", {tok::oc}, 1},
     {"ih", "", {tok::ih}, 1},
@@ -350,8 +349,10 @@ Described<P> parse(std::string_view text) {
     P p;
     p.mb = s.slots[tok::mb].value.value_or(kDefaultMb);
     p.ic = required(s, tok::ic, text, "a descriptor needs the input channels");
-    if constexpr (is_conv)
+    if constexpr (is_conv) {
         p.oc = required(s, tok::oc, text, "a convolution needs the output channels");
+        p.g = s.slots[tok::g].value.value_or(1);
+    }
     p.ceil_mode = s.slots[tok::ceil].value.value_or(0) == 1;
     const Axis h = read_axis(s, kHToks, text, kHMissing, p.ceil_mode);
     const bool w_copied = !w_given(s.slots);
@@ -423,6 +424,7 @@ Described<PoolProblem> parse_pool_descriptor(std::string_view text) {
 
 std::string to_descriptor(const ConvProblem& p, std::string_view name) {
     Values v = window_values(p);
+    if (p.g != 1) v[tok::g] = p.g;
     v[tok::oc] = p.oc;
     return write(v, name);
 }

@@ -26,7 +26,9 @@
 // instead). With it, an oh or ow is ceil mode's output size and the bottom (right) pad is
 // the smallest giving it there; one that no pad gives is rejected.
 // The algorithm (max, avg_p, avg_np) is not part of a descriptor: benchdnn spells it --alg.
-// Rejected with a DescriptorError: groups other than 1 (`g2`), 3-D tokens (id od kd sd pd
+// Groups (version 1.1) are benchdnn's `g` on convolution descriptors (g32mb2ic32ih112oc32kh3ph1,
+// depthwise); 1 is the default. A g that does not divide ic and oc is rejected, naming it.
+// Rejected with a DescriptorError: 3-D tokens (id od kd sd pd
 // dd), 1-D descriptors (no ih), unknown or repeated tokens, missing numbers, numbers beyond
 // int64, and every problem that validate() rejects (the error names the token behind the
 // field: sh -> `sh0`; a derived pad -> the `oh` token).

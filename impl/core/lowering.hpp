@@ -112,6 +112,10 @@ struct Matrix {
     Matrix columns(int64_t c0, int64_t c1) const {
         return {data + (transposed ? c0 * ld : c0), rows, c1 - c0, ld, transposed};
     }
+    // Rows [r0, r1) of the matrix: one group's channels of an image or of the weights.
+    Matrix row_range(int64_t r0, int64_t r1) const {
+        return {data + (transposed ? r0 : r0 * ld), r1 - r0, cols, ld, transposed};
+    }
     E& operator()(int64_t r, int64_t c) const { return transposed ? data[c * ld + r] : data[r * ld + c]; }
     // The same view, read-only.
     operator Matrix<const E>() const
@@ -224,17 +228,18 @@ struct Lowered {
     }
 };
 
-// Pairs kernel tap `tap` = i*kw + j, for positions [p0, p1) of image n, with the rows of
+// Pairs kernel tap `tap` = i*kw + j, for positions [p0, p1) of image n and x's channels
+// [c0, c0 + block.channels) (all of them, or one group's), with the rows of
 // tap `block_tap` of a lowered block (im2col's blocks hold every tap, strided's one), as
 // runs of equally spaced elements: run(x_at, x_step, block_at, block_step, count) for runs
 // inside x (flat offsets into x and into the block),
 // pad(block_at, block_step, count) for runs in the padding. Runs follow x's memory order:
 // along positions for NCHW, along channels for NHWC.
 template <class T, class E, class Run, class Pad>
-void for_each_tap_run(const WindowProblem& p, const Tensor<T>& x, int64_t n, int64_t tap, int64_t p0, int64_t p1,
-                      const Lowered<E>& block, int64_t block_tap, Run&& run, Pad&& pad) {
+void for_each_tap_run(const WindowProblem& p, const Tensor<T>& x, int64_t n, int64_t c0, int64_t tap, int64_t p0,
+                      int64_t p1, const Lowered<E>& block, int64_t block_tap, Run&& run, Pad&& pad) {
     const int64_t sc = x.offset(0, 1, 0, 0), sh = x.offset(0, 0, 1, 0), sw = x.offset(0, 0, 0, 1);
-    const int64_t OW = p.ow(), C = p.ic, x_step = p.sw * sw;
+    const int64_t OW = p.ow(), C = block.channels, x_step = p.sw * sw;
     const int64_t b0 = block.tap_base(block_tap) - block.data, cs = block.channel_stride(),
                   ps = block.position_stride();
     const TapSlice s = tap_slice(p, tap / p.kw, tap % p.kw);
@@ -244,7 +249,7 @@ void for_each_tap_run(const WindowProblem& p, const Tensor<T>& x, int64_t n, int
             for (int64_t c = 0; c < C; ++c) pad(at + c * cs + r.begin * ps, ps, r.end - r.begin);
             return;
         }
-        const int64_t row = x.offset(n, 0, 0, 0) + r.ih * sh;
+        const int64_t row = x.offset(n, c0, 0, 0) + r.ih * sh;
         auto x_at = [&](int64_t ow) { return row + (ow * p.sw + r.iw_offset) * sw; };
         if (sc == 1) {  // NHWC: a run over the channels of each position
             for (int64_t ow = r.begin; ow < r.end; ++ow) {
@@ -263,14 +268,15 @@ void for_each_tap_run(const WindowProblem& p, const Tensor<T>& x, int64_t n, int
 }
 
 // Fills tap `to_tap` of a lowered block with what kernel tap `tap` reads for positions
-// [p0, p1) of image n: x's elements, `padding` outside x. Overwrites every value.
+// [p0, p1) of image n, channels from c0: x's elements, `padding` outside x. Overwrites every
+// value.
 template <class T>
-void gather_tap(const WindowProblem& p, const Tensor<T>& x, int64_t n, int64_t tap, int64_t p0, int64_t p1,
-                T padding, const Lowered<T>& to, int64_t to_tap) {
+void gather_tap(const WindowProblem& p, const Tensor<T>& x, int64_t n, int64_t c0, int64_t tap, int64_t p0,
+                int64_t p1, T padding, const Lowered<T>& to, int64_t to_tap) {
     const T* src = x.data();
     T* dst = to.data;
     for_each_tap_run(
-        p, x, n, tap, p0, p1, to, to_tap,
+        p, x, n, c0, tap, p0, p1, to, to_tap,
         [&](int64_t xa, int64_t xs, int64_t ba, int64_t bs, int64_t count) {
             if (xs == 1 && bs == 1) std::copy(src + xa, src + xa + count, dst + ba);
             else
@@ -282,14 +288,15 @@ void gather_tap(const WindowProblem& p, const Tensor<T>& x, int64_t n, int64_t t
 }
 
 // The adjoint of gather_tap: adds tap `from_tap` of a lowered block into dx at the
-// elements kernel tap `tap` reads for positions [p0, p1) of image n; padding's are dropped.
+// elements kernel tap `tap` reads for positions [p0, p1) of image n, channels from c0;
+// padding's are dropped.
 template <class T>
 void scatter_add_tap(const WindowProblem& p, const Lowered<const T>& from, int64_t from_tap, int64_t n,
-                     int64_t tap, int64_t p0, int64_t p1, Tensor<T>& dx) {
+                     int64_t c0, int64_t tap, int64_t p0, int64_t p1, Tensor<T>& dx) {
     const T* src = from.data;
     T* dst = dx.data();
     for_each_tap_run(
-        p, dx, n, tap, p0, p1, from, from_tap,
+        p, dx, n, c0, tap, p0, p1, from, from_tap,
         [&](int64_t xa, int64_t xs, int64_t ba, int64_t bs, int64_t count) {
             if (xs == 1 && bs == 1) {  // contiguous on both sides: a loop the compiler vectorises
                 T* d = dst + xa;

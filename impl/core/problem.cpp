@@ -169,7 +169,12 @@ void WindowProblem::validate() const {
 void ConvProblem::validate() const {
     WindowProblem::validate();
     require_at_least("oc", oc, 1, "output channels");
-    checked_count("w", {oc, ic, kh, kw});
+    require_at_least("g", g, 1, "groups");
+    for (auto [what, channels] : {std::pair{"ic", ic}, {"oc", oc}})
+        if (channels % g != 0)
+            throw ProblemError("g", "groups " + std::to_string(g) + " does not divide " + what + " " +
+                                        std::to_string(channels));
+    checked_count("w", {oc, icg(), kh, kw});
     checked_count("y", {mb, oc, oh(), ow()});
 }
 

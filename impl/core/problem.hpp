@@ -102,12 +102,25 @@ struct WindowProblem {
 
 struct ConvProblem : WindowProblem {
     int64_t oc = 1;
+    // Groups (benchdnn's g, the contract's `groups`, version 1.1): the channels split into g
+    // independent convolutions, group q reading input channels [q*icg(), (q+1)*icg()) and
+    // writing output channels [q*ocg(), (q+1)*ocg()). 1 is a plain convolution, g = ic
+    // depthwise. validate_problem() refuses g other than 1 on every op but conv2d.
+    int64_t g = 1;
     WeightsLayout weights_layout = WeightsLayout::oihw;
 
-    Dims4 w_dims() const { return {oc, ic, kh, kw}; }
+    // Channels per group: Cg and Kg in the contract.
+    int64_t icg() const { return ic / g; }
+    int64_t ocg() const { return oc / g; }
+    // The group of output channel k, and of input channel c.
+    int64_t group_of_oc(int64_t k) const { return k / ocg(); }
+    int64_t group_of_ic(int64_t c) const { return c / icg(); }
+    // w is [oc, ic/g, kh, kw]: each output channel sees its own group's input channels.
+    Dims4 w_dims() const { return {oc, icg(), kh, kw}; }
     Dims4 y_dims() const { return {mb, oc, oh(), ow()}; }
 
-    // WindowProblem's rules plus oc >= 1 and overflow checks on w and y.
+    // WindowProblem's rules plus oc >= 1, g >= 1 dividing ic and oc, and overflow checks
+    // on w and y.
     void validate() const;
 
     bool operator==(const ConvProblem&) const = default;

@@ -70,17 +70,22 @@ using lowering::Matrix;
 // How a convolution is lowered here: blocks of output positions of one image, each a
 // (ic*kh*kw) x positions matrix with rows (c, i, j) in the layout's order (lowering.hpp),
 // sized for the cache. With a 1x1 kernel, stride 1 and no padding the lowered matrix is x.
+// With groups, each group is lowered and multiplied on its own: a block then holds one
+// group's ic/g channels, and the group's weights, y and dy are row ranges of the whole
+// ones (its output channels), so nothing is copied per group.
 struct ConvLowering {
     bool channels_last, identity;
-    int64_t taps, rows, positions;
+    int64_t taps, rows, positions, icg, ocg;
     Pieces blocks;
 
     explicit ConvLowering(const ConvProblem& p)
         : channels_last(p.layout == Layout::nhwc),
           identity(lowering::lowering_is_identity(p)),
           taps(p.kh * p.kw),
-          rows(p.ic * p.kh * p.kw),
+          rows(p.icg() * p.kh * p.kw),
           positions(p.oh() * p.ow()),
+          icg(p.icg()),
+          ocg(p.ocg()),
           blocks(lowering::position_blocks(positions, rows)) {}
 
     // Scratch for one block (none when x is the lowered matrix).
@@ -97,17 +102,23 @@ struct ConvLowering {
         return {data, rows / taps, taps, p1 - p0, channels_last};
     }
 
-    // Block [p0, p1) of image n's lowered matrix: im2col into `scratch`, or x itself.
+    // Block [p0, p1) of group q's part of image n's lowered matrix: im2col into `scratch`,
+    // or x itself.
     template <class T>
-    Matrix<const T> lower(const ConvProblem& p, const Tensor<T>& x, int64_t n, int64_t p0, int64_t p1,
+    Matrix<const T> lower(const ConvProblem& p, const Tensor<T>& x, int64_t n, int64_t q, int64_t p0, int64_t p1,
                           T* scratch) const {
-        if (identity) return lowering::image(x, n).columns(p0, p1);
+        if (identity) return in_group(lowering::image(x, n), q, icg).columns(p0, p1);
         const Lowered<T> b = block(scratch, p0, p1);
-        for (int64_t t = 0; t < taps; ++t) lowering::gather_tap(p, x, n, t, p0, p1, T(0), b, t);
+        for (int64_t t = 0; t < taps; ++t) lowering::gather_tap(p, x, n, q * icg, t, p0, p1, T(0), b, t);
         return b.matrix();
     }
+    // Group q's rows of a matrix whose rows are channels, `per_group` of them a group.
+    template <class E>
+    static Matrix<E> in_group(Matrix<E> m, int64_t q, int64_t per_group) {
+        return m.row_range(q * per_group, (q + 1) * per_group);
+    }
 
-    // The weights (or their gradient) as the oc x (ic*kh*kw) matrix whose columns follow the
+    // The weights (or their gradient) as the oc x (ic/g*kh*kw) matrix whose columns follow the
     // lowered rows: OIHW is that matrix for NCHW, and HWIO its transpose for NHWC. Any other
     // pairing goes through a copy.
     bool weights_are_matrix(WeightsLayout l) const {
@@ -124,7 +135,7 @@ struct ConvLowering {
     void for_each_weight(const ConvProblem& p, int64_t k0, int64_t k1, F&& f) const {
         const Lowered<const T> order = block<const T>(nullptr, 0, 0);
         for (int64_t k = k0; k < k1; ++k)
-            for (int64_t c = 0; c < p.ic; ++c)
+            for (int64_t c = 0; c < p.icg(); ++c)
                 for (int64_t t = 0; t < taps; ++t) f(k, c, t / p.kw, t % p.kw, k * rows + order.row(c, t));
     }
 };
@@ -179,7 +190,7 @@ public:
         return c.dtype() == DType::f32 ? "GEMM: oneDNN dnnl_sgemm" : "GEMM: convconf blocked f64";
     }
 
-    // Per block of output positions: y = W * lowered (+ b). Tasks: (image, block).
+    // Per block of output positions and group: y = W * lowered (+ b). Tasks: (image, block).
     template <class T>
     void conv_forward_t(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w,
                         const Tensor<T>* b, Tensor<T>& y) const {
@@ -191,25 +202,33 @@ public:
         parallel_for(p.mb * blocks, [&](int64_t task, int slot) {
             const int64_t n = task / blocks, p0 = l.blocks.begin(task % blocks), p1 = l.blocks.end(task % blocks);
             const Matrix<T> y_block = lowering::image(y, n).columns(p0, p1);
-            lowering::multiply_add(y_block, W, l.lower(p, x, n, p0, p1, scratch.get(slot)), T(0));
+            for (int64_t q = 0; q < p.g; ++q)
+                lowering::multiply_add(l.in_group(y_block, q, l.ocg), l.in_group(W, q, l.ocg),
+                                       l.lower(p, x, n, q, p0, p1, scratch.get(slot)), T(0));
             if (b) lowering::add_bias(y_block, b->data());
         });
     }
 
-    // Per block: dlowered = W^T * dy, then col2im adds it into dx. Tasks: images (blocks of
-    // one image overlap in dx), or (image, block) when col2im is the identity.
+    // Per block and group: dlowered = W^T * dy, then col2im adds it into dx. Tasks: images
+    // (blocks of one image overlap in dx), or (image, block) when col2im is the identity.
+    // Group q's W^T is columns of the whole W^T: its output channels.
     template <class T>
     void conv_backward_data_t(const ConvProblem& p, const Tensor<T>& w, const Tensor<T>& dy,
                               Tensor<T>& dx) const {
         const ConvLowering l(p);
         lowering::Scratch<T> w_scratch, wt_scratch;
         const Matrix<const T> WT = lowering::plain(weights_matrix(p, l, w, w_scratch).t(), wt_scratch);
+        auto WT_of = [&](int64_t q) { return WT.columns(q * l.ocg, (q + 1) * l.ocg); };
+        auto dy_of = [&](int64_t n, int64_t q, int64_t p0, int64_t p1) {
+            return l.in_group(lowering::image(dy, n), q, l.ocg).columns(p0, p1);
+        };
         const int64_t blocks = l.blocks.count();
         if (l.identity) {
             parallel_for(p.mb * blocks, [&](int64_t task) {
                 const int64_t n = task / blocks, p0 = l.blocks.begin(task % blocks), p1 = l.blocks.end(task % blocks);
-                lowering::multiply_add(lowering::image(dx, n).columns(p0, p1), WT,
-                                       lowering::image(dy, n).columns(p0, p1), T(0));
+                for (int64_t q = 0; q < p.g; ++q)
+                    lowering::multiply_add(l.in_group(lowering::image(dx, n), q, l.icg).columns(p0, p1), WT_of(q),
+                                           dy_of(n, q, p0, p1), T(0));
             });
             return;
         }
@@ -219,13 +238,17 @@ public:
             for (int64_t blk = 0; blk < blocks; ++blk) {
                 const int64_t p0 = l.blocks.begin(blk), p1 = l.blocks.end(blk);
                 const Lowered<T> d = l.block(scratch.get(slot), p0, p1);
-                lowering::multiply_add(d.matrix(), WT, lowering::image(dy, n).columns(p0, p1), T(0));
-                for (int64_t t = 0; t < l.taps; ++t) lowering::scatter_add_tap<T>(p, d, t, n, t, p0, p1, dx);
+                for (int64_t q = 0; q < p.g; ++q) {
+                    lowering::multiply_add(d.matrix(), WT_of(q), dy_of(n, q, p0, p1), T(0));
+                    for (int64_t t = 0; t < l.taps; ++t)
+                        lowering::scatter_add_tap<T>(p, d, t, n, q * l.icg, t, p0, p1, dx);
+                }
             }
         });
     }
 
-    // dW = the sum over images and blocks of dy * lowered^T. Images are split into groups
+    // dW = the sum over images and blocks of dy * lowered^T, group by group (rows of dW and
+    // dy, the group's lowered block). Images are split into groups
     // fixed by the problem (lowering::image_groups): the first sums into dW itself, the
     // others into partial matrices stored like it, added to it in group order afterwards
     // (lowering::Partials). db = sums of dy.
@@ -244,8 +267,11 @@ public:
                 for (int64_t blk = 0; blk < blocks; ++blk) {
                     const int64_t p0 = l.blocks.begin(blk), p1 = l.blocks.end(blk);
                     const bool first = n == groups.begin(g) && blk == 0;
-                    lowering::multiply_add(dW, lowering::image(dy, n).columns(p0, p1),
-                                           l.lower(p, x, n, p0, p1, scratch.get(slot)).t(), first ? T(0) : T(1));
+                    for (int64_t q = 0; q < p.g; ++q)
+                        lowering::multiply_add(l.in_group(dW, q, l.ocg),
+                                               l.in_group(lowering::image(dy, n), q, l.ocg).columns(p0, p1),
+                                               l.lower(p, x, n, q, p0, p1, scratch.get(slot)).t(),
+                                               first ? T(0) : T(1));
                 }
         });
         sums.add_up();

@@ -15,10 +15,14 @@ namespace convconf::naive {
 // outer iterations (one per image and channel) for the progress line of a long check
 // (impl/core/progress.hpp); they do nothing to the arithmetic.
 
+// Groups: output channel k belongs to group g = k / OCG and sums over that group's ICG input
+// channels g*ICG + c, c < ICG, with w(k, c, i, j); input channel c of group g receives from
+// that group's OCG output channels. With one group these are the plain convolution's sums.
+
 template <class T>
 void conv_forward(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w,
                   const Tensor<T>* b, Tensor<T>& y) {
-    const int64_t MB = p.mb, IC = p.ic, OC = p.oc, IH = p.ih, IW = p.iw;
+    const int64_t MB = p.mb, ICG = p.icg(), OC = p.oc, OCG = p.ocg(), IH = p.ih, IW = p.iw;
     const int64_t OH = p.oh(), OW = p.ow(), KH = p.kh, KW = p.kw;
     const int64_t SH = p.sh, SW = p.sw, PT = p.pt, PL = p.pl, DH = p.dh, DW = p.dw;
     const auto X = x.view(), Wt = w.view();
@@ -28,15 +32,16 @@ void conv_forward(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w,
         for (int64_t k = 0; k < OC; ++k, progress::step())
             for (int64_t oh = 0; oh < OH; ++oh)
                 for (int64_t ow = 0; ow < OW; ++ow) {
+                    const int64_t g = k / OCG;
                     double acc = b ? double((*b)[k]) : 0.0;
-                    for (int64_t c = 0; c < IC; ++c)
+                    for (int64_t c = 0; c < ICG; ++c)
                         for (int64_t i = 0; i < KH; ++i) {
                             const int64_t ih = oh * SH - PT + i * DH;
                             if (ih < 0 || ih >= IH) continue;
                             for (int64_t j = 0; j < KW; ++j) {
                                 const int64_t iw = ow * SW - PL + j * DW;
                                 if (iw < 0 || iw >= IW) continue;
-                                acc += double(X(n, c, ih, iw)) * double(Wt(k, c, i, j));
+                                acc += double(X(n, g * ICG + c, ih, iw)) * double(Wt(k, c, i, j));
                             }
                         }
                     Y(n, k, oh, ow) = T(acc);
@@ -46,7 +51,7 @@ void conv_forward(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w,
 template <class T>
 void conv_backward_data(const ConvProblem& p, const Tensor<T>& w, const Tensor<T>& dy,
                         Tensor<T>& dx) {
-    const int64_t MB = p.mb, IC = p.ic, OC = p.oc, IH = p.ih, IW = p.iw;
+    const int64_t MB = p.mb, IC = p.ic, ICG = p.icg(), OCG = p.ocg(), IH = p.ih, IW = p.iw;
     const int64_t OH = p.oh(), OW = p.ow(), KH = p.kh, KW = p.kw;
     const int64_t SH = p.sh, SW = p.sw, PT = p.pt, PL = p.pl, DH = p.dh, DW = p.dw;
     const auto Wt = w.view(), DY = dy.view();
@@ -56,8 +61,9 @@ void conv_backward_data(const ConvProblem& p, const Tensor<T>& w, const Tensor<T
         for (int64_t c = 0; c < IC; ++c, progress::step())
             for (int64_t ih = 0; ih < IH; ++ih)
                 for (int64_t iw = 0; iw < IW; ++iw) {
+                    const int64_t g = c / ICG;
                     double acc = 0.0;
-                    for (int64_t k = 0; k < OC; ++k)
+                    for (int64_t k = g * OCG; k < (g + 1) * OCG; ++k)
                         for (int64_t i = 0; i < KH; ++i) {
                             // Tap i of output row oh reads row ih when oh*sh = ih + pt - i*dh.
                             const int64_t oh_strided = ih + PT - i * DH;
@@ -69,7 +75,7 @@ void conv_backward_data(const ConvProblem& p, const Tensor<T>& w, const Tensor<T
                                 if (ow_strided < 0 || ow_strided % SW != 0) continue;
                                 const int64_t ow = ow_strided / SW;
                                 if (ow >= OW) continue;
-                                acc += double(DY(n, k, oh, ow)) * double(Wt(k, c, i, j));
+                                acc += double(DY(n, k, oh, ow)) * double(Wt(k, c - g * ICG, i, j));
                             }
                         }
                     DX(n, c, ih, iw) = T(acc);
@@ -79,16 +85,17 @@ void conv_backward_data(const ConvProblem& p, const Tensor<T>& w, const Tensor<T
 template <class T>
 void conv_backward_weights(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& dy,
                            Tensor<T>& dw, Tensor<T>* db) {
-    const int64_t MB = p.mb, IC = p.ic, OC = p.oc, IH = p.ih, IW = p.iw;
+    const int64_t MB = p.mb, ICG = p.icg(), OC = p.oc, OCG = p.ocg(), IH = p.ih, IW = p.iw;
     const int64_t OH = p.oh(), OW = p.ow(), KH = p.kh, KW = p.kw;
     const int64_t SH = p.sh, SW = p.sw, PT = p.pt, PL = p.pl, DH = p.dh, DW = p.dw;
     const auto X = x.view(), DY = dy.view();
     const auto grad_w = dw.view();  // dw, the gradient (not DW, the dilation)
-    progress::begin(OC * IC);
+    progress::begin(OC * ICG);
     for (int64_t k = 0; k < OC; ++k)
-        for (int64_t c = 0; c < IC; ++c, progress::step())
+        for (int64_t c = 0; c < ICG; ++c, progress::step())
             for (int64_t i = 0; i < KH; ++i)
                 for (int64_t j = 0; j < KW; ++j) {
+                    const int64_t g = k / OCG;
                     double acc = 0.0;
                     for (int64_t n = 0; n < MB; ++n)
                         for (int64_t oh = 0; oh < OH; ++oh) {
@@ -97,7 +104,7 @@ void conv_backward_weights(const ConvProblem& p, const Tensor<T>& x, const Tenso
                             for (int64_t ow = 0; ow < OW; ++ow) {
                                 const int64_t iw = ow * SW - PL + j * DW;
                                 if (iw < 0 || iw >= IW) continue;
-                                acc += double(DY(n, k, oh, ow)) * double(X(n, c, ih, iw));
+                                acc += double(DY(n, k, oh, ow)) * double(X(n, g * ICG + c, ih, iw));
                             }
                         }
                     grad_w(k, c, i, j) = T(acc);

@@ -125,6 +125,12 @@ typedef struct convconf_problem {
      * plugin whose convconf_plugin.problem_size says it has this field. */
     int32_t ceil_mode;           /* maxpool2d, avgpool2d: 1 rounds the output size up; else 0 */
     int32_t reserved2;           /* 0 */
+    /* Added with contract version 1.1, after ceil_mode. convconf sends a call with groups
+     * other than 1 only to a plugin whose convconf_plugin.problem_size says it has this
+     * field. */
+    int64_t groups;              /* conv2d: ic and oc split into this many independent
+                                    groups (ic/groups input channels each: w's i extent);
+                                    1 for every other op */
 } convconf_problem;
 
 /* One tensor, as DLPack describes one: a pointer, logical extents and strides.
@@ -214,7 +220,8 @@ typedef struct convconf_plugin {
     const convconf_variant* variants;
     /* sizeof(convconf_problem) as the plugin compiled it: the problem fields it knows. A
      * plugin that leaves it 0, or whose struct ends before it, predates ceil_mode: convconf
-     * skips every ceil-mode call for it, saying why. */
+     * skips every ceil-mode call for it, saying why; one whose size ends before groups
+     * likewise gets no call with groups other than 1. */
     uint32_t problem_size;
 } convconf_plugin;
 

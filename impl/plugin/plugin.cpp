@@ -103,6 +103,7 @@ CCall::CCall(const Call& c) {
         }
     }
     problem_.ceil_mode = p.ceil_mode ? 1 : 0;
+    problem_.groups = p.g;
     bool bound = false;
     auto add = [&](const Operand& o, bool output) {
         bound = bound || c.has(o.role);
@@ -136,7 +137,8 @@ public:
           v_(v),
           name_(v.name),
           description_(v.description ? v.description : ""),
-          knows_ceil_mode_(problem_size >= CONVCONF_SIZE_THROUGH(convconf_problem, ceil_mode)) {}
+          knows_ceil_mode_(problem_size >= CONVCONF_SIZE_THROUGH(convconf_problem, ceil_mode)),
+          knows_groups_(problem_size >= CONVCONF_SIZE_THROUGH(convconf_problem, groups)) {}
 
     std::string name() const override { return name_; }
     std::string description() const override { return description_ + " [plugin " + path_ + "]"; }
@@ -146,6 +148,9 @@ public:
             return "plugin " + name_ + " has no kernel for " + std::string(to_string(c.op()));
         if (c.problem().ceil_mode && !knows_ceil_mode_)
             return "plugin " + name_ + " was built with a convconf_plugin.h that predates ceil_mode "
+                   "(its convconf_plugin.problem_size does not reach the field)";
+        if (c.problem().g != 1 && !knows_groups_)
+            return "plugin " + name_ + " was built with a convconf_plugin.h that predates groups "
                    "(its convconf_plugin.problem_size does not reach the field)";
         const CCall call(c);
         const char* reason = v_.supports(call.get());
@@ -204,6 +209,7 @@ private:
     convconf_variant v_;
     std::string name_, description_;
     bool knows_ceil_mode_;
+    bool knows_groups_;
 };
 
 }  // namespace

@@ -99,6 +99,8 @@ Read read(const convconf_call* c) {
     }
     if (q.ceil_mode != 0 && q.ceil_mode != 1) return r.error = "ceil_mode " + std::to_string(q.ceil_mode) + " unknown", r;
     p.ceil_mode = q.ceil_mode == 1;
+    if (q.groups < 1) return r.error = "groups " + std::to_string(q.groups) + " below 1", r;
+    p.g = q.groups;
     p.mb = q.mb, p.ic = q.ic, p.oc = q.oc, p.ih = q.ih, p.iw = q.iw, p.kh = q.kh, p.kw = q.kw;
     p.sh = q.sh, p.sw = q.sw, p.pt = q.pt, p.pl = q.pl, p.pb = q.pb, p.pr = q.pr, p.dh = q.dh, p.dw = q.dw;
     p.layout = q.layout == CONVCONF_LAYOUT_NCHW ? Layout::nchw : Layout::nhwc;

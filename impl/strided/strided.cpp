@@ -38,12 +38,14 @@ void for_each_inside(const WindowProblem& p, const TapSlice& s, F&& f) {
 
 // ---- Convolution: per-tap weights and blocks ----------------------------------------------
 
-// The slice of one tap for a block of output positions: an ic x positions matrix in the
-// activation layout, like the im2col family's lowered blocks with a single tap. y's block
-// (oc x positions) is accumulated tap by tap while it stays in cache.
+// The slice of one tap for a block of output positions and one group: an ic/g x positions
+// matrix in the activation layout, like the im2col family's lowered blocks with a single
+// tap. y's block (oc x positions) is accumulated tap by tap while it stays in cache; with
+// groups, group q's part of it, of dy and of each tap's weights are row ranges (its output
+// channels, rows()), multiplied by that group's slice.
 struct ConvBlocks {
     bool channels_last, identity;
-    int64_t taps, positions;
+    int64_t taps, positions, icg, ocg;
     Pieces blocks;
 
     explicit ConvBlocks(const ConvProblem& p)
@@ -51,9 +53,14 @@ struct ConvBlocks {
           identity(lowering::lowering_is_identity(p)),
           taps(p.kh * p.kw),
           positions(p.oh() * p.ow()),
-          blocks(lowering::position_blocks(positions, p.ic + p.oc)) {}
+          icg(p.icg()),
+          ocg(p.ocg()),
+          blocks(lowering::position_blocks(positions, p.icg() + p.oc)) {}
 
-    int64_t slice_elements(const ConvProblem& p) const { return identity ? 0 : p.ic * blocks.grain; }
+    int64_t slice_elements(const ConvProblem& p) const { return identity ? 0 : p.icg() * blocks.grain; }
+    // Group q's output channels of a matrix whose rows are oc channels (y, dy, a tap's W).
+    template <class E>
+    Matrix<E> rows(Matrix<E> m, int64_t q) const { return m.row_range(q * ocg, (q + 1) * ocg); }
     // How many tasks a pass runs (the conv_*_t below): at most this many slices are in use
     // at once. backward_weights: one per group of images and tap.
     int64_t tasks(const ConvProblem& p, Pass pass, int64_t groups) const {
@@ -63,20 +70,21 @@ struct ConvBlocks {
     }
     template <class E>
     Lowered<E> slice(const ConvProblem& p, E* data, int64_t p0, int64_t p1) const {
-        return {data, p.ic, 1, p1 - p0, channels_last};
+        return {data, p.icg(), 1, p1 - p0, channels_last};
     }
-    // Tap t's slice of image n for positions [p0, p1): gathered into `scratch`, or x itself.
+    // Tap t's slice of group q's channels of image n for positions [p0, p1): gathered into
+    // `scratch`, or x itself.
     template <class T>
-    Matrix<const T> gather(const ConvProblem& p, const Tensor<T>& x, int64_t n, int64_t t, int64_t p0, int64_t p1,
-                           T* scratch) const {
-        if (identity) return lowering::image(x, n).columns(p0, p1);
+    Matrix<const T> gather(const ConvProblem& p, const Tensor<T>& x, int64_t n, int64_t q, int64_t t, int64_t p0,
+                           int64_t p1, T* scratch) const {
+        if (identity) return lowering::image(x, n).row_range(q * icg, (q + 1) * icg).columns(p0, p1);
         const Lowered<T> s = slice(p, scratch, p0, p1);
-        lowering::gather_tap(p, x, n, t, p0, p1, T(0), s, 0);
+        lowering::gather_tap(p, x, n, q * icg, t, p0, p1, T(0), s, 0);
         return s.matrix();
     }
 };
 
-// W[:, :, i, j], tap t = i*kw + j, as an oc x ic matrix, stored tap after tap either as
+// W[:, :, i, j], tap t = i*kw + j, as an oc x ic/g matrix, stored tap after tap either as
 // OIHW's single tap stores it ([oc][ic], plain) or as HWIO does ([ic][oc], transposed).
 // Forward and backward_weights use w in place when it stores its taps so (HWIO, or a
 // 1x1 OIHW), else an [oc][ic] copy. backward_data multiplies by each tap's transpose, which
@@ -86,7 +94,7 @@ struct TapWeights {
     bool hwio_order, in_place;
 
     TapWeights(const ConvProblem& p, Pass pass)
-        : oc(p.oc), ic(p.ic), taps(p.kh * p.kw),
+        : oc(p.oc), ic(p.icg()), taps(p.kh * p.kw),
           hwio_order(pass == Pass::backward_data || p.weights_layout == WeightsLayout::hwio),
           in_place(p.weights_layout == WeightsLayout::hwio || (taps == 1 && !hwio_order)) {}
 
@@ -147,7 +155,7 @@ public:
                 // images, group 0's in dw itself when w stores each tap as a matrix.
                 const ConvBlocks cb(p);
                 const TapWeights tw(p, c.pass());
-                const int64_t dw = cb.taps * p.oc * p.ic, groups = lowering::image_groups(p.mb, dw * element).count();
+                const int64_t dw = cb.taps * p.oc * p.icg(), groups = lowering::image_groups(p.mb, dw * element).count();
                 int64_t elements = std::min<int64_t>(parallel_slots(), cb.tasks(p, c.pass(), groups)) * cb.slice_elements(p);
                 if (c.pass() == Pass::backward_weights) {
                     elements += (groups - (tw.in_place ? 1 : 0)) * dw;
@@ -193,7 +201,8 @@ public:
 };
 
 // Per block of output positions of one image: y = sum over taps of W[:, :, i, j] * slice,
-// then + b. Tasks: (image, block). Taps that read only padding add nothing and are skipped.
+// group by group, then + b. Tasks: (image, block). Taps that read only padding add nothing
+// and are skipped.
 template <class T>
 void StridedVariant::conv_forward_t(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w,
                                     const Tensor<T>* b, Tensor<T>& y) const {
@@ -210,8 +219,9 @@ void StridedVariant::conv_forward_t(const ConvProblem& p, const Tensor<T>& x, co
         for_each_tap(p, [&](int64_t i, int64_t j, const TapSlice& s) {
             if (s.empty()) return;
             const int64_t t = i * p.kw + j;
-            lowering::multiply_add(y_block, tw.tap(W, t), cb.gather(p, x, n, t, p0, p1, scratch.get(slot)),
-                                   first ? T(0) : T(1));
+            for (int64_t q = 0; q < p.g; ++q)
+                lowering::multiply_add(cb.rows(y_block, q), cb.rows(tw.tap(W, t), q),
+                                       cb.gather(p, x, n, q, t, p0, p1, scratch.get(slot)), first ? T(0) : T(1));
             first = false;
         });
         if (first)  // every tap reads only padding
@@ -235,8 +245,10 @@ void StridedVariant::conv_backward_data_t(const ConvProblem& p, const Tensor<T>&
     if (cb.identity) {
         parallel_for(p.mb * blocks, [&](int64_t task) {
             const int64_t n = task / blocks, p0 = cb.blocks.begin(task % blocks), p1 = cb.blocks.end(task % blocks);
-            lowering::multiply_add(lowering::image(dx, n).columns(p0, p1), tw.tap(W, 0).t(),
-                                   lowering::image(dy, n).columns(p0, p1), T(0));
+            for (int64_t q = 0; q < p.g; ++q)
+                lowering::multiply_add(lowering::image(dx, n).row_range(q * cb.icg, (q + 1) * cb.icg).columns(p0, p1),
+                                       cb.rows(tw.tap(W, 0), q).t(), cb.rows(lowering::image(dy, n), q).columns(p0, p1),
+                                       T(0));
         });
         return;
     }
@@ -249,8 +261,11 @@ void StridedVariant::conv_backward_data_t(const ConvProblem& p, const Tensor<T>&
             for_each_tap(p, [&](int64_t i, int64_t j, const TapSlice& s) {
                 if (s.empty()) return;
                 const int64_t t = i * p.kw + j;
-                lowering::multiply_add(slice.matrix(), tw.tap(W, t).t(), lowering::image(dy, n).columns(p0, p1), T(0));
-                lowering::scatter_add_tap<T>(p, slice, 0, n, t, p0, p1, dx);
+                for (int64_t q = 0; q < p.g; ++q) {
+                    lowering::multiply_add(slice.matrix(), cb.rows(tw.tap(W, t), q).t(),
+                                           cb.rows(lowering::image(dy, n), q).columns(p0, p1), T(0));
+                    lowering::scatter_add_tap<T>(p, slice, 0, n, q * cb.icg, t, p0, p1, dx);
+                }
             });
         }
     });
@@ -265,7 +280,7 @@ void StridedVariant::conv_backward_weights_t(const ConvProblem& p, const Tensor<
                                              Tensor<T>* db) const {
     const ConvBlocks cb(p);
     const TapWeights tw(p, Pass::backward_weights);
-    const int64_t dw_elements = cb.taps * p.oc * p.ic, blocks = cb.blocks.count();
+    const int64_t dw_elements = cb.taps * p.oc * p.icg(), blocks = cb.blocks.count();
     const Pieces groups = lowering::image_groups(p.mb, dw_elements * int64_t(sizeof(T)));
     lowering::Partials<T> sums(groups.count(), dw_elements, tw.in_place ? dw.data() : nullptr);
     lowering::PerSlot<T> scratch(cb.slice_elements(p));
@@ -274,15 +289,16 @@ void StridedVariant::conv_backward_weights_t(const ConvProblem& p, const Tensor<
         const Matrix<T> dW = tw.tap(sums.get(g), t);
         if (lowering::tap_slice(p, t / p.kw, t % p.kw).empty()) {  // no position reads x
             for (int64_t k = 0; k < p.oc; ++k)
-                for (int64_t c = 0; c < p.ic; ++c) dW(k, c) = T(0);
+                for (int64_t c = 0; c < p.icg(); ++c) dW(k, c) = T(0);
             return;
         }
         for (int64_t n = groups.begin(g); n < groups.end(g); ++n)
             for (int64_t blk = 0; blk < blocks; ++blk) {
                 const int64_t p0 = cb.blocks.begin(blk), p1 = cb.blocks.end(blk);
                 const bool first = n == groups.begin(g) && blk == 0;
-                lowering::multiply_add(dW, lowering::image(dy, n).columns(p0, p1),
-                                       cb.gather(p, x, n, t, p0, p1, scratch.get(slot)).t(), first ? T(0) : T(1));
+                for (int64_t q = 0; q < p.g; ++q)
+                    lowering::multiply_add(cb.rows(dW, q), cb.rows(lowering::image(dy, n), q).columns(p0, p1),
+                                           cb.gather(p, x, n, q, t, p0, p1, scratch.get(slot)).t(), first ? T(0) : T(1));
             }
     });
     sums.add_up();

@@ -378,6 +378,11 @@ void build_problem(const Node& n, Case& c) {
         c.later_fields.push_back("count_include_pad");
     }
     from({"alg"}, "/count_include_pad");
+    if (n.has("groups")) {
+        p.g = integer(n.at("groups"));
+        c.later_fields.push_back("groups");
+    }
+    from({"g"}, "/groups");
 }
 
 void read_tolerance(const Node& n, Case& c) {
@@ -411,7 +416,8 @@ E read_enum(const Node& n, Parse parse) {
 Case read_case(const Node& n) {
     n.require_known_fields({"name", "op", "pass", "layout", "weights_layout", "dtype", "kernel",
                             "stride", "pad", "dilation", "x_shape", "inputs", "expected",
-                            "expect_error", "tolerance", "note", "count_include_pad", "ceil_mode"});
+                            "expect_error", "tolerance", "note", "count_include_pad", "ceil_mode",
+                            "groups"});
     Case c;
     c.file = n.file;
     c.pointer = n.pointer;
@@ -635,12 +641,13 @@ void validate(const Case& c) {
     };
     // Version 1.1's fields, each on its ops only, whatever its value (golden-format.md).
     for (const std::string& field : c.later_fields) {
+        const std::string owners = field == "ceil_mode" ? "maxpool2d and avgpool2d"
+                                   : field == "groups"  ? "conv2d"
+                                                        : "avgpool2d";
         const bool belongs = field == "ceil_mode" ? (c.op == Op::maxpool2d || c.op == Op::avgpool2d)
+                             : field == "groups"  ? c.op == Op::conv2d
                                                   : c.op == Op::avgpool2d;
-        if (!belongs)
-            fail("/" + field, field + " belongs to " +
-                                  (field == "ceil_mode" ? "maxpool2d and avgpool2d" : "avgpool2d") + ", not " +
-                                  std::string(to_string(c.op)));
+        if (!belongs) fail("/" + field, field + " belongs to " + owners + ", not " + std::string(to_string(c.op)));
     }
     if (c.op == Op::avgpool2d &&
         std::find(c.later_fields.begin(), c.later_fields.end(), "count_include_pad") == c.later_fields.end())

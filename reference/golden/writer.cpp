@@ -189,6 +189,7 @@ nlohmann::ordered_json case_json(const std::string& name, const CheckSpec& spec,
     };
     const Direction& d = direction_of(spec);
     if (d.has_weights()) c["weights_layout"] = to_string(p.weights_layout);
+    if (d.has_weights() && p.g != 1) c["groups"] = p.g;
     if (spec.op == Op::avgpool2d) c["count_include_pad"] = p.alg == PoolAlg::avg_p;
     if (d.geometry == Geometry::pool && p.ceil_mode) c["ceil_mode"] = true;
     if (d.needs_x_shape()) {

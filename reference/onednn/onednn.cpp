@@ -122,6 +122,22 @@ memory::desc plain(const Dims4& d, WeightsLayout l) {
 memory::desc onednn_choice(const Dims4& d) { return f32_desc(d, Tag::any); }
 memory::desc bias_desc(int64_t oc) { return {{oc}, memory::data_type::f32, Tag::a}; }
 
+// w's dims as oneDNN takes them: (o, i, h, w), or with groups its grouped weights
+// (g, o/g, i/g, h, w).
+memory::dims weights_dims(const ConvProblem& p) {
+    if (p.g == 1) return {p.oc, p.ic, p.kh, p.kw};
+    return {p.g, p.ocg(), p.icg(), p.kh, p.kw};
+}
+memory::desc weights_choice(const ConvProblem& p) { return {weights_dims(p), memory::data_type::f32, Tag::any}; }
+// Our w as it arrives. Grouped OIHW, [oc][ic/g][kh][kw], is oneDNN's goihw; grouped HWIO,
+// [kh][kw][ic/g][oc] with oc = g*(oc/g), is given by its strides along (g, o, i, h, w).
+memory::desc plain_weights(const ConvProblem& p) {
+    if (p.g == 1) return plain(p.w_dims(), p.weights_layout);
+    if (p.weights_layout == WeightsLayout::oihw) return {weights_dims(p), memory::data_type::f32, Tag::goihw};
+    const int64_t oc = p.oc, icg = p.icg();
+    return {weights_dims(p), memory::data_type::f32, memory::dims{p.ocg(), 1, oc, p.kw * icg * oc, icg * oc}};
+}
+
 // Every primitive leaves its scratchpad to us (user mode), so its size can be counted.
 dnnl::primitive_attr attributes() {
     dnnl::primitive_attr attr;
@@ -218,7 +234,7 @@ dnnl::convolution_forward::primitive_desc conv_forward_pd(const ConvProblem& p, 
     const Window g = window(p);
     const dnnl::convolution_forward::desc d(
         dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
-        onednn_choice(p.x_dims()), onednn_choice(p.w_dims()),
+        onednn_choice(p.x_dims()), weights_choice(p),
         bias ? bias_desc(p.oc) : memory::desc(), onednn_choice(p.y_dims()), g.strides,
         g.dilation, g.padding_l, g.padding_r);
     return {d, attributes(), cpu()};
@@ -228,7 +244,7 @@ Primitive conv_forward_call(const ConvProblem& p, bool bias, const void* x, cons
                        const void* b, void* y) {
     Primitive c(conv_forward_pd(p, bias));
     c.input(DNNL_ARG_SRC, plain(p.x_dims(), p.layout), x)
-        .input(DNNL_ARG_WEIGHTS, plain(p.w_dims(), p.weights_layout), w);
+        .input(DNNL_ARG_WEIGHTS, plain_weights(p), w);
     if (bias) c.input(DNNL_ARG_BIAS, bias_desc(p.oc), b);
     c.output(DNNL_ARG_DST, plain(p.y_dims(), p.layout), y);
     return c;
@@ -237,11 +253,11 @@ Primitive conv_forward_call(const ConvProblem& p, bool bias, const void* x, cons
 Primitive conv_backward_data_call(const ConvProblem& p, const void* w, const void* dy, void* dx) {
     const Window g = window(p);
     const dnnl::convolution_backward_data::desc d(
-        dnnl::algorithm::convolution_direct, onednn_choice(p.x_dims()), onednn_choice(p.w_dims()),
+        dnnl::algorithm::convolution_direct, onednn_choice(p.x_dims()), weights_choice(p),
         onednn_choice(p.y_dims()), g.strides, g.dilation, g.padding_l, g.padding_r);
     Primitive c(dnnl::convolution_backward_data::primitive_desc(d, attributes(), cpu(),
                                                            conv_forward_pd(p, false)));
-    c.input(DNNL_ARG_WEIGHTS, plain(p.w_dims(), p.weights_layout), w)
+    c.input(DNNL_ARG_WEIGHTS, plain_weights(p), w)
         .input(DNNL_ARG_DIFF_DST, plain(p.y_dims(), p.layout), dy)
         .output(DNNL_ARG_DIFF_SRC, plain(p.x_dims(), p.layout), dx);
     return c;
@@ -251,14 +267,14 @@ Primitive conv_backward_weights_call(const ConvProblem& p, bool bias, const void
                                 void* dw, void* db) {
     const Window g = window(p);
     const dnnl::convolution_backward_weights::desc d(
-        dnnl::algorithm::convolution_direct, onednn_choice(p.x_dims()), onednn_choice(p.w_dims()),
+        dnnl::algorithm::convolution_direct, onednn_choice(p.x_dims()), weights_choice(p),
         bias ? bias_desc(p.oc) : memory::desc(), onednn_choice(p.y_dims()), g.strides,
         g.dilation, g.padding_l, g.padding_r);
     Primitive c(dnnl::convolution_backward_weights::primitive_desc(d, attributes(), cpu(),
                                                               conv_forward_pd(p, bias)));
     c.input(DNNL_ARG_SRC, plain(p.x_dims(), p.layout), x)
         .input(DNNL_ARG_DIFF_DST, plain(p.y_dims(), p.layout), dy)
-        .output(DNNL_ARG_DIFF_WEIGHTS, plain(p.w_dims(), p.weights_layout), dw);
+        .output(DNNL_ARG_DIFF_WEIGHTS, plain_weights(p), dw);
     if (bias) c.output(DNNL_ARG_DIFF_BIAS, bias_desc(p.oc), db);
     return c;
 }

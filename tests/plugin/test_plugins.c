@@ -18,6 +18,7 @@
  *   oob_write      conv2d forward, right, then one element written just past the end of y
  *                  (caught in process by the guard regions, and isolated by convconf worker) */
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -156,7 +157,9 @@ static const convconf_variant variants[] = {{
 
 /* pool_y_only is built as a plugin of the header before contract version 1.1 was: its
  * convconf_plugin ends before problem_size, so it knows no ceil_mode, and convconf must
- * decline ceil-mode calls for it (its supports() would not). */
+ * decline ceil-mode calls for it (its supports() would not). The conv2d plugins say their
+ * problem ends before groups (their loops know no groups): convconf must decline grouped
+ * calls for them. */
 static const convconf_plugin plugin = {
 #if KIND(TEST_PLUGIN) == KIND_pool_y_only
     offsetof(convconf_plugin, problem_size),
@@ -168,7 +171,13 @@ static const convconf_plugin plugin = {
 #else
     CONVCONF_PLUGIN_ABI_VERSION,
 #endif
-    1, variants, sizeof(convconf_problem)};
+    1, variants,
+#if POOL
+    sizeof(convconf_problem)
+#else
+    offsetof(convconf_problem, groups)
+#endif
+};
 
 #if KIND(TEST_PLUGIN) == KIND_no_entry
 const convconf_plugin* convconf_plugin_entry_misspelt(void) { return &plugin; }

@@ -46,8 +46,8 @@ class Unsupported(Exception):
 
 class Problem:
     """The problem's fields: mb ic ih iw oh ow kh kw sh sw pt pl pb pr dh dw, layout, and
-    for conv2d oc and weights_layout, for the poolings pool_alg (max, avg_p, avg_np) and
-    ceil_mode. Dilation 1 is dense."""
+    for conv2d oc, weights_layout and groups, for the poolings pool_alg (max, avg_p, avg_np)
+    and ceil_mode. Dilation 1 is dense."""
 
     def __init__(self, fields):
         self.__dict__.update(fields)
@@ -93,7 +93,7 @@ class Variant:
     supports: optional function(call) that raises Unsupported(reason) (or returns a reason
     string) for a call it does not take; None or nothing means it takes it. fields: the
     problem fields added after version 1.0 of the contract that its kernels read
-    ("ceil_mode"); convconf declines, for it, any call that sets one not listed."""
+    ("ceil_mode", "groups"); convconf declines, for it, any call that sets one not listed."""
 
     def __init__(self, name, kernels, description="", dtypes=("f32", "f64"), supports=None, fields=()):
         self.name = name

@@ -3,7 +3,7 @@
     convconf run --worker 'python3 tools/python/torch_worker.py'
 
 Every op and pass goes through torch.nn.functional, at the call's dtype, on the CPU:
-conv2d with stride and dilation (asymmetric padding through F.pad), its gradients through
+conv2d with stride, dilation and groups (asymmetric padding through F.pad), its gradients through
 torch.autograd, max_pool2d with return_indices (converted to the contract's window-local
 argmax), avg_pool2d with count_include_pad and ceil_mode, unfold and fold for im2col and
 col2im. NHWC and HWIO tensors are permuted to PyTorch's NCHW and OIHW and back.
@@ -71,7 +71,8 @@ def _pad(p):
 
 def _conv(call, x, w, b=None):
     p = call.problem
-    return F.conv2d(F.pad(x, _pad(p)), w, b, stride=(p.sh, p.sw), dilation=(p.dh, p.dw))
+    groups = getattr(p, "groups", 1)  # a convconf before contract 1.1 sends no groups
+    return F.conv2d(F.pad(x, _pad(p)), w, b, stride=(p.sh, p.sw), dilation=(p.dh, p.dw), groups=groups)
 
 
 def conv_forward(call, x, w, b=None):
@@ -88,7 +89,7 @@ def conv_backward_data(call, w, dy):
 
 def conv_backward_weights(call, x, dy):
     p = call.problem
-    w = torch.zeros((p.oc, p.ic, p.kh, p.kw), dtype=_TORCH[call.dtype], requires_grad=True)
+    w = torch.zeros((p.oc, p.ic // getattr(p, "groups", 1), p.kh, p.kw), dtype=_TORCH[call.dtype], requires_grad=True)
     with_bias = any(o["role"] == "db" for o in call.outputs)
     b = torch.zeros((p.oc,), dtype=_TORCH[call.dtype], requires_grad=True) if with_bias else None
     _conv(call, _activation(call, x), w, b).backward(_activation(call, dy))
@@ -198,5 +199,5 @@ KERNELS = {
 if __name__ == "__main__":
     description = "PyTorch %s torch.nn.functional (CPU)" % torch.__version__
     variant = cw.Variant("torch", {k: at_call_threads(f) for k, f in KERNELS.items()},
-                         description=description, supports=supports, fields=["ceil_mode"])
+                         description=description, supports=supports, fields=["ceil_mode", "groups"])
     sys.exit(cw.serve([variant]))

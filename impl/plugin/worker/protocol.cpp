@@ -43,6 +43,7 @@ json call_json(const Call& c, int threads) {
     if (d.has_weights()) {
         problem["oc"] = p.oc;
         problem["weights_layout"] = to_string(p.weights_layout);
+        problem["groups"] = p.g;
         descriptor = to_descriptor(p);
     } else {
         descriptor = to_descriptor(pool_problem(p));
@@ -169,7 +170,7 @@ std::vector<VariantInfo> parse_variants(const json& hello) {
                                                [&](const char* f) { return fields[k].get<std::string>() == f; });
                 if (!known)
                     throw std::invalid_argument(f_at + ": " + fields[k].dump() +
-                                                " is not a problem field this convconf knows (ceil_mode)");
+                                                " is not a problem field this convconf knows (ceil_mode, groups)");
                 v.fields.push_back(fields[k].get<std::string>());
             }
         }
@@ -210,6 +211,8 @@ ParsedCall parse_call(const json& call) {
     }
     if (direction->has_weights()) {
         q.oc = integer(p, "oc", pat);
+        // Added with contract version 1.1: a message without it is a plain convolution.
+        q.g = p.contains("groups") ? integer(p, "groups", pat) : 1;
         q.weights_layout = named([](const std::string& t) { return parse_weights_layout(t); }, p, "weights_layout", pat);
     }
     validate_problem(*direction, q);

@@ -14,7 +14,7 @@ namespace convconf::worker {
 
 inline constexpr int kProtocolVersion = 1;
 // The problem fields a variant may list in its hello's "fields".
-inline constexpr const char* kLaterFields[] = {"ceil_mode"};
+inline constexpr const char* kLaterFields[] = {"ceil_mode", "groups"};
 
 // The protocol's name of a tensor's element type: "f32", "f64", argmax "s64".
 std::string dtype_name(const Call&, Role);

@@ -160,6 +160,8 @@ public:
             return "worker variant " + info_.name + " has no " + std::string(to_string(c.dtype())) + " kernels";
         if (c.problem().ceil_mode && std::find(info_.fields.begin(), info_.fields.end(), "ceil_mode") == info_.fields.end())
             return "worker variant " + info_.name + " does not list ceil_mode in its hello's fields";
+        if (c.problem().g != 1 && std::find(info_.fields.begin(), info_.fields.end(), "groups") == info_.fields.end())
+            return "worker variant " + info_.name + " does not list groups in its hello's fields";
         const std::string doing = "asked whether variant " + info_.name + " supports " +
                                   std::string(to_string(c.op())) + " " + c.direction().name + " " +
                                   std::string(to_string(c.dtype()));

@@ -91,14 +91,17 @@ private:
     std::vector<float> copy_;
 };
 
-// The deconvolution's kernel, [ic][kh][kw][oc]: dx[c] gathers dy[k] through w[k][c][i][j].
-std::vector<float> transposed_weights(const convconf_tensor* w) {
-    const int64_t oc = w->shape[0], ic = w->shape[1], kh = w->shape[2], kw = w->shape[3];
-    std::vector<float> out(size_t(oc * ic * kh * kw) + kExtra);
-    for (int64_t c = 0; c < ic; ++c)
-        for (int64_t i = 0; i < kh; ++i)
-            for (int64_t j = 0; j < kw; ++j)
-                for (int64_t k = 0; k < oc; ++k) out[size_t(((c * kh + i) * kw + j) * oc + k)] = *element(w, k, c, i, j);
+// The deconvolution's kernel, [groups][ic/groups][kh][kw][oc/groups]: dx[c] gathers dy[k]
+// through w[k][c][i][j], within each group (w's i extent is already ic/groups).
+std::vector<float> transposed_weights(const convconf_tensor* w, int64_t groups) {
+    const int64_t oc = w->shape[0], icg = w->shape[1], kh = w->shape[2], kw = w->shape[3], ocg = oc / groups;
+    std::vector<float> out(size_t(oc * icg * kh * kw) + kExtra);
+    for (int64_t q = 0; q < groups; ++q)
+        for (int64_t c = 0; c < icg; ++c)
+            for (int64_t i = 0; i < kh; ++i)
+                for (int64_t j = 0; j < kw; ++j)
+                    for (int64_t k = 0; k < ocg; ++k)
+                        out[size_t((((q * icg + c) * kh + i) * kw + j) * ocg + k)] = *element(w, q * ocg + k, c, i, j);
     return out;
 }
 
@@ -174,8 +177,9 @@ void conv_forward(const convconf_call* c) {
     Operator op;
     require(xnn_create_convolution2d_nhwc_f32(uint32_t(p.pt), uint32_t(p.pr), uint32_t(p.pb), uint32_t(p.pl),
                                               uint32_t(p.kh), uint32_t(p.kw), uint32_t(p.sh), uint32_t(p.sw),
-                                              uint32_t(p.dh), uint32_t(p.dw), 1, size_t(p.ic), size_t(p.oc),
-                                              size_t(p.ic), size_t(p.oc), w.data(), b ? bias.data() : nullptr,
+                                              uint32_t(p.dh), uint32_t(p.dw), uint32_t(p.groups),
+                                              size_t(p.ic / p.groups), size_t(p.oc / p.groups), size_t(p.ic),
+                                              size_t(p.oc), w.data(), b ? bias.data() : nullptr,
                                               -kInf, kInf, 0, &op.op),
             "xnn_create_convolution2d_nhwc_f32");
     require(xnn_setup_convolution2d_nhwc_f32(op.op, size_t(p.mb), size_t(p.ih), size_t(p.iw), x.data(), y.data(),
@@ -193,15 +197,16 @@ int64_t adjustment(int64_t in, int64_t out, int64_t k, int64_t s, int64_t d, int
 
 void conv_backward_data(const convconf_call* c) {
     const convconf_problem& p = *c->problem;
-    const std::vector<float> kernel = transposed_weights(convconf_find_tensor(c, CONVCONF_ROLE_W));
+    const std::vector<float> kernel = transposed_weights(convconf_find_tensor(c, CONVCONF_ROLE_W), p.groups);
     Nhwc dy(convconf_find_tensor(c, CONVCONF_ROLE_DY), true), dx(convconf_find_tensor(c, CONVCONF_ROLE_DX), false);
     const int64_t ah = adjustment(p.ih, p.oh, p.kh, p.sh, p.dh, p.pt + p.pb);
     const int64_t aw = adjustment(p.iw, p.ow, p.kw, p.sw, p.dw, p.pl + p.pr);
     Operator op;
     require(xnn_create_deconvolution2d_nhwc_f32(uint32_t(p.pt), uint32_t(p.pr), uint32_t(p.pb), uint32_t(p.pl),
                                                 uint32_t(p.kh), uint32_t(p.kw), uint32_t(p.sh), uint32_t(p.sw),
-                                                uint32_t(p.dh), uint32_t(p.dw), 1, size_t(p.oc), size_t(p.ic),
-                                                size_t(p.oc), size_t(p.ic), kernel.data(), nullptr, -kInf, kInf, 0,
+                                                uint32_t(p.dh), uint32_t(p.dw), uint32_t(p.groups),
+                                                size_t(p.oc / p.groups), size_t(p.ic / p.groups), size_t(p.oc),
+                                                size_t(p.ic), kernel.data(), nullptr, -kInf, kInf, 0,
                                                 &op.op),
             "xnn_create_deconvolution2d_nhwc_f32");
     require(xnn_setup_deconvolution2d_nhwc_f32(op.op, size_t(p.mb), size_t(p.oh), size_t(p.ow), uint32_t(ah),
@@ -280,6 +285,7 @@ const char* supports(const convconf_call* c) {
     if (!initialized()) return "xnn_initialize failed (XNNPACK needs SSE2 at least)";
     if (c->dtype != CONVCONF_DTYPE_F32) return "XNNPACK's operators are f32, f16 and quantised: no f64";
     const convconf_problem& p = *c->problem;
+    if (p.groups < 1 || p.groups > int64_t(UINT32_MAX)) return "groups outside XNNPACK's uint32_t range";
     if (!fits_uint32(p)) return "a problem field above 2^32, which XNNPACK's uint32_t parameters cannot hold";
     if (c->op == CONVCONF_OP_CONV2D) {
         if (c->pass == CONVCONF_PASS_FORWARD) return nullptr;
@@ -330,8 +336,9 @@ const convconf_variant variants[] = {{
     run,
     nullptr,  // XNNPACK allocates its packed weights and indirection buffers itself: not told
 }};
-// problem_size: every field of this header's convconf_problem, ceil_mode included (supports()
-// declines ceil mode: XNNPACK's pooling output size is floor mode's).
+// problem_size: every field of this header's convconf_problem, ceil_mode and groups included
+// (supports() declines ceil mode: XNNPACK's pooling output size is floor mode's; groups go to
+// XNNPACK's own groups parameter).
 const convconf_plugin table = {sizeof(convconf_plugin), CONVCONF_PLUGIN_ABI_VERSION, 1, variants,
                                sizeof(convconf_problem)};
 

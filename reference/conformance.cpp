@@ -465,6 +465,7 @@ std::vector<CheckSpec> default_plan() {
         for (const auto& [layout, wl] : layouts)
             for (const Direction& d : all_directions()) {
                 if (d.geometry == Geometry::pool) continue;  // pooling has its own problems, below
+                if (!d.has_weights() && base.g != 1) continue;  // groups are conv2d's alone
                 // im2col/col2im have no weights: one weights layout is enough.
                 if (!d.has_weights() && wl != (layout == Layout::nchw ? WeightsLayout::oihw
                                                                          : WeightsLayout::hwio))

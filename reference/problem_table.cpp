@@ -10,7 +10,7 @@ struct Entry {
     const char* descriptor;  // benchdnn's: 0-based dilation, dh1 means taps 2 apart
 };
 
-// conv2d; the same problems serve im2col and col2im.
+// conv2d; the same problems, but the grouped ones, serve im2col and col2im.
 constexpr Entry kConv[] = {
     {"notebook_4x4_k2", "mb1ic1ih4oc1kh2"},               // seeds 000/001, In [1]
     {"notebook_pad1", "mb1ic1ih3oc1kh2ph1"},               // seed 001, In [13]
@@ -29,6 +29,16 @@ constexpr Entry kConv[] = {
     {"odd_sizes", "mb3ic5ih11iw13oc7kh3kw5sh2sw3ph1pw2"},
     {"wide_channels", "mb2ic64ih7oc64kh3ph1"},             // C and K of 64
     {"resnet_like", "mb2ic16ih14oc16kh3ph1"},
+    // Groups (contract 1.1): group counts that split ic and oc differently, depthwise with
+    // and without a channel multiplier, and grouped 1x1 (the lowering families' identity
+    // path, per group).
+    {"grouped_2", "g2mb2ic4ih7oc6kh3ph1"},                // 2 input, 3 output channels a group
+    {"grouped_3_stride_dilation", "g3mb2ic6ih9iw8oc3kh3kw2sh2dh1ph1"},  // 2 in, 1 out a group
+    {"grouped_pointwise", "g4mb2ic8ih5oc12kh1"},          // 1x1: x is each group's lowered matrix
+    {"grouped_asym_pad", "g2mb1ic6ih5oc4oh6kh3ph1"},      // pt 1, pb 2
+    {"depthwise", "g8mb2ic8ih9oc8kh3ph1"},
+    {"depthwise_multiplier", "g4mb1ic4ih6iw7oc8kh3kw3sh2ph1"},  // 1 in, 2 out a group
+    {"depthwise_mobilenet_like", "g32mb2ic32ih14oc32kh3sh2ph1"},
 };
 
 constexpr Entry kPool[] = {

@@ -1,6 +1,7 @@
 #include "reference/sweep.hpp"
 
 #include <algorithm>
+#include <numeric>
 
 #include "reference/data.hpp"
 
@@ -62,6 +63,13 @@ CheckSpec sweep_check(uint64_t seed, int64_t index) {
     // three, average pooling's divisor rule.
     if (pool) p.ceil_mode = r.integer(0, 2) == 0;
     if (d.op == Op::avgpool2d) p.alg = r.integer(0, 1) ? PoolAlg::avg_p : PoolAlg::avg_np;
+    // Groups, one convolution in four each: as many as ic and oc have in common (ic/g and
+    // oc/g differ where ic and oc do), or depthwise with a channel multiplier of 1 or 2.
+    if (d.op == Op::conv2d) {
+        const int64_t grouping = r.integer(0, 3);
+        if (grouping == 2) p.g = std::gcd(p.ic, p.oc);
+        if (grouping == 3) p.g = p.ic, p.oc = p.ic * r.integer(1, 2);
+    }
     return s;
 }
 

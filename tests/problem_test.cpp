@@ -85,6 +85,11 @@ INSTANTIATE_TEST_SUITE_P(
         FieldRule{"oc", [](ConvProblem& p) { p.oc = 0; }},
         FieldRule{"kh", [](ConvProblem& p) { p.kh = 0; }},
         FieldRule{"kw", [](ConvProblem& p) { p.kw = 0; }},
+        // Groups below 1, or not dividing ic (3) or oc (4) (contract 1.1).
+        FieldRule{"g", [](ConvProblem& p) { p.g = 0; }},
+        FieldRule{"g", [](ConvProblem& p) { p.g = 2; }},   // divides oc 4, not ic 3
+        FieldRule{"g", [](ConvProblem& p) { p.g = 3; }},   // divides ic 3, not oc 4
+        FieldRule{"g", [](ConvProblem& p) { p.g = -3; }},
         // A stride or dilation below 1.
         FieldRule{"sh", [](ConvProblem& p) { p.sh = 0; }},
         FieldRule{"sw", [](ConvProblem& p) { p.sw = -2; }},
@@ -243,6 +248,36 @@ TEST(PoolProblem, TheCallSetsTheAlgorithmFromItsOp) {
     for (const Direction& d : all_directions()) {
         if (d.geometry == Geometry::pool) continue;
         EXPECT_THROW(Call(d, DType::f32, p).pool_problem(), std::logic_error) << to_string(d.op);
+    }
+}
+
+// Groups (contract 1.1): w is [oc, ic/g, kh, kw], and validate_problem refuses g other than 1
+// on every op but conv2d, whatever the rest of the problem, naming g.
+TEST(Groups, WeightsAndTheOpsTheyBelongTo) {
+    ConvProblem p = small_conv();
+    p.ic = 6, p.oc = 4, p.g = 2;
+    EXPECT_NO_THROW(p.validate());
+    EXPECT_EQ(p.w_dims(), (Dims4{4, 3, 3, 3}));
+    EXPECT_EQ(p.icg(), 3);
+    EXPECT_EQ(p.ocg(), 2);
+    EXPECT_EQ(shape_of(Shape::weights, p).extents, (std::vector<int64_t>{4, 3, 3, 3}));
+    for (const Direction& d : all_directions()) {
+        ConvProblem q = p;
+        q.ih = q.iw = 4, q.kh = q.kw = 2, q.sh = q.sw = 2;  // valid for every op
+        if (d.op == Op::avgpool2d) q.alg = PoolAlg::avg_p;
+        if (d.op == Op::conv2d) {
+            EXPECT_NO_THROW(validate_problem(d, q)) << d.name;
+            continue;
+        }
+        try {
+            validate_problem(d, q);
+            ADD_FAILURE() << to_string(d.op) << " accepted groups 2";
+        } catch (const ProblemError& e) {
+            EXPECT_EQ(e.field(), "g") << e.what();
+            EXPECT_NE(std::string(e.what()).find("conv2d only"), std::string::npos) << e.what();
+        }
+        q.g = 1;
+        EXPECT_NO_THROW(validate_problem(d, q)) << to_string(d.op);
     }
 }
 

@@ -25,13 +25,14 @@ void conv_forward_with(std::optional<Defect> d, const ConvProblem& p, const Tens
             for (int64_t oh = 0; oh < p.oh(); ++oh)
                 for (int64_t ow = 0; ow < p.ow(); ++ow) {
                     double acc = b ? double((*b)[k]) : 0.0;
-                    for (int64_t c = 0; c < p.ic; ++c)
+                    const int64_t c0 = p.group_of_oc(k) * p.icg();  // the group's first channel
+                    for (int64_t c = 0; c < p.icg(); ++c)
                         for (int64_t i = 0; i < p.kh; ++i)
                             for (int64_t j = 0; j < p.kw; ++j) {
                                 const int64_t ih = oh * row_step - p.pt + i * p.dh;
                                 const int64_t iw = ow * col_step - p.pl + j * p.dw;
                                 if (ih < 0 || ih >= p.ih || iw < 0 || iw >= iw_end) continue;
-                                acc += double(x_at(n, c, ih, iw)) * double(w.at(k, c, i, j));
+                                acc += double(x_at(n, c0 + c, ih, iw)) * double(w.at(k, c, i, j));
                                 if (std::is_same_v<T, double> && d == Defect::f64_accumulates_in_f32)
                                     acc = double(float(acc));
                             }

@@ -9,6 +9,7 @@
 #include <rapidcheck.h>
 
 #include <algorithm>
+#include <numeric>
 #include <ostream>
 
 #include "impl/core/descriptor.hpp"
@@ -60,16 +61,22 @@ inline rc::Gen<Axis> gen_axis(bool pool) {
         });
 }
 
+// Groups (contract 1.1) by construction, from the grouping draw: 0 and 1 none, 2 as many
+// groups as ic and oc have in common (so ic/g and oc/g differ where ic and oc do), 3
+// depthwise (g = ic) with oc = ic times a multiplier of 1 or 2. Shrinking goes toward no
+// groups, so a counterexample keeps them only when it needs them.
 inline rc::Gen<ConvProblem> gen_conv_problem() {
     return rc::gen::map(
         rc::gen::tuple(rc::gen::inRange<int64_t>(1, 5), rc::gen::inRange<int64_t>(1, 17),
                        rc::gen::inRange<int64_t>(1, 17), gen_axis(false), gen_axis(false),
                        rc::gen::element(Layout::nchw, Layout::nhwc),
-                       rc::gen::element(WeightsLayout::oihw, WeightsLayout::hwio)),
+                       rc::gen::element(WeightsLayout::oihw, WeightsLayout::hwio), rc::gen::inRange(0, 4)),
         [](const auto& t) {
-            const auto& [mb, ic, oc, h, w, layout, wl] = t;
+            const auto& [mb, ic, oc, h, w, layout, wl, grouping] = t;
             ConvProblem p;
             p.mb = mb, p.ic = ic, p.oc = oc;
+            if (grouping == 2) p.g = std::gcd(ic, oc);
+            if (grouping == 3) p.g = ic, p.oc = ic * (1 + oc % 2);
             p.ih = h.in, p.kh = h.k, p.sh = h.s, p.pt = h.pad_lo, p.pb = h.pad_hi, p.dh = h.d;
             p.iw = w.in, p.kw = w.k, p.sw = w.s, p.pl = w.pad_lo, p.pr = w.pad_hi, p.dw = w.d;
             p.layout = layout, p.weights_layout = wl;
@@ -117,6 +124,11 @@ inline rc::Gen<ConvProblem> gen_problem_for_every_op() {
 // shrinking can also look for simpler data.
 inline rc::Gen<CheckSpec> gen_check(Op op, Pass pass, bool bias, DType dtype, Fill fill) {
     rc::Gen<ConvProblem> problem = gen_conv_problem();
+    if (op == Op::im2col || op == Op::col2im)  // groups are conv2d's alone
+        problem = rc::gen::map(gen_conv_problem(), [](ConvProblem p) {
+            p.g = 1;
+            return p;
+        });
     if (op == Op::maxpool2d) problem = rc::gen::map(gen_pool_problem(), as_conv_problem);
     if (op == Op::avgpool2d)
         problem = rc::gen::mapcat(rc::gen::element(PoolAlg::avg_p, PoolAlg::avg_np),

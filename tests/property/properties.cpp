@@ -589,6 +589,12 @@ const Spoil kSpoils[] = {
     {"kh", "kh one past the padded input", Spoil::every_op, [](ConvProblem& p) { p.kh = p.ih + p.pt + p.pb + 1; }},
     {"kw", "kw one past the padded input", Spoil::every_op, [](ConvProblem& p) { p.kw = p.iw + p.pl + p.pr + 1; }},
     {"oc", "oc = 0", Spoil::conv, [](ConvProblem& p) { p.oc = 0; }},
+    // Groups (contract 1.1): below 1, not dividing ic (ic + 1 never does). The other ops'
+    // problems (PoolProblem, WindowProblem) have no groups to spoil; a Call refuses them
+    // (validate_problem, CallTest.GroupsAreConvolutionsAlone).
+    {"g", "g = 0", Spoil::conv, [](ConvProblem& p) { p.g = 0; }},
+    {"g", "g = ic + 1", Spoil::conv, [](ConvProblem& p) { p.g = p.ic + 1; }},
+
     {"pt", "pt = the window's extent (the first window all padding)", Spoil::pool,
      [](ConvProblem& p) { p.pt = p.kh_extent(); }},
     {"pb", "pb one past the last that leaves the last window in x", Spoil::pool,

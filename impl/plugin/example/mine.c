@@ -1,5 +1,7 @@
 /* mine.c: a convconf plugin to start from. conv2d's three passes in direct loops, f32
- * only, any layout (the strides locate every element), with bias and its gradient.
+ * only, any layout (the strides locate every element), with bias and its gradient, and
+ * groups: output channel k sees input channels g*icg .. g*icg + icg-1 of its group
+ * g = k / ocg, where icg = ic/groups (w's second extent) and ocg = oc/groups.
  *
  * Build it with nothing but the header and test it:
  *   cc -shared -fPIC -I<convconf>/impl/plugin mine.c -o libmine.so
@@ -27,6 +29,12 @@ static int64_t input_col(const convconf_problem* p, int64_t ow, int64_t j) {
     return iw >= 0 && iw < p->iw ? iw : -1;
 }
 
+/* The first input channel of output channel k's group, and the channels a group has. */
+static int64_t group_first_ic(const convconf_problem* p, int64_t k) {
+    return k / (p->oc / p->groups) * (p->ic / p->groups);
+}
+static int64_t icg(const convconf_problem* p) { return p->ic / p->groups; }
+
 /* y = conv(x, w) + b */
 static void forward(const convconf_problem* p, const convconf_tensor* x, const convconf_tensor* w,
                     const convconf_tensor* b, const convconf_tensor* y) {
@@ -36,12 +44,12 @@ static void forward(const convconf_problem* p, const convconf_tensor* x, const c
             for (oh = 0; oh < p->oh; ++oh)
                 for (ow = 0; ow < p->ow; ++ow) {
                     double sum = b ? *at1(b, k) : 0.0;
-                    for (c = 0; c < p->ic; ++c)
+                    for (c = 0; c < icg(p); ++c)
                         for (i = 0; i < p->kh; ++i)
                             for (j = 0; j < p->kw; ++j) {
                                 int64_t ih = input_row(p, oh, i), iw = input_col(p, ow, j);
                                 if (ih < 0 || iw < 0) continue;
-                                sum += (double)*at4(x, n, c, ih, iw) * *at4(w, k, c, i, j);
+                                sum += (double)*at4(x, n, group_first_ic(p, k) + c, ih, iw) * *at4(w, k, c, i, j);
                             }
                     *at4(y, n, k, oh, ow) = (float)sum;
                 }
@@ -59,12 +67,13 @@ static void backward_data(const convconf_problem* p, const convconf_tensor* w, c
         for (k = 0; k < p->oc; ++k)
             for (oh = 0; oh < p->oh; ++oh)
                 for (ow = 0; ow < p->ow; ++ow)
-                    for (c = 0; c < p->ic; ++c)
+                    for (c = 0; c < icg(p); ++c)
                         for (i = 0; i < p->kh; ++i)
                             for (j = 0; j < p->kw; ++j) {
                                 int64_t ih = input_row(p, oh, i), iw = input_col(p, ow, j);
                                 if (ih < 0 || iw < 0) continue;
-                                *at4(dx, n, c, ih, iw) += *at4(dy, n, k, oh, ow) * *at4(w, k, c, i, j);
+                                *at4(dx, n, group_first_ic(p, k) + c, ih, iw) +=
+                                    *at4(dy, n, k, oh, ow) * *at4(w, k, c, i, j);
                             }
 }
 
@@ -73,7 +82,7 @@ static void backward_weights(const convconf_problem* p, const convconf_tensor* x
                              const convconf_tensor* dw, const convconf_tensor* db) {
     int64_t n, k, oh, ow, c, i, j;
     for (k = 0; k < p->oc; ++k) {
-        for (c = 0; c < p->ic; ++c)
+        for (c = 0; c < icg(p); ++c)
             for (i = 0; i < p->kh; ++i)
                 for (j = 0; j < p->kw; ++j) {
                     double sum = 0.0;
@@ -82,7 +91,7 @@ static void backward_weights(const convconf_problem* p, const convconf_tensor* x
                             for (ow = 0; ow < p->ow; ++ow) {
                                 int64_t ih = input_row(p, oh, i), iw = input_col(p, ow, j);
                                 if (ih < 0 || iw < 0) continue;
-                                sum += (double)*at4(dy, n, k, oh, ow) * *at4(x, n, c, ih, iw);
+                                sum += (double)*at4(dy, n, k, oh, ow) * *at4(x, n, group_first_ic(p, k) + c, ih, iw);
                             }
                     *at4(dw, k, c, i, j) = (float)sum;
                 }

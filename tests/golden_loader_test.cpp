@@ -355,6 +355,37 @@ TEST(GoldenMalformed, AnArrayOfTheWrongSizeSaysWhichSizesItCanHave) {
     expect_error(file_of(pool_case(R"(, "dilation": [1, 1, 1, 1])")), "/cases/0/dilation", "must have 2 elements, has 4");
 }
 
+// A valid grouped convolution, x [1, 4, 2, 2] and w [oc, ic/groups, 1, 1], with `extra`
+// fields added.
+std::string grouped_case(const std::string& extra, const std::string& w_shape = "[2, 2, 1, 1]",
+                         const std::string& op = "conv2d") {
+    return R"({"name": "grouped", "op": ")" + op + R"(", "pass": "forward",
+               "inputs": {"x": {"shape": [1, 4, 2, 2], "fill": 1}, "w": {"shape": )" + w_shape + R"(, "fill": 1}},
+               "expected": {"y": {"shape": [1, 2, 2, 2]}})" + extra + "}";
+}
+
+// Contract 1.1's groups: read, w's input-channel extent is ic/groups (blamed on w), and
+// every value the contract refuses is refused at /groups.
+TEST(GoldenMalformed, GroupsAreReadAndRefusedWhereTheContractRefusesThem) {
+    const golden::Case c = load_case(grouped_case(R"(, "groups": 2)"));
+    EXPECT_EQ(c.problem.g, 2);
+    EXPECT_EQ(c.problem.ic, 4);
+    EXPECT_EQ(c.problem.oc, 2);
+    EXPECT_EQ(load_case(grouped_case("", "[2, 4, 1, 1]")).problem.g, 1);  // absent: 1
+    // w [2, 4, 1, 1] is an ungrouped w: with groups 2 its input-channel extent must be 2.
+    expect_error(file_of(grouped_case(R"(, "groups": 2)", "[2, 4, 1, 1]")), "/cases/0/inputs/w",
+                 "which needs [2,2,1,1]");
+    expect_error(file_of(grouped_case(R"(, "groups": 0)", "[2, 4, 1, 1]")), "/cases/0/groups", "groups must be >= 1");
+    expect_error(file_of(grouped_case(R"(, "groups": -2)", "[2, 4, 1, 1]")), "/cases/0/groups", "groups must be >= 1");
+    expect_error(file_of(grouped_case(R"(, "groups": 3)", "[2, 1, 1, 1]")), "/cases/0/groups", "does not divide ic 4");
+    expect_error(file_of(grouped_case(R"(, "groups": 4)", "[2, 1, 1, 1]")), "/cases/0/groups", "does not divide oc 2");
+    expect_error(file_of(grouped_case(R"(, "groups": 2.0)")), "/cases/0/groups", "must be an integer");
+    expect_error(file_of(grouped_case(R"(, "groups": true)")), "/cases/0/groups", "");
+    // Off conv2d, whatever its value.
+    expect_error(file_of(pool_case(R"(, "groups": 1)")), "/cases/0/groups", "groups belongs to conv2d, not maxpool2d");
+    expect_error(file_of(pool_case(R"(, "groups": 2)")), "/cases/0/groups", "groups belongs to conv2d");
+}
+
 TEST(GoldenMalformed, ExpectedShapeDisagreesWithProblem) {
     // A shape-only expectation too: a wrong shape is the file's error, found before any run.
     expect_error(file_of(replaced(pool_case(), R"("shape": [1, 1, 1, 1])", R"("shape": [1, 1, 2, 2])")),

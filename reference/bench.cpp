@@ -64,9 +64,16 @@ std::vector<std::filesystem::path> resnet50_files() {
     return {dir / "shapes_resnet_50_conv", dir / "shapes_resnet_50_pool"};
 }
 
-std::vector<Problem> resnet50_set() {
+// MobileNet v1 and v2: every convolution, depthwise and pointwise (the files name their
+// sources).
+std::vector<std::filesystem::path> mobilenet_files() {
+    const std::filesystem::path dir = CONVCONF_BENCHDNN_DIR;
+    return {dir / "shapes_mobilenet_v1_conv", dir / "shapes_mobilenet_v2_conv"};
+}
+
+std::vector<Problem> problems_of(const std::vector<std::filesystem::path>& files) {
     std::vector<Problem> out;
-    for (const auto& file : resnet50_files())
+    for (const auto& file : files)
         for (Problem& p : read_problems(file.string())) out.push_back(p);
     return out;
 }
@@ -115,12 +122,13 @@ std::string Problem::descriptor() const {
 }
 
 const std::vector<std::string>& set_names() {
-    static const std::vector<std::string> names = {"resnet50", "notebooks"};
+    static const std::vector<std::string> names = {"resnet50", "mobilenet", "notebooks"};
     return names;
 }
 
 std::vector<Problem> problem_set(std::string_view name) {
-    if (name == "resnet50") return resnet50_set();
+    if (name == "resnet50") return problems_of(resnet50_files());
+    if (name == "mobilenet") return problems_of(mobilenet_files());
     if (name == "notebooks") return notebook_set();
     std::string known;
     for (const auto& n : set_names()) known += " " + n;
@@ -129,6 +137,7 @@ std::vector<Problem> problem_set(std::string_view name) {
 
 std::vector<std::filesystem::path> set_files(std::string_view name) {
     if (name == "resnet50") return resnet50_files();
+    if (name == "mobilenet") return mobilenet_files();
     return {};
 }
 

@@ -36,7 +36,8 @@ struct Problem {
 };
 
 // The built-in sets: "resnet50" (benchdnn's ResNet-50 conv and pool shapes, as its input
-// files give them: conv mb 1, pool mb 16 and NHWC) and "notebooks" (the shapes the
+// files give them: conv mb 1, pool mb 16 and NHWC), "mobilenet" (MobileNet v1's and v2's
+// convolutions, depthwise and pointwise, mb 1) and "notebooks" (the shapes the
 // notebooks computed, NHWC where they were NHWC).
 const std::vector<std::string>& set_names();
 // Throws std::invalid_argument naming `name` and listing the sets.

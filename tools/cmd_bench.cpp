@@ -394,7 +394,7 @@ int cmd_bench(Args& args) {
 }  // namespace
 
 const Command kBench{"bench", "time the variants against each other and against oneDNN",
-    "usage: convconf bench [--set resnet50|notebooks]... [--batch FILE]... [DESCRIPTOR]...\n"
+    "usage: convconf bench [--set resnet50|mobilenet|notebooks]... [--batch FILE]... [DESCRIPTOR]...\n"
     "                      [--plugin PATH [--isolate]]... [--worker CMD]... [--worker-timeout SECONDS]\n"
     "                      [--variant NAME]... [--dir DIR[,DIR]...]... [--mb N] [--alg max|avg_p|avg_np]\n"
     "                      [--dtype f32|f64] [--layout NCHW|NHWC] [--wlayout OIHW|HWIO]\n"
@@ -408,7 +408,8 @@ const Command kBench{"bench", "time the variants against each other and against 
     "  per pass) or GB/s (poolings: x+y forward, x+dy+dx backward), workspace bytes, and the\n"
     "  ratio of its throughput to onednn's measured in the same run; then per variant and\n"
     "  direction the geometric mean of the throughputs and of the ratios.\n"
-    "  Problems: --set resnet50 (benchdnn's ResNet-50 conv and pool shapes), --set notebooks\n"
+    "  Problems: --set resnet50 (benchdnn's ResNet-50 conv and pool shapes), --set mobilenet\n"
+    "  (MobileNet v1's and v2's convolutions, depthwise and pointwise), --set notebooks\n"
     "  (the notebooks' shapes), benchdnn batch files (their --mb=, --tag= and --alg= are\n"
     "  followed), DESCRIPTORs (conv2d when it has oc, else maxpool2d, or avgpool2d with --alg\n"
     "  avg_p or avg_np; ceil1 is ceil mode); --mb, --layout, --wlayout override them all.\n"
@@ -427,6 +428,7 @@ const Command kBench{"bench", "time the variants against each other and against 
     "  convconf bench --set resnet50 --mb 2\n"
     "  convconf bench --set resnet50 --mb 2 --threads 1 --variant strided --variant onednn \\\n"
     "                 --csv bench.csv --json bench.json --svg bench.svg\n"
+    "  convconf bench --set mobilenet --mb 2\n"
     "  convconf bench --set notebooks --dir FWD,BWD --layout NHWC\n"
     "  convconf bench --dir BWD_D --reps 20 mb2ic64ih56oc64kh3ph1\n"
     "  convconf bench --alg avg_p --threads 1 mb16ic64ih56kh3sh2ph1 mb16ic64ih56kh3sh2ph1ceil1\n",

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "reference/registry.hpp"
+#include "impl/core/lowering.hpp"
 #include "impl/core/threads.hpp"
 
 namespace convconf {
@@ -34,6 +35,24 @@ TEST(Workspace, StridedHoldsOneTapWhereIm2colHoldsNine) {
         EXPECT_EQ(im2col->workspace_bytes(k), (28224 + 2304) * bytes);
         EXPECT_EQ(strided->workspace_bytes(k), (3136 + 2 * 2304) * bytes);
     }
+}
+
+// Backward-weights keeps a partial dW per group of images, at most 8 groups and fewer where
+// the partials would pass 64 MiB (lowering::image_groups). Here dW is 512 x (512*3*3) =
+// 2359296 elements, 9437184 bytes at f32: 64 MiB / 9437184 = 7.1, so 7 groups of
+// ceil(8/7) = 2 images, which 8 images fill 4 of. One position (3x3 input, 3x3 kernel): a
+// block is one position. im2col: a block of 4608 rows, and partials for groups 1..3 (group 0
+// sums into dw, stored as its matrix): 4608 + 3*2359296 = 7082496 elements. strided: one
+// tap's slice of 512, and 4 partials (OIHW is not stored tap by tap, so none is dw itself):
+// 512 + 4*2359296 = 9437696.
+TEST(Workspace, LargePartialsMakeFewerImageGroups) {
+    ConvProblem p;
+    p.mb = 8, p.ic = 512, p.oc = 512, p.ih = p.iw = 3, p.kh = p.kw = 3;
+    const Call c(direction_of(Op::conv2d, Pass::backward_weights), DType::f32, p);
+    EXPECT_EQ(lowering::image_groups(8, 9437184).count(), 4);
+    EXPECT_EQ(lowering::image_groups(8, 1 << 20).count(), 8);
+    EXPECT_EQ(find_variant("im2col")->workspace_bytes(c), 7082496 * 4);
+    EXPECT_EQ(find_variant("strided")->workspace_bytes(c), 9437696 * 4);
 }
 
 // naive allocates nothing beyond its inputs and outputs, in any direction: its loops read

@@ -199,8 +199,9 @@ std::vector<Problem> read_problems(const std::string& path) {
 
 // ---- Counting -----------------------------------------------------------------------------
 
+// Each output sums its group's ic/g input channels (benchdnn counts grouped convolutions so).
 double conv_flops(const ConvProblem& p) {
-    return 2.0 * double(p.mb) * double(p.oc) * double(p.oh()) * double(p.ow()) * double(p.ic) *
+    return 2.0 * double(p.mb) * double(p.oc) * double(p.oh()) * double(p.ow()) * double(p.icg()) *
            double(p.kh) * double(p.kw);
 }
 

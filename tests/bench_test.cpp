@@ -39,6 +39,9 @@ TEST(BenchArithmetic, ConvFlopsCountEveryTapOncePerPass) {
         apply_direction(s, dir);
         EXPECT_DOUBLE_EQ(work(s), conv_flops(p.problem)) << dir;
     }
+    // Grouped: an output sums ic/g = 2 input channels of 3x3 taps. Depthwise: one channel.
+    EXPECT_DOUBLE_EQ(conv_flops(parse_problem("g2mb2ic4ih5oc6kh3ph1").problem), 2.0 * 2 * 6 * 5 * 5 * 2 * 3 * 3);
+    EXPECT_DOUBLE_EQ(conv_flops(parse_problem("g32mb1ic32ih7oc32kh3ph1").problem), 2.0 * 1 * 32 * 7 * 7 * 1 * 3 * 3);
 }
 
 TEST(BenchArithmetic, PoolBytesAreWhatEachPassMustMove) {
@@ -99,8 +102,23 @@ TEST(BenchProblems, UnknownSetIsNamed) {
         FAIL() << "no error";
     } catch (const std::invalid_argument& e) {
         EXPECT_NE(std::string(e.what()).find("\"resnet51\""), std::string::npos) << e.what();
-        EXPECT_NE(std::string(e.what()).find("resnet50 notebooks"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("resnet50 mobilenet notebooks"), std::string::npos) << e.what();
     }
+}
+
+// MobileNet v1 (19 distinct layers, 9 depthwise) and v2 (31, 10 depthwise), as the batch
+// files' headers count them.
+TEST(BenchProblems, MobilenetSetHasEveryLayerOfBothFiles) {
+    const std::vector<Problem> set = problem_set("mobilenet");
+    EXPECT_EQ(set.size(), 19u + 31u);
+    int64_t depthwise = 0;
+    for (const Problem& p : set) {
+        EXPECT_EQ(p.op, Op::conv2d) << p.label();
+        if (p.problem.g > 1 && p.problem.g == p.problem.ic && p.problem.g == p.problem.oc) ++depthwise;
+        else EXPECT_EQ(p.problem.g, 1) << p.label();
+    }
+    EXPECT_EQ(depthwise, 9 + 10);
+    EXPECT_EQ(set.front().label(), "mobilenet_v1:conv1");
 }
 
 std::string batch_file(const std::string& name, const std::string& text) {

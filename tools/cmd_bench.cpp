@@ -404,7 +404,7 @@ const Command kBench{"bench", "time the variants against each other and against 
     "  --reps timed calls (default 10) after --warmup untimed ones (default 1), within\n"
     "  --max-time seconds per variant and problem (default 2; a slow variant gets fewer\n"
     "  calls, at least one timed, and the reps column says how many). Prints a row per\n"
-    "  problem, direction and variant: reps, median ms, GFLOP/s (conv2d: 2*mb*oc*oh*ow*ic*kh*kw\n"
+    "  problem, direction and variant: reps, median ms, GFLOP/s (conv2d: 2*mb*oc*oh*ow*(ic/g)*kh*kw\n"
     "  per pass) or GB/s (poolings: x+y forward, x+dy+dx backward), workspace bytes, and the\n"
     "  ratio of its throughput to onednn's measured in the same run; then per variant and\n"
     "  direction the geometric mean of the throughputs and of the ratios.\n"

@@ -150,67 +150,6 @@ void multiply_add(Matrix<T> c, Matrix<A> a, Matrix<B> b, T beta) {
             beta, c.data, c.ld);
 }
 
-// Depthwise convolution's products, where each channel meets only itself. d is a column
-// (rows x 1) whose elements are contiguous, as a tap's weights of a depthwise convolution
-// are in both weights layouts.
-template <class E>
-const E* column_data(Matrix<E> d) {
-    assert(d.cols == 1 && (d.transposed || d.ld == 1));
-    return d.data;
-}
-
-// c(k, q) = d(k) * b(k, q) + beta * c(k, q): each row of b scaled by its own weight. c and b
-// share a storage order (an activation layout's): the loops run along their contiguous axis.
-template <class T>
-void multiply_add_diagonal(Matrix<T> c, Matrix<const T> d, Matrix<const T> b, T beta) {
-    assert(c.rows == d.rows && c.rows == b.rows && c.cols == b.cols && c.transposed == b.transposed);
-    const T* w = column_data(d);
-    if (!c.transposed) {
-        for (int64_t k = 0; k < c.rows; ++k) {
-            T* cr = c.data + k * c.ld;
-            const T* br = b.data + k * b.ld;
-            const T wk = w[k];
-            if (beta == T(0))
-                for (int64_t q = 0; q < c.cols; ++q) cr[q] = wk * br[q];
-            else
-                for (int64_t q = 0; q < c.cols; ++q) cr[q] += wk * br[q];
-        }
-        return;
-    }
-    for (int64_t q = 0; q < c.cols; ++q) {
-        T* cc = c.data + q * c.ld;
-        const T* bc = b.data + q * b.ld;
-        if (beta == T(0))
-            for (int64_t k = 0; k < c.rows; ++k) cc[k] = w[k] * bc[k];
-        else
-            for (int64_t k = 0; k < c.rows; ++k) cc[k] += w[k] * bc[k];
-    }
-}
-
-// dw(k) = sum over q of a(k, q) * b(k, q) + beta * dw(k): the row-by-row dot products, the
-// depthwise weights' gradient of one tap. dw is a column as in multiply_add_diagonal.
-template <class T>
-void add_row_dots(Matrix<T> dw, Matrix<const T> a, Matrix<const T> b, T beta) {
-    assert(dw.rows == a.rows && a.rows == b.rows && a.cols == b.cols && a.transposed == b.transposed);
-    T* out = const_cast<T*>(column_data(Matrix<const T>(dw)));
-    if (beta == T(0)) std::fill(out, out + dw.rows, T(0));
-    if (!a.transposed) {
-        for (int64_t k = 0; k < a.rows; ++k) {
-            const T* ar = a.data + k * a.ld;
-            const T* br = b.data + k * b.ld;
-            T sum = 0;
-            for (int64_t q = 0; q < a.cols; ++q) sum += ar[q] * br[q];
-            out[k] += sum;
-        }
-        return;
-    }
-    for (int64_t q = 0; q < a.cols; ++q) {
-        const T* ac = a.data + q * a.ld;
-        const T* bc = b.data + q * b.ld;
-        for (int64_t k = 0; k < a.rows; ++k) out[k] += ac[k] * bc[k];
-    }
-}
-
 // Scratch memory that is written before it is read. Not a std::vector, which would zero
 // it first: a pass over memory for nothing, page faults included.
 template <class T>

@@ -7,6 +7,7 @@
 
 #include "impl/core/lowering.hpp"
 #include "impl/core/parallel.hpp"
+#include "impl/strided/depthwise.hpp"
 #include "impl/strided/pool.hpp"
 
 namespace convconf::strided {
@@ -42,30 +43,23 @@ void for_each_inside(const WindowProblem& p, const TapSlice& s, F&& f) {
 // matrix in the activation layout, like the im2col family's lowered blocks with a single
 // tap. y's block (oc x positions) is accumulated tap by tap while it stays in cache; with
 // groups, group q's part of it, of dy and of each tap's weights are row ranges (its output
-// channels, rows()), multiplied by that group's slice.
-//
-// Depthwise (one input and one output channel a group, with several groups) is the
-// notebooks' shift-and-accumulate itself: a tap's slice holds every channel, and each
-// channel's row of it is scaled by that channel's weight (lowering::multiply_add_diagonal),
-// instead of a 1x1 GEMM per channel and tap.
+// channels, rows()), multiplied by that group's slice. Depthwise convolution, where that
+// would be a 1x1 GEMM per channel and tap, goes straight to the tensors (depthwise.hpp).
 struct ConvBlocks {
-    bool channels_last, identity, depthwise;
+    bool channels_last, identity;
     int64_t taps, positions, icg, ocg;
     Pieces blocks;
 
     explicit ConvBlocks(const ConvProblem& p)
         : channels_last(p.layout == Layout::nhwc),
           identity(lowering::lowering_is_identity(p)),
-          depthwise(p.g > 1 && p.icg() == 1 && p.ocg() == 1),
           taps(p.kh * p.kw),
           positions(p.oh() * p.ow()),
           icg(p.icg()),
           ocg(p.ocg()),
           blocks(lowering::position_blocks(positions, p.icg() + p.oc)) {}
 
-    // The channels a slice holds: one group's, or every channel when depthwise.
-    int64_t slice_channels(const ConvProblem& p) const { return depthwise ? p.ic : p.icg(); }
-    int64_t slice_elements(const ConvProblem& p) const { return identity ? 0 : slice_channels(p) * blocks.grain; }
+    int64_t slice_elements(const ConvProblem& p) const { return identity ? 0 : p.icg() * blocks.grain; }
     // Group q's output channels of a matrix whose rows are oc channels (y, dy, a tap's W).
     template <class E>
     Matrix<E> rows(Matrix<E> m, int64_t q) const { return m.row_range(q * ocg, (q + 1) * ocg); }
@@ -78,16 +72,7 @@ struct ConvBlocks {
     }
     template <class E>
     Lowered<E> slice(const ConvProblem& p, E* data, int64_t p0, int64_t p1) const {
-        return {data, slice_channels(p), 1, p1 - p0, channels_last};
-    }
-    // Depthwise: tap t's slice of every channel of image n.
-    template <class T>
-    Matrix<const T> gather_all(const ConvProblem& p, const Tensor<T>& x, int64_t n, int64_t t, int64_t p0, int64_t p1,
-                               T* scratch) const {
-        if (identity) return lowering::image(x, n).columns(p0, p1);
-        const Lowered<T> s = slice(p, scratch, p0, p1);
-        lowering::gather_tap(p, x, n, 0, t, p0, p1, T(0), s, 0);
-        return s.matrix();
+        return {data, p.icg(), 1, p1 - p0, channels_last};
     }
     // Tap t's slice of group q's channels of image n for positions [p0, p1): gathered into
     // `scratch`, or x itself.
@@ -167,6 +152,7 @@ public:
         const int64_t element = c.dtype() == DType::f32 ? sizeof(float) : sizeof(double);
         switch (c.op()) {
             case Op::conv2d: {
+                if (depthwise::applies(p)) return 0;  // straight from the tensors (depthwise.hpp)
                 // Per thread running one tap's slice of a block; a copy of the weights unless w
                 // stores each tap as a matrix; backward-weights: a partial dW per group of
                 // images, group 0's in dw itself when w stores each tap as a matrix.
@@ -223,6 +209,7 @@ public:
 template <class T>
 void StridedVariant::conv_forward_t(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w,
                                     const Tensor<T>* b, Tensor<T>& y) const {
+    if (depthwise::applies(p)) return depthwise::forward(p, x, w, b, y);
     const ConvBlocks cb(p);
     const TapWeights tw(p, Pass::forward);
     lowering::Scratch<T> w_scratch;
@@ -236,13 +223,9 @@ void StridedVariant::conv_forward_t(const ConvProblem& p, const Tensor<T>& x, co
         for_each_tap(p, [&](int64_t i, int64_t j, const TapSlice& s) {
             if (s.empty()) return;
             const int64_t t = i * p.kw + j;
-            if (cb.depthwise)
-                lowering::multiply_add_diagonal(y_block, tw.tap(W, t), cb.gather_all(p, x, n, t, p0, p1, scratch.get(slot)),
-                                                first ? T(0) : T(1));
-            else
-                for (int64_t q = 0; q < p.g; ++q)
-                    lowering::multiply_add(cb.rows(y_block, q), cb.rows(tw.tap(W, t), q),
-                                           cb.gather(p, x, n, q, t, p0, p1, scratch.get(slot)), first ? T(0) : T(1));
+            for (int64_t q = 0; q < p.g; ++q)
+                lowering::multiply_add(cb.rows(y_block, q), cb.rows(tw.tap(W, t), q),
+                                       cb.gather(p, x, n, q, t, p0, p1, scratch.get(slot)), first ? T(0) : T(1));
             first = false;
         });
         if (first)  // every tap reads only padding
@@ -258,6 +241,7 @@ void StridedVariant::conv_forward_t(const ConvProblem& p, const Tensor<T>& x, co
 template <class T>
 void StridedVariant::conv_backward_data_t(const ConvProblem& p, const Tensor<T>& w,
                                           const Tensor<T>& dy, Tensor<T>& dx) const {
+    if (depthwise::applies(p)) return depthwise::backward_data(p, w, dy, dx);
     const ConvBlocks cb(p);
     const TapWeights tw(p, Pass::backward_data);
     lowering::Scratch<T> w_scratch;
@@ -282,12 +266,6 @@ void StridedVariant::conv_backward_data_t(const ConvProblem& p, const Tensor<T>&
             for_each_tap(p, [&](int64_t i, int64_t j, const TapSlice& s) {
                 if (s.empty()) return;
                 const int64_t t = i * p.kw + j;
-                if (cb.depthwise) {
-                    lowering::multiply_add_diagonal(slice.matrix(), tw.tap(W, t),
-                                                    lowering::image(dy, n).columns(p0, p1), T(0));
-                    lowering::scatter_add_tap<T>(p, slice, 0, n, 0, t, p0, p1, dx);
-                    return;
-                }
                 for (int64_t q = 0; q < p.g; ++q) {
                     lowering::multiply_add(slice.matrix(), cb.rows(tw.tap(W, t), q).t(),
                                            cb.rows(lowering::image(dy, n), q).columns(p0, p1), T(0));
@@ -305,6 +283,7 @@ template <class T>
 void StridedVariant::conv_backward_weights_t(const ConvProblem& p, const Tensor<T>& x,
                                              const Tensor<T>& dy, Tensor<T>& dw,
                                              Tensor<T>* db) const {
+    if (depthwise::applies(p)) return depthwise::backward_weights(p, x, dy, dw, db);
     const ConvBlocks cb(p);
     const TapWeights tw(p, Pass::backward_weights);
     const int64_t dw_elements = cb.taps * p.oc * p.icg(), blocks = cb.blocks.count();
@@ -323,14 +302,9 @@ void StridedVariant::conv_backward_weights_t(const ConvProblem& p, const Tensor<
             for (int64_t blk = 0; blk < blocks; ++blk) {
                 const int64_t p0 = cb.blocks.begin(blk), p1 = cb.blocks.end(blk);
                 const bool first = n == groups.begin(g) && blk == 0;
-                if (cb.depthwise)
-                    lowering::add_row_dots(dW, lowering::image(dy, n).columns(p0, p1),
-                                           cb.gather_all(p, x, n, t, p0, p1, scratch.get(slot)), first ? T(0) : T(1));
-                else
-                    for (int64_t q = 0; q < p.g; ++q)
-                        lowering::multiply_add(cb.rows(dW, q), cb.rows(lowering::image(dy, n), q).columns(p0, p1),
-                                               cb.gather(p, x, n, q, t, p0, p1, scratch.get(slot)).t(),
-                                               first ? T(0) : T(1));
+                for (int64_t q = 0; q < p.g; ++q)
+                    lowering::multiply_add(cb.rows(dW, q), cb.rows(lowering::image(dy, n), q).columns(p0, p1),
+                                           cb.gather(p, x, n, q, t, p0, p1, scratch.get(slot)).t(), first ? T(0) : T(1));
             }
     });
     sums.add_up();

@@ -189,3 +189,36 @@ INSTANTIATE_TEST_SUITE_P(Optimised, Parallel, ::testing::Values("im2col", "strid
 
 }  // namespace
 }  // namespace convconf
+
+namespace convconf {
+namespace {
+
+// A variant called from inside an OpenMP parallel region (a host's threads calling the
+// strided plugin, say) runs its parallel_for on the calling thread, with one slot: its
+// per-slot scratch must have that slot (seed 6's m57 gave none, and indexed past it).
+TEST(ParallelSlots, OneInsideAParallelRegion) {
+    const int before = max_threads();
+    set_threads(2);
+    int inside = -1;
+    bool ran = false;
+#pragma omp parallel num_threads(2)
+    {
+#pragma omp single
+        {
+            inside = parallel_slots();
+            ConvProblem p;
+            p.mb = 2, p.ic = 3, p.ih = p.iw = 5, p.oc = 4, p.kh = p.kw = 3;
+            Tensor<float> x(AxisOrder::nchw, p.x_dims(), 1.0f), w(AxisOrder::oihw, p.w_dims(), 1.0f);
+            Tensor<float> y(AxisOrder::nchw, p.y_dims());
+            calls::conv_forward(*find_variant("strided"), p, x, w, nullptr, y);
+            ran = y.at(1, 3, 2, 2) == 27.0f;  // 3 channels of 3x3 ones
+        }
+    }
+    set_threads(before);
+    EXPECT_EQ(inside, 1);
+    EXPECT_TRUE(ran);
+    EXPECT_GE(parallel_slots(), 1);
+}
+
+}  // namespace
+}  // namespace convconf

@@ -38,14 +38,18 @@ inline std::vector<lowering::TapSlice> tap_slices(const ConvProblem& p) {
     return out;
 }
 
-// dst[o] += a * src[o * stride] for o in [begin, end): contiguous when stride is 1, so that
-// the compiler vectorises the common case.
+// dst[i] += a * src[i] and dst[i] += a[i] * b[i] for i < n, compiled for the CPU's vector
+// width (depthwise_kernels.cpp).
+void axpy(float* dst, const float* src, float a, int64_t n);
+void axpy(double* dst, const double* src, double a, int64_t n);
+void multiply_add(float* dst, const float* a, const float* b, int64_t n);
+void multiply_add(double* dst, const double* a, const double* b, int64_t n);
+
+// dst[o] += a * src[o * stride] for o in [begin, end): the vector kernel when stride is 1.
 template <class T>
 inline void axpy_strided(T* dst, const T* src, int64_t stride, T a, int64_t begin, int64_t end) {
-    if (stride == 1)
-        for (int64_t o = begin; o < end; ++o) dst[o] += a * src[o];
-    else
-        for (int64_t o = begin; o < end; ++o) dst[o] += a * src[o * stride];
+    if (stride == 1) return axpy(dst + begin, src + begin, a, end - begin);
+    for (int64_t o = begin; o < end; ++o) dst[o] += a * src[o * stride];
 }
 
 // The strides of an activation tensor along (c, h, w).
@@ -96,8 +100,7 @@ void forward(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w, const
                     const int64_t iw = ow * p.sw - p.pl + j * p.dw;
                     if (iw < 0 || iw >= p.iw) continue;
                     const T* xv = x.data() + x.offset(n, 0, ih, iw);
-                    const T* wv = W.data() + (i * p.kw + j) * C;
-                    for (int64_t k = 0; k < C; ++k) yv[k] += wv[k] * xv[k];
+                    multiply_add(yv, W.data() + (i * p.kw + j) * C, xv, C);
                 }
             }
         }
@@ -126,7 +129,7 @@ void backward_data(const ConvProblem& p, const Tensor<T>& w, const Tensor<T>& dy
                     const T wk = W[size_t(t * C + k)];
                     T* xr = xk + (oh * p.sh + s.rows.offset) * xs.h + s.cols.offset;
                     if (p.sw == 1)
-                        for (int64_t ow = s.cols.begin; ow < s.cols.end; ++ow) xr[ow] += wk * yr[ow];
+                        axpy(xr + s.cols.begin, yr + s.cols.begin, wk, s.cols.end - s.cols.begin);
                     else
                         for (int64_t ow = s.cols.begin; ow < s.cols.end; ++ow) xr[ow * p.sw] += wk * yr[ow];
                 }
@@ -146,8 +149,7 @@ void backward_data(const ConvProblem& p, const Tensor<T>& w, const Tensor<T>& dy
                         const int64_t iw = ow * p.sw - p.pl + j * p.dw;
                         if (iw < 0 || iw >= p.iw) continue;
                         T* xv = dx.data() + dx.offset(n, 0, ih, iw);
-                        const T* wv = W.data() + (i * p.kw + j) * C;
-                        for (int64_t k = 0; k < C; ++k) xv[k] += wv[k] * yv[k];
+                        multiply_add(xv, W.data() + (i * p.kw + j) * C, yv, C);
                     }
                 }
             }
@@ -178,7 +180,8 @@ void backward_weights(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>&
                         const T* yr = yk + oh * ys.h;
                         const T* xr = xk + (oh * p.sh + s.rows.offset) * xs.h + s.cols.offset;
                         if (p.sw == 1)
-                            for (int64_t ow = s.cols.begin; ow < s.cols.end; ++ow) acc[ow] += yr[ow] * xr[ow];
+                            multiply_add(acc + s.cols.begin, yr + s.cols.begin, xr + s.cols.begin,
+                                         s.cols.end - s.cols.begin);
                         else
                             for (int64_t ow = s.cols.begin; ow < s.cols.end; ++ow) acc[ow] += yr[ow] * xr[ow * p.sw];
                     }
@@ -206,7 +209,7 @@ void backward_weights(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>&
                             if (iw < 0 || iw >= p.iw) continue;
                             const T* xv = x.data() + x.offset(n, 0, ih, iw);
                             const T* yv = dy.data() + dy.offset(n, 0, oh, ow);
-                            for (int64_t k = k0; k < k1; ++k) sums[k - k0] += yv[k] * xv[k];
+                            multiply_add(sums, yv + k0, xv + k0, k1 - k0);
                         }
                     }
                 for (int64_t k = k0; k < k1; ++k) dw_at(k, t) = sums[k - k0];

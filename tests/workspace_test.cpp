@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "reference/registry.hpp"
+#include "impl/core/descriptor.hpp"
 #include "impl/core/lowering.hpp"
 #include "impl/core/threads.hpp"
 
@@ -53,6 +54,20 @@ TEST(Workspace, LargePartialsMakeFewerImageGroups) {
     EXPECT_EQ(lowering::image_groups(8, 1 << 20).count(), 8);
     EXPECT_EQ(find_variant("im2col")->workspace_bytes(c), 7082496 * 4);
     EXPECT_EQ(find_variant("strided")->workspace_bytes(c), 9437696 * 4);
+}
+
+// Strided depthwise works straight on the tensors: it allocates the [tap][channel] weight
+// table (forward, backward-data: 3*3*8 values), or in NCHW backward-weights one row of
+// column sums per thread at work (one thread: ow = 9 values); NHWC's sums are on the stack.
+TEST(Workspace, StridedDepthwiseHoldsTheWeightTableOrAColumnRow) {
+    const ConvProblem p = parse_conv_descriptor("g8mb2ic8ih9oc8kh3ph1").problem;
+    const Variant* strided = find_variant("strided");
+    for (Pass pass : {Pass::forward, Pass::backward_data})
+        EXPECT_EQ(strided->workspace_bytes(Call(direction_of(Op::conv2d, pass), DType::f32, p)), 72 * 4);
+    EXPECT_EQ(strided->workspace_bytes(Call(direction_of(Op::conv2d, Pass::backward_weights), DType::f64, p)), 9 * 8);
+    ConvProblem nhwc = p;
+    nhwc.layout = Layout::nhwc;
+    EXPECT_EQ(strided->workspace_bytes(Call(direction_of(Op::conv2d, Pass::backward_weights), DType::f32, nhwc)), 0);
 }
 
 // naive allocates nothing beyond its inputs and outputs, in any direction: its loops read

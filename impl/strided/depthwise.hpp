@@ -53,6 +53,14 @@ inline void axpy_strided(T* dst, const T* src, int64_t stride, T a, int64_t begi
     for (int64_t o = begin; o < end; ++o) dst[o] += a * src[o * stride];
 }
 
+// What the passes below allocate: the tap table (forward, backward_data), or in NCHW
+// backward_weights one row of column sums per thread at work.
+inline int64_t workspace_elements(const ConvProblem& p, Pass pass) {
+    if (pass != Pass::backward_weights) return p.kh * p.kw * p.oc;
+    if (p.layout != Layout::nchw) return 0;  // its sums live on the stack
+    return std::min<int64_t>(parallel_slots(), p.ic) * p.ow();
+}
+
 // The strides of an activation tensor along (c, h, w).
 struct Strides {
     int64_t c, h, w;

@@ -152,7 +152,7 @@ public:
         const int64_t element = c.dtype() == DType::f32 ? sizeof(float) : sizeof(double);
         switch (c.op()) {
             case Op::conv2d: {
-                if (depthwise::applies(p)) return 0;  // straight from the tensors (depthwise.hpp)
+                if (depthwise::applies(p)) return depthwise::workspace_elements(p, c.pass()) * element;
                 // Per thread running one tap's slice of a block; a copy of the weights unless w
                 // stores each tap as a matrix; backward-weights: a partial dW per group of
                 // images, group 0's in dw itself when w stores each tap as a matrix.

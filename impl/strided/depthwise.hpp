@@ -61,13 +61,24 @@ inline int64_t workspace_elements(const ConvProblem& p, Pass pass) {
     return std::min<int64_t>(parallel_slots(), p.ic) * p.ow();
 }
 
-// The strides of an activation tensor along (c, h, w).
-struct Strides {
-    int64_t c, h, w;
-};
+// The distance between rows of an activation tensor (NCHW: a plane's rows are iw apart).
 template <class T>
-Strides strides_of(const Tensor<T>& t) {
-    return {t.offset(0, 1, 0, 0), t.offset(0, 0, 1, 0), t.offset(0, 0, 0, 1)};
+int64_t row_stride(const Tensor<T>& t) {
+    return t.offset(0, 0, 1, 0);
+}
+
+// NHWC: f(t, ih, iw) for every tap t = i*kw + j of output (oh, ow) that reads inside x, in
+// window order.
+template <class F>
+void for_each_tap_inside(const ConvProblem& p, int64_t oh, int64_t ow, F&& f) {
+    for (int64_t i = 0; i < p.kh; ++i) {
+        const int64_t ih = oh * p.sh - p.pt + i * p.dh;
+        if (ih < 0 || ih >= p.ih) continue;
+        for (int64_t j = 0; j < p.kw; ++j) {
+            const int64_t iw = ow * p.sw - p.pl + j * p.dw;
+            if (iw >= 0 && iw < p.iw) f(i * p.kw + j, ih, iw);
+        }
+    }
 }
 
 // y = depthwise(x, w) + b. NCHW: a task per (image, channel), its plane of y. NHWC: a task
@@ -77,7 +88,7 @@ void forward(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w, const
     const int64_t OH = p.oh(), OW = p.ow(), C = p.ic, taps = p.kh * p.kw;
     const std::vector<T> W = tap_table(p, w);
     const std::vector<lowering::TapSlice> slices = tap_slices(p);
-    const Strides xs = strides_of(x), ys = strides_of(y);
+    const int64_t x_row = row_stride(x), y_row = row_stride(y);
     if (p.layout == Layout::nchw) {
         parallel_for(p.mb * C, [&](int64_t task) {
             const int64_t n = task / C, k = task % C;
@@ -85,12 +96,12 @@ void forward(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w, const
             T* yk = y.data() + y.offset(n, k, 0, 0);
             const T bias = b ? (*b)[k] : T(0);
             for (int64_t oh = 0; oh < OH; ++oh) {
-                T* yr = yk + oh * ys.h;
+                T* yr = yk + oh * y_row;
                 std::fill(yr, yr + OW, bias);
                 for (int64_t t = 0; t < taps; ++t) {
                     const lowering::TapSlice& s = slices[size_t(t)];
                     if (s.cols.empty() || oh < s.rows.begin || oh >= s.rows.end) continue;
-                    const T* xr = xk + (oh * p.sh + s.rows.offset) * xs.h + s.cols.offset;
+                    const T* xr = xk + (oh * p.sh + s.rows.offset) * x_row + s.cols.offset;
                     axpy_strided(yr, xr, p.sw, W[size_t(t * C + k)], s.cols.begin, s.cols.end);
                 }
             }
@@ -102,16 +113,9 @@ void forward(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& w, const
         for (int64_t ow = 0; ow < OW; ++ow) {
             T* yv = y.data() + y.offset(n, 0, oh, ow);
             for (int64_t k = 0; k < C; ++k) yv[k] = b ? (*b)[k] : T(0);
-            for (int64_t i = 0; i < p.kh; ++i) {
-                const int64_t ih = oh * p.sh - p.pt + i * p.dh;
-                if (ih < 0 || ih >= p.ih) continue;
-                for (int64_t j = 0; j < p.kw; ++j) {
-                    const int64_t iw = ow * p.sw - p.pl + j * p.dw;
-                    if (iw < 0 || iw >= p.iw) continue;
-                    const T* xv = x.data() + x.offset(n, 0, ih, iw);
-                    multiply_add(yv, W.data() + (i * p.kw + j) * C, xv, C);
-                }
-            }
+            for_each_tap_inside(p, oh, ow, [&](int64_t t, int64_t ih, int64_t iw) {
+                multiply_add(yv, W.data() + t * C, x.data() + x.offset(n, 0, ih, iw), C);
+            });
         }
     });
 }
@@ -123,7 +127,7 @@ void backward_data(const ConvProblem& p, const Tensor<T>& w, const Tensor<T>& dy
     const int64_t OH = p.oh(), OW = p.ow(), C = p.ic, taps = p.kh * p.kw;
     const std::vector<T> W = tap_table(p, w);
     const std::vector<lowering::TapSlice> slices = tap_slices(p);
-    const Strides xs = strides_of(dx), ys = strides_of(dy);
+    const int64_t x_row = row_stride(dx), y_row = row_stride(dy);
     if (p.layout == Layout::nchw) {
         parallel_for(p.mb * C, [&](int64_t task) {
             const int64_t n = task / C, k = task % C;
@@ -131,12 +135,12 @@ void backward_data(const ConvProblem& p, const Tensor<T>& w, const Tensor<T>& dy
             const T* yk = dy.data() + dy.offset(n, k, 0, 0);
             std::fill(xk, xk + p.ih * p.iw, T(0));
             for (int64_t oh = 0; oh < OH; ++oh) {
-                const T* yr = yk + oh * ys.h;
+                const T* yr = yk + oh * y_row;
                 for (int64_t t = 0; t < taps; ++t) {
                     const lowering::TapSlice& s = slices[size_t(t)];
                     if (s.cols.empty() || oh < s.rows.begin || oh >= s.rows.end) continue;
                     const T wk = W[size_t(t * C + k)];
-                    T* xr = xk + (oh * p.sh + s.rows.offset) * xs.h + s.cols.offset;
+                    T* xr = xk + (oh * p.sh + s.rows.offset) * x_row + s.cols.offset;
                     if (p.sw == 1)
                         axpy(xr + s.cols.begin, yr + s.cols.begin, wk, s.cols.end - s.cols.begin);
                     else
@@ -151,16 +155,9 @@ void backward_data(const ConvProblem& p, const Tensor<T>& w, const Tensor<T>& dy
         for (int64_t oh = 0; oh < OH; ++oh)
             for (int64_t ow = 0; ow < OW; ++ow) {
                 const T* yv = dy.data() + dy.offset(n, 0, oh, ow);
-                for (int64_t i = 0; i < p.kh; ++i) {
-                    const int64_t ih = oh * p.sh - p.pt + i * p.dh;
-                    if (ih < 0 || ih >= p.ih) continue;
-                    for (int64_t j = 0; j < p.kw; ++j) {
-                        const int64_t iw = ow * p.sw - p.pl + j * p.dw;
-                        if (iw < 0 || iw >= p.iw) continue;
-                        T* xv = dx.data() + dx.offset(n, 0, ih, iw);
-                        multiply_add(xv, W.data() + (i * p.kw + j) * C, yv, C);
-                    }
-                }
+                for_each_tap_inside(p, oh, ow, [&](int64_t t, int64_t ih, int64_t iw) {
+                    multiply_add(dx.data() + dx.offset(n, 0, ih, iw), W.data() + t * C, yv, C);
+                });
             }
     });
 }
@@ -171,23 +168,23 @@ void backward_data(const ConvProblem& p, const Tensor<T>& w, const Tensor<T>& dy
 template <class T>
 void backward_weights(const ConvProblem& p, const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dw, Tensor<T>* db) {
     const int64_t OH = p.oh(), OW = p.ow(), C = p.ic, taps = p.kh * p.kw;
-    const Strides xs = strides_of(x), ys = strides_of(dy);
+    const int64_t x_row = row_stride(x), y_row = row_stride(dy);
     auto dw_at = [&](int64_t k, int64_t t) -> T& { return dw.at(k, 0, t / p.kw, t % p.kw); };
     if (p.layout == Layout::nchw) {
         // Each output column ow keeps its own partial sum over images and rows (a loop the
-        // compiler vectorises), added up in column order at the end.
-        parallel_for(C, [&](int64_t k) {
-            std::vector<T> column(static_cast<size_t>(OW));
+        // compiler vectorises), added up in column order at the end; one row per thread.
+        lowering::PerSlot<T> columns(OW);
+        parallel_for(C, [&](int64_t k, int slot) {
+            T* acc = columns.get(slot);
             for (int64_t t = 0; t < taps; ++t) {
                 const lowering::TapSlice s = lowering::tap_slice(p, t / p.kw, t % p.kw);
-                std::fill(column.begin(), column.end(), T(0));
-                T* acc = column.data();
+                std::fill(acc, acc + OW, T(0));
                 for (int64_t n = 0; n < p.mb && !s.empty(); ++n) {
                     const T* xk = x.data() + x.offset(n, k, 0, 0);
                     const T* yk = dy.data() + dy.offset(n, k, 0, 0);
                     for (int64_t oh = s.rows.begin; oh < s.rows.end; ++oh) {
-                        const T* yr = yk + oh * ys.h;
-                        const T* xr = xk + (oh * p.sh + s.rows.offset) * xs.h + s.cols.offset;
+                        const T* yr = yk + oh * y_row;
+                        const T* xr = xk + (oh * p.sh + s.rows.offset) * x_row + s.cols.offset;
                         if (p.sw == 1)
                             multiply_add(acc + s.cols.begin, yr + s.cols.begin, xr + s.cols.begin,
                                          s.cols.end - s.cols.begin);
